@@ -1,0 +1,390 @@
+//! A whole demo world, relative to the current time (DESIGN §5 `certsync demo`).
+//!
+//! It is built through the same authority workflow a real publisher uses, with back-dated
+//! operations where a case needs history (an annotation that expired, a revocation after an
+//! annotation). Forged and unreadable samples are crafted here on purpose, bypassing the
+//! authority's rules, because the authority refuses to make them.
+
+use crate::authority::{Authority, AuthorityError, IssueRequest, Sealed};
+use crate::calendar;
+use crate::credential::{Claims, Level, PREFIX, Scenario, SealSigner};
+use crate::keys;
+use crate::repo::Lifetimes;
+use crate::status::RevocationReason;
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not empty and does not hold a demo world; refusing to touch it")]
+    NotADemo { path: PathBuf },
+    #[error("{path} already holds a demo world (use --force to rebuild it)")]
+    Exists { path: PathBuf },
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
+}
+
+/// One line of `expected.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expectation {
+    pub sample: String,
+    pub verdict: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+}
+
+/// What `build` made.
+#[derive(Debug)]
+pub struct DemoSummary {
+    pub out: PathBuf,
+    pub expectations: Vec<Expectation>,
+    pub publication: u64,
+}
+
+/// The holder names of the demo world, chosen to exercise rare characters (生僻字) from CJK
+/// Ext A (䶮), B (𠇔, 𡟣), C (𫍯), E (𬱖) and G (𰻝), and a minority name with U+00B7.
+pub const RARE_NAMES: [&str; 7] = ["王䶮", "李𠇔", "陈𬱖", "张𫍯", "赵𡟣", "刘𰻝𰻝", "阿依古丽·买买提"];
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
+    move |source| DemoError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Prepare `out`: create it, or with `force` clear a previous demo world there.
+pub fn prepare_dir(out: &Path, force: bool) -> Result<(), DemoError> {
+    let non_empty = out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false);
+    if non_empty {
+        if !out.join("expected.json").exists() {
+            return Err(DemoError::NotADemo { path: out.to_owned() });
+        }
+        if !force {
+            return Err(DemoError::Exists { path: out.to_owned() });
+        }
+        std::fs::remove_dir_all(out).map_err(io(out))?;
+    }
+    std::fs::create_dir_all(out).map_err(io(out))
+}
+
+struct World {
+    authority: Authority,
+    now: Timestamp,
+    today: Date,
+    samples: PathBuf,
+    expectations: Vec<Expectation>,
+}
+
+fn days(n: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * n)
+}
+
+impl World {
+    fn day(&self, offset: i64) -> Date {
+        self.today.checked_add(offset.days()).unwrap_or(self.today)
+    }
+
+    fn write_sample(&mut self, name: &str, text: &str, verdict: &str, at: Option<Timestamp>) -> Result<(), DemoError> {
+        let path = self.samples.join(format!("{name}.txt"));
+        std::fs::write(&path, format!("{text}\n")).map_err(io(&path))?;
+        self.expectations.push(Expectation {
+            sample: name.to_owned(),
+            verdict: verdict.to_owned(),
+            at,
+        });
+        Ok(())
+    }
+
+    fn issue(
+        &mut self,
+        qualification: &str,
+        name: &str,
+        level: Level,
+        approved: Date,
+        ecert: Date,
+    ) -> Result<Sealed, DemoError> {
+        let n = self.expectations.len() as u32 + 11;
+        let req = IssueRequest {
+            qualification: qualification.into(),
+            holder_name: name.into(),
+            masked_id: format!("{:02}0***********{:03}X", 11 + n % 50, n * 7 % 1000),
+            level,
+            specialty: (qualification == "0301").then(|| "工商管理".to_owned()),
+            certificate_number: (qualification == "0501").then(|| format!("00{}", 3_100_000 + n)),
+            approved_on: approved,
+            ecert_issued_on: ecert,
+        };
+        Ok(self.authority.issue(&req, self.now - days(400))?)
+    }
+
+    /// Annotate at `applied` (days from now), valid on `from..=until` (days from today).
+    fn annotate(&mut self, number: &str, applied: i64, from: i64, until: i64) -> Result<Sealed, DemoError> {
+        let at = self.now + days(applied);
+        let (from, until) = (self.day(from), self.day(until));
+        Ok(self.authority.annotate(number, Scenario::SELF_USE, from, until, at)?)
+    }
+}
+
+/// Build the demo world in `out` (which must be empty), acting at `now`.
+pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError> {
+    let lifetimes = Lifetimes::default();
+    let authority = Authority::init(out, now - days(2), &lifetimes).await?;
+    let samples = out.join("samples");
+    std::fs::create_dir_all(&samples).map_err(io(&samples))?;
+    let mut w = World {
+        authority,
+        now,
+        today: calendar::date_in_china(now),
+        samples,
+        expectations: Vec::new(),
+    };
+    let d = jiff::civil::date;
+    use Level::{FirstClass, Intermediate, Senior, Unleveled};
+
+    // valid
+    let c = w.issue("0301", "王䶮", Intermediate, d(2023, 5, 20), d(2023, 6, 10))?;
+    let valid = w.annotate(&c.claims.management_number, -2, -2, 60)?;
+    w.write_sample("valid-ministry-annotated", &valid.credential, "valid", None)?;
+    let old = w.issue("1101", "李𠇔", Unleveled, d(2015, 9, 1), d(2019, 5, 20))?;
+    w.write_sample("valid-association-before-2021", &old.credential, "valid", None)?;
+    let c = w.issue("0601", "阿依古丽·买买提", Unleveled, d(2022, 10, 8), d(2022, 12, 1))?;
+    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
+    w.write_sample("valid-middle-dot-name", &s.credential, "valid", None)?;
+    let c = w.issue("0501", "刘𰻝𰻝", FirstClass, d(2024, 9, 1), d(2024, 11, 5))?;
+    let s = w.annotate(&c.claims.management_number, 0, 0, 89)?;
+    w.write_sample("valid-ninety-day-annotation", &s.credential, "valid", None)?;
+    // Three days on, the data is beyond the 48 h fresh window: still valid, never plain green.
+    w.write_sample("valid-with-aging-data", &old.credential, "valid", Some(now + days(3)))?;
+
+    // revoked
+    let c = w.issue("0501", "陈𬱖", FirstClass, d(2022, 9, 1), d(2022, 11, 20))?;
+    let s = w.annotate(&c.claims.management_number, -10, -10, 50)?;
+    w.authority.revoke(
+        &c.claims.management_number,
+        RevocationReason::Fraud,
+        "考试作弊，资格无效",
+        None,
+        now - days(3),
+    )?;
+    w.write_sample("revoked-after-annotation", &s.credential, "revoked", None)?;
+    let c = w.issue("0301", "孙立新", Senior, d(2022, 11, 1), d(2023, 1, 15))?;
+    w.authority.revoke(
+        &c.claims.management_number,
+        RevocationReason::Reissued,
+        "",
+        None,
+        now - days(20),
+    )?;
+    w.write_sample("revoked-reissued", &c.credential, "revoked", None)?;
+
+    // annotation_expired
+    let c = w.issue("0701", "张𫍯", Intermediate, d(2023, 3, 1), d(2023, 4, 2))?;
+    let s = w.annotate(&c.claims.management_number, -100, -100, -30)?;
+    w.write_sample(
+        "annotation-expired-month-ago",
+        &s.credential,
+        "annotation_expired",
+        None,
+    )?;
+    let c = w.issue("0301", "周敏", Intermediate, d(2024, 1, 10), d(2024, 2, 1))?;
+    let s = w.annotate(&c.claims.management_number, -40, -40, -2)?;
+    w.write_sample("annotation-expired-days-ago", &s.credential, "annotation_expired", None)?;
+
+    // annotation_not_yet_valid
+    let c = w.issue("0601", "赵𡟣", Unleveled, d(2023, 10, 1), d(2023, 12, 1))?;
+    let s = w.annotate(&c.claims.management_number, 0, 3, 40)?;
+    w.write_sample(
+        "annotation-starts-in-3-days",
+        &s.credential,
+        "annotation_not_yet_valid",
+        None,
+    )?;
+    let c = w.issue("0301", "吴晓东", Intermediate, d(2024, 4, 1), d(2024, 5, 6))?;
+    let s = w.annotate(&c.claims.management_number, 0, 2, 31)?;
+    w.write_sample(
+        "annotation-starts-in-2-days",
+        &s.credential,
+        "annotation_not_yet_valid",
+        None,
+    )?;
+
+    // annotation_cancelled
+    for (name, q, level, applied) in [("郑雪", "0501", FirstClass, -5), ("马俊", "0701", Intermediate, -1)] {
+        let c = w.issue(q, name, level, d(2023, 9, 1), d(2023, 11, 1))?;
+        let s = w.annotate(&c.claims.management_number, applied, applied, 60)?;
+        let id = s.claims.annotation.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+        w.authority
+            .cancel_annotation(&id, "持证人申请撤回加注", now - SignedDuration::from_hours(1))?;
+        w.write_sample(
+            &format!("annotation-cancelled-{}", -applied),
+            &s.credential,
+            "annotation_cancelled",
+            None,
+        )?;
+    }
+
+    // annotation_required
+    let c = w.issue("0301", "黄佳怡", Intermediate, d(2023, 12, 1), d(2024, 3, 1))?;
+    w.write_sample(
+        "annotation-required-ministry",
+        &c.credential,
+        "annotation_required",
+        None,
+    )?;
+    let c = w.issue("1101", "林涛", Unleveled, d(2021, 9, 1), calendar::ANNOTATION_ERA_START)?;
+    w.write_sample(
+        "annotation-required-issued-2021-12-17",
+        &c.credential,
+        "annotation_required",
+        None,
+    )?;
+
+    // not_found: outside the verification scope
+    let c = w.issue("0901", "何静", Intermediate, d(2023, 6, 1), d(2023, 8, 1))?;
+    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
+    w.write_sample("not-found-qualification-not-loaded", &s.credential, "not_found", None)?;
+    let c = w.issue("0301", "高峰", Intermediate, d(2015, 6, 1), d(2022, 1, 10))?;
+    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
+    w.write_sample("not-found-approved-2015", &s.credential, "not_found", None)?;
+
+    // status_unavailable: verified 40 days on, beyond the 30-day maximum age
+    let later = Some(now + days(40));
+    let c = w.issue("1201", "唐雨", Unleveled, d(2016, 10, 1), d(2020, 8, 1))?;
+    w.write_sample(
+        "status-unavailable-old-data",
+        &c.credential,
+        "status_unavailable",
+        later,
+    )?;
+    let c = w.issue("0301", "罗斌", Intermediate, d(2023, 2, 1), d(2023, 3, 1))?;
+    let s = w.annotate(&c.claims.management_number, -5, -5, 84)?;
+    w.write_sample(
+        "status-unavailable-annotated",
+        &s.credential,
+        "status_unavailable",
+        later,
+    )?;
+
+    // forged
+    let mut claims = valid.claims.clone();
+    claims.holder_name = "冯娟".into();
+    let rogue = SealSigner::new(keys::generate());
+    w.write_sample("forged-unknown-seal", &rogue.seal(&claims), "forged", None)?;
+    w.write_sample(
+        "forged-altered-name",
+        &swap_payload(&valid.credential, &claims),
+        "forged",
+        None,
+    )?;
+    let ministry = ministry_signer(&w.authority)?;
+    let mut before_seal = c.claims.clone();
+    before_seal.ecert_issued_on = d(2020, 5, 1);
+    before_seal.annotation = None;
+    w.write_sample(
+        "forged-seal-not-valid-at-issue",
+        &ministry.seal(&before_seal),
+        "forged",
+        None,
+    )?;
+    w.write_sample(
+        "forged-bad-signature",
+        &flip_signature_bit(&valid.credential),
+        "forged",
+        None,
+    )?;
+
+    // unreadable
+    w.write_sample(
+        "unreadable-web-address",
+        "https://example.org/certificate?id=12345",
+        "unreadable",
+        None,
+    )?;
+    w.write_sample(
+        "unreadable-bad-base45",
+        &format!("{PREFIX}!!!NOT~BASE45"),
+        "unreadable",
+        None,
+    )?;
+    let cut = &valid.credential[..valid.credential.len() * 3 / 5];
+    w.write_sample("unreadable-truncated", cut, "unreadable", None)?;
+
+    let published = w
+        .authority
+        .publish(&w.authority.default_repo(), now, &lifetimes)
+        .await?;
+    let expected = out.join("expected.json");
+    let json = serde_json::to_vec_pretty(&w.expectations).unwrap_or_default();
+    std::fs::write(&expected, json).map_err(io(&expected))?;
+    let config = out.join("certd.toml");
+    std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
+    Ok(DemoSummary {
+        out: out.to_owned(),
+        expectations: w.expectations,
+        publication: published.version,
+    })
+}
+
+const DEMO_CONFIG: &str = r#"# certd configuration of the demo world; paths are relative to this file.
+trusted_root = "root.json"
+state_dir = "state"
+
+[sync]
+mirrors = ["repo"]
+
+[verify]
+fresh_hours = 48
+max_status_age_days = 30
+"#;
+
+fn ministry_signer(authority: &Authority) -> Result<SealSigner, DemoError> {
+    let dir = authority.dir().join("keys");
+    let entries = std::fs::read_dir(&dir).map_err(io(&dir))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("seal-MOHRSS-") {
+            return Ok(SealSigner::new(
+                keys::read_key(&e.path()).map_err(AuthorityError::from)?,
+            ));
+        }
+    }
+    Err(DemoError::Io {
+        path: dir,
+        source: std::io::Error::other("no ministry seal key"),
+    })
+}
+
+/// Re-pack a credential with other claims but the original signature (an altered payload).
+fn swap_payload(credential: &str, claims: &Claims) -> String {
+    repack(credential, |sign1| {
+        sign1.payload = Some(crate::credential::encode_claims(claims))
+    })
+}
+
+fn flip_signature_bit(credential: &str) -> String {
+    repack(credential, |sign1| {
+        if let Some(b) = sign1.signature.get_mut(10) {
+            *b ^= 0x01;
+        }
+    })
+}
+
+fn repack(credential: &str, change: impl FnOnce(&mut coset::CoseSign1)) -> String {
+    use coset::CborSerializable;
+    use std::io::{Read, Write};
+    let body = credential.strip_prefix(PREFIX).unwrap_or_default();
+    let compressed = base45::decode(body).unwrap_or_default();
+    let mut cose = Vec::new();
+    let _ = flate2::read::ZlibDecoder::new(compressed.as_slice()).read_to_end(&mut cose);
+    let Ok(mut sign1) = coset::CoseSign1::from_slice(&cose) else {
+        return credential.to_owned();
+    };
+    change(&mut sign1);
+    let cose = sign1.to_vec().unwrap_or_default();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = z.write_all(&cose);
+    format!("{PREFIX}{}", base45::encode(z.finish().unwrap_or_default()))
+}

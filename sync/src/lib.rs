@@ -1,0 +1,22 @@
+//! Everything that crosses the trust boundary from the authority to the appliance.
+//!
+//! * [`credential`] — the `CK1:` QR payload: claims, COSE_Sign1 seal, Base45/zlib envelope.
+//! * [`trust`] — the seal keys (ministry and association seals) and their validity.
+//! * [`status`] — status data records (revocations, annotation cancellations, catalogue) and
+//!   the capped codec of their target files.
+//! * [`repo`] — the TUF repository: publishing with tough's editor, fetching with tough's client.
+//! * [`store`] — the appliance's SQLite store: schema, atomic apply, read API.
+//! * [`authority`] — the authority's own state and the issuing rules (`certsync`).
+//! * [`demo`] — a whole demo world relative to the current time.
+//! * [`keys`] — Ed25519 key files and their use as tough signing keys.
+//! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+
+pub mod authority;
+pub mod calendar;
+pub mod credential;
+pub mod demo;
+pub mod keys;
+pub mod repo;
+pub mod status;
+pub mod store;
+pub mod trust;

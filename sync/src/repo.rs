@@ -1,0 +1,460 @@
+//! The TUF repository that carries status data (DESIGN §3.2).
+//!
+//! Publishing uses tough's editor; fetching uses tough's client against the pinned root, with
+//! a persistent datastore (rollback protection across restarts) and the newest verified root
+//! persisted and passed back as the trusted root at every start. The repository is shaped around
+//! what tough does well: no delegations, flat target names, sha256 always, no consistent
+//! snapshots.
+
+use crate::keys::{TufSigner, tuf_key};
+use crate::status::{Catalogue, Dataset, RecordHeader, RecordReader, StatusFileError, TargetKind, write_records};
+use crate::trust::SealKey;
+use ed25519_dalek::SigningKey;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+use tough::editor::RepositoryEditor;
+use tough::key_source::KeySource;
+use tough::schema::{KeyHolder, RoleKeys, RoleType, Root, Signed};
+use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec, Limits, RepositoryLoader, TargetName};
+use url::Url;
+
+/// The four top-level TUF role keys, one key each (threshold 1).
+#[derive(Debug)]
+pub struct RoleKeySet {
+    pub root: SigningKey,
+    pub targets: SigningKey,
+    pub snapshot: SigningKey,
+    pub timestamp: SigningKey,
+}
+
+/// How long each role's metadata stays valid after a publication.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub root: jiff::SignedDuration,
+    pub targets: jiff::SignedDuration,
+    pub snapshot: jiff::SignedDuration,
+    pub timestamp: jiff::SignedDuration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        let days = |d: i64| jiff::SignedDuration::from_hours(24 * d);
+        Lifetimes {
+            root: days(365),
+            targets: days(30),
+            snapshot: days(30),
+            timestamp: days(7),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("signing the repository metadata: {0}")]
+    Sign(String),
+    #[error("repository at {location} rejected: {cause}")]
+    Rejected { location: String, cause: String },
+    #[error("repository at {location}: target {name} rejected: {cause}")]
+    TargetRejected {
+        location: String,
+        name: String,
+        cause: String,
+    },
+    #[error("repository at {location} uses delegations, which certkiosk does not accept")]
+    Delegations { location: String },
+    #[error("repository at {location}: target {name} is not a flat certkiosk status file")]
+    UnexpectedTarget { location: String, name: String },
+    #[error("repository at {location} has no {kind} target")]
+    MissingTarget { location: String, kind: &'static str },
+    #[error("repository at {location}: targets of publications {a} and {b} are mixed")]
+    MixedVersions { location: String, a: u64, b: u64 },
+    #[error("repository at {location}: {source}")]
+    StatusFile { location: String, source: StatusFileError },
+    #[error("repository at {location}: {kind} file disagrees with targets metadata ({what})")]
+    HeaderMismatch {
+        location: String,
+        kind: &'static str,
+        what: &'static str,
+    },
+    #[error("trusted root {path} is not valid TUF root metadata: {cause}")]
+    BadTrustedRoot { path: PathBuf, cause: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
+    move |source| RepoError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Sign version `version` of root metadata naming the four role keys.
+pub async fn sign_root(keys: &RoleKeySet, version: u64, expires: Timestamp) -> Result<Vec<u8>, RepoError> {
+    let mut root = Root {
+        spec_version: "1.0.0".to_owned(),
+        consistent_snapshot: false,
+        version: NonZeroU64::new(version).ok_or_else(|| RepoError::Sign("root version 0".into()))?,
+        expires,
+        keys: HashMap::new(),
+        roles: HashMap::new(),
+        _extra: HashMap::new(),
+    };
+    for (role, key) in [
+        (RoleType::Root, &keys.root),
+        (RoleType::Targets, &keys.targets),
+        (RoleType::Snapshot, &keys.snapshot),
+        (RoleType::Timestamp, &keys.timestamp),
+    ] {
+        let k = tuf_key(key);
+        let id = k.key_id().map_err(|e| RepoError::Sign(e.to_string()))?;
+        root.keys.insert(id.clone(), k);
+        root.roles.insert(
+            role,
+            RoleKeys {
+                keyids: vec![id],
+                threshold: NonZeroU64::MIN,
+                _extra: HashMap::new(),
+            },
+        );
+    }
+    let signers: Vec<Box<dyn KeySource>> = vec![Box::new(TufSigner(keys.root.clone()))];
+    let holder = KeyHolder::Root(root.clone());
+    let signed = tough::editor::signed::SignedRole::new(root, &holder, &signers, &aws_lc_rs::rand::SystemRandom::new())
+        .await
+        .map_err(|e| RepoError::Sign(e.to_string()))?;
+    Ok(signed.buffer().clone())
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, synced.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(io(path))?;
+    tmp.persist(path).map_err(|e| RepoError::Io {
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+/// The repository layout: `metadata/` and `targets/` under one directory.
+pub fn metadata_dir(repo: &Path) -> PathBuf {
+    repo.join("metadata")
+}
+
+pub fn targets_dir(repo: &Path) -> PathBuf {
+    repo.join("targets")
+}
+
+/// Publish `dataset` as the next version of the repository at `repo`.
+///
+/// Target files get new, versioned names; metadata is signed into a staging directory and then
+/// renamed into place in the order a client reads it backwards (root, targets, snapshot,
+/// timestamp), so a client never sees a timestamp that points at files not yet written.
+pub async fn publish(
+    repo: &Path,
+    root_json: &Path,
+    keys: &RoleKeySet,
+    dataset: &Dataset,
+    now: Timestamp,
+    lifetimes: &Lifetimes,
+) -> Result<(), RepoError> {
+    let targets = targets_dir(repo);
+    let metadata = metadata_dir(repo);
+    for d in [&targets, &metadata] {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    let version = NonZeroU64::new(dataset.version).ok_or_else(|| RepoError::Sign("dataset version 0".into()))?;
+    let sign_err = |e: tough::error::Error| RepoError::Sign(e.to_string());
+    let mut editor = RepositoryEditor::new(root_json).await.map_err(sign_err)?;
+    editor
+        .targets_version(version)
+        .map_err(sign_err)?
+        .targets_expires(now + lifetimes.targets)
+        .map_err(sign_err)?
+        .snapshot_version(version)
+        .snapshot_expires(now + lifetimes.snapshot)
+        .timestamp_version(version)
+        .timestamp_expires(now + lifetimes.timestamp);
+    for kind in TargetKind::ALL {
+        let name = kind.file_name(dataset.version);
+        let path = targets.join(&name);
+        let mut bytes = Vec::new();
+        let v = dataset.version;
+        let at = dataset.as_of;
+        match kind {
+            TargetKind::Seals => write_records(&mut bytes, kind, v, at, &dataset.seals),
+            TargetKind::Catalogue => write_records(&mut bytes, kind, v, at, std::slice::from_ref(&dataset.catalogue)),
+            TargetKind::Revocations => write_records(&mut bytes, kind, v, at, &dataset.revocations),
+            TargetKind::Cancellations => write_records(&mut bytes, kind, v, at, &dataset.cancellations),
+        }
+        .map_err(io(&path))?;
+        write_atomically(&path, &bytes)?;
+        let mut target = tough::schema::Target::from_path(&path)
+            .await
+            .map_err(|e| RepoError::Sign(e.to_string()))?;
+        target.custom.insert("kind".into(), serde_json::json!(kind.as_str()));
+        target
+            .custom
+            .insert("version".into(), serde_json::json!(dataset.version));
+        editor.add_target(name.as_str(), target).map_err(sign_err)?;
+    }
+    let signers: Vec<Box<dyn KeySource>> = vec![
+        Box::new(TufSigner(keys.targets.clone())),
+        Box::new(TufSigner(keys.snapshot.clone())),
+        Box::new(TufSigner(keys.timestamp.clone())),
+    ];
+    let signed = editor.sign(&signers).await.map_err(sign_err)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(repo)
+        .map_err(io(repo))?;
+    signed.write(staging.path()).await.map_err(sign_err)?;
+    let mut names: Vec<String> = std::fs::read_dir(staging.path())
+        .map_err(io(staging.path()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let rank = |n: &str| match n {
+        "targets.json" => 1,
+        "snapshot.json" => 2,
+        "timestamp.json" => 3,
+        _ => 0,
+    };
+    names.sort_by_key(|n| rank(n));
+    for name in names {
+        let from = staging.path().join(&name);
+        let to = metadata.join(&name);
+        std::fs::rename(&from, &to).map_err(io(&to))?;
+    }
+    Ok(())
+}
+
+/// Where the appliance keeps its TUF trust state.
+#[derive(Debug, Clone)]
+pub struct TrustState {
+    /// The root.json shipped with the appliance (`trusted_root` in the config).
+    pub pinned_root: PathBuf,
+    /// Directory holding `root.json` (the newest verified root) and `datastore/`.
+    pub dir: PathBuf,
+}
+
+impl TrustState {
+    fn newest_root(&self) -> PathBuf {
+        self.dir.join("root.json")
+    }
+
+    fn datastore(&self) -> PathBuf {
+        self.dir.join("datastore")
+    }
+
+    /// The root to start from: the newest verified one if present, else the pinned one.
+    pub fn trusted_root(&self) -> Result<(PathBuf, Vec<u8>), RepoError> {
+        let newest = self.newest_root();
+        let path = if newest.exists() {
+            newest
+        } else {
+            self.pinned_root.clone()
+        };
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        serde_json::from_slice::<Signed<Root>>(&bytes).map_err(|e| RepoError::BadTrustedRoot {
+            path: path.clone(),
+            cause: e.to_string(),
+        })?;
+        Ok((path, bytes))
+    }
+}
+
+/// A verified publication as fetched from a repository.
+#[derive(Debug)]
+pub struct Fetched {
+    pub dataset: Dataset,
+    pub root_version: u64,
+    pub targets_version: u64,
+    pub snapshot_version: u64,
+    pub timestamp_version: u64,
+    /// The newest signed time seen in the metadata (timestamp's issue proxy: the dataset's
+    /// as_of), for the clock floor.
+    pub newest_signed_time: Timestamp,
+}
+
+/// Caps on what a repository may make us download.
+pub fn limits() -> Limits {
+    Limits {
+        max_root_size: 256 * 1024,
+        max_targets_size: 4 * 1024 * 1024,
+        max_timestamp_size: 64 * 1024,
+        max_snapshot_size: 256 * 1024,
+        max_root_updates: 64,
+    }
+}
+
+/// Fetch and verify the repository at the local directory `repo` (a mirror copy, a USB stick).
+pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoError> {
+    let location = repo.display().to_string();
+    let abs = std::fs::canonicalize(repo).map_err(io(repo))?;
+    let url = |p: PathBuf| {
+        Url::from_directory_path(&p).map_err(|()| RepoError::Rejected {
+            location: location.clone(),
+            cause: format!("{} is not an absolute directory path", p.display()),
+        })
+    };
+    let metadata_url = url(metadata_dir(&abs))?;
+    let targets_url = url(targets_dir(&abs))?;
+    let (_, root) = trust.trusted_root()?;
+    let datastore = trust.datastore();
+    std::fs::create_dir_all(&datastore).map_err(io(&datastore))?;
+    let repository = RepositoryLoader::new(&root, metadata_url, targets_url)
+        .transport(FilesystemTransport)
+        .datastore(&datastore)
+        .limits(limits())
+        .expiration_enforcement(ExpirationEnforcement::Safe)
+        .load()
+        .await
+        .map_err(|e| RepoError::Rejected {
+            location: location.clone(),
+            cause: e.to_string(),
+        })?;
+
+    // Persist the newest verified root so that a rotation sticks across restarts.
+    let root_bytes = serde_json::to_vec_pretty(repository.root()).map_err(|e| RepoError::Rejected {
+        location: location.clone(),
+        cause: e.to_string(),
+    })?;
+    write_atomically(&trust.newest_root(), &root_bytes)?;
+
+    if repository
+        .targets()
+        .signed
+        .delegations
+        .as_ref()
+        .is_some_and(|d| !d.roles.is_empty())
+    {
+        return Err(RepoError::Delegations { location });
+    }
+    let mut chosen: HashMap<&'static str, (TargetName, u64)> = HashMap::new();
+    let mut version: Option<u64> = None;
+    for (name, target) in repository.all_targets() {
+        let unexpected = || RepoError::UnexpectedTarget {
+            location: location.clone(),
+            name: name.raw().to_owned(),
+        };
+        if name.raw().contains('/') {
+            return Err(unexpected());
+        }
+        let kind = target
+            .custom
+            .get("kind")
+            .and_then(|v| v.as_str())
+            .and_then(|k| TargetKind::ALL.into_iter().find(|t| t.as_str() == k))
+            .ok_or_else(unexpected)?;
+        let v = target
+            .custom
+            .get("version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(unexpected)?;
+        if name.raw() != kind.file_name(v) {
+            return Err(unexpected());
+        }
+        match version {
+            Some(seen) if seen != v => {
+                return Err(RepoError::MixedVersions {
+                    location,
+                    a: seen.min(v),
+                    b: seen.max(v),
+                });
+            }
+            _ => version = Some(v),
+        }
+        if chosen.insert(kind.as_str(), (name.clone(), v)).is_some() {
+            return Err(unexpected());
+        }
+    }
+    let version = version.ok_or(RepoError::MissingTarget {
+        location: location.clone(),
+        kind: "any",
+    })?;
+
+    let mut as_of: Option<Timestamp> = None;
+    let mut seals: Vec<SealKey> = Vec::new();
+    let mut catalogue = Catalogue::default();
+    let mut revocations = Vec::new();
+    let mut cancellations = Vec::new();
+    for kind in TargetKind::ALL {
+        let (name, _) = chosen.get(kind.as_str()).ok_or(RepoError::MissingTarget {
+            location: location.clone(),
+            kind: kind.as_str(),
+        })?;
+        let rejected = |cause: String| RepoError::TargetRejected {
+            location: location.clone(),
+            name: name.raw().to_owned(),
+            cause,
+        };
+        let stream = repository
+            .read_target(name)
+            .await
+            .map_err(|e| rejected(e.to_string()))?
+            .ok_or_else(|| rejected("listed but not readable".into()))?;
+        let bytes = stream.into_vec().await.map_err(|e| rejected(e.to_string()))?;
+        let file_err = |source| RepoError::StatusFile {
+            location: location.clone(),
+            source,
+        };
+        let reader = RecordReader::open(bytes.as_slice(), kind).map_err(file_err)?;
+        check_header(reader.header(), version, &mut as_of).map_err(|what| RepoError::HeaderMismatch {
+            location: location.clone(),
+            kind: kind.as_str(),
+            what,
+        })?;
+        match kind {
+            TargetKind::Seals => seals = reader.collect_all().map_err(file_err)?.1,
+            TargetKind::Catalogue => {
+                let (_, mut list): (_, Vec<Catalogue>) = reader.collect_all().map_err(file_err)?;
+                if list.len() != 1 {
+                    return Err(RepoError::HeaderMismatch {
+                        location,
+                        kind: kind.as_str(),
+                        what: "exactly one catalogue record",
+                    });
+                }
+                catalogue = list.remove(0);
+            }
+            TargetKind::Revocations => revocations = reader.collect_all().map_err(file_err)?.1,
+            TargetKind::Cancellations => cancellations = reader.collect_all().map_err(file_err)?.1,
+        }
+    }
+    let as_of = as_of.unwrap_or(Timestamp::UNIX_EPOCH);
+    Ok(Fetched {
+        dataset: Dataset {
+            version,
+            as_of,
+            seals,
+            catalogue,
+            revocations,
+            cancellations,
+        },
+        root_version: repository.root().signed.version.get(),
+        targets_version: repository.targets().signed.version.get(),
+        snapshot_version: repository.snapshot().signed.version.get(),
+        timestamp_version: repository.timestamp().signed.version.get(),
+        newest_signed_time: as_of,
+    })
+}
+
+fn check_header(h: &RecordHeader, version: u64, as_of: &mut Option<Timestamp>) -> Result<(), &'static str> {
+    if h.version != version {
+        return Err("version");
+    }
+    match as_of {
+        Some(t) if *t != h.as_of => Err("as_of differs between files"),
+        _ => {
+            *as_of = Some(h.as_of);
+            Ok(())
+        }
+    }
+}
