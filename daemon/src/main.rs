@@ -1,1 +1,170 @@
-fn main() {}
+//! `certd`: flags, tracing, validated config, then the command. Errors are one line.
+
+use certd::config::{Config, Mirror};
+use certd::exit;
+use certd::{status, sync, verify_cmd};
+use certkiosk_verify::{Lang, Now};
+use certsync::store::{Mode, Store};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "certd",
+    version,
+    about = "certkiosk appliance daemon: sync status data, verify certificates"
+)]
+struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch the repository and apply new status data to the store.
+    Sync {
+        /// Sync once and exit.
+        #[arg(long)]
+        once: bool,
+        /// A repository directory to sync from instead of the configured mirrors.
+        #[arg(long, value_name = "PATH")]
+        from: Option<PathBuf>,
+    },
+    /// Verify credentials: each INPUT is a .txt file holding the QR text, or - for stdin.
+    Verify {
+        /// One JSON object per input, one per line.
+        #[arg(long)]
+        json: bool,
+        /// Verify as if now were this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<jiff::Timestamp>,
+        /// Language of the explanations: zh (default) or en.
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+    },
+    /// Show what the store holds and how fresh it is.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the configuration and exit.
+    CheckConfig,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("{s:?} is not zh or en"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(config_path) = cli.config.as_deref() else {
+        eprintln!("certd: --config FILE is required");
+        return ExitCode::from(exit::USAGE);
+    };
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("certd: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    ExitCode::from(run(cli.command, &config))
+}
+
+fn run(command: Command, config: &Config) -> u8 {
+    let now = jiff::Timestamp::now();
+    match command {
+        Command::CheckConfig => {
+            println!("config {} is valid", config.file.display());
+            exit::OK
+        }
+        Command::Sync { once, from } => {
+            if !once {
+                eprintln!("certd: sync needs --once (the continuous service is `certd run`)");
+                return exit::USAGE;
+            }
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("certd: cannot start the async runtime: {e}");
+                    return exit::INPUT;
+                }
+            };
+            match runtime.block_on(sync::sync_once(config, from.map(Mirror::Dir), now)) {
+                Ok(outcome) => {
+                    println!("{outcome}");
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("certd: sync failed: {e}");
+                    exit::INPUT
+                }
+            }
+        }
+        Command::Status { json } => match status::status(config, now) {
+            Ok(s) => {
+                if json {
+                    println!("{}", serde_json::to_string(&s).unwrap_or_default());
+                } else {
+                    print!("{}", status::to_text(&s));
+                }
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("certd: {e}");
+                exit::USAGE
+            }
+        },
+        Command::Verify { json, at, lang, inputs } => {
+            let lang = lang.unwrap_or(config.lang);
+            let store = match Store::open(&config.store_path(), Mode::ReadOnly) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("certd: {e}");
+                    return exit::USAGE;
+                }
+            };
+            let reader = match store.reader() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("certd: {e}");
+                    return exit::USAGE;
+                }
+            };
+            let now = match at {
+                Some(t) => Now::Explicit(t),
+                None => Now::System(now),
+            };
+            let mut code = exit::OK;
+            for input in &inputs {
+                match verify_cmd::verify_input(input, &reader, now, &config.policy) {
+                    Ok(outcome) => {
+                        if json {
+                            println!("{}", verify_cmd::to_json(&outcome, lang));
+                        } else {
+                            println!("{}", verify_cmd::to_text(&outcome, lang));
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("certd: {e}");
+                        code = exit::INPUT;
+                    }
+                }
+            }
+            code
+        }
+    }
+}

@@ -1,1 +1,12 @@
+//! Verification shared by `certd` and the kiosk UI: credential text + store → [`Verdict`].
+//!
+//! Pure functions of (input, store snapshot, clock, policy); nothing here writes the store,
+//! touches the network or panics on any input.
 
+pub mod engine;
+pub mod i18n;
+pub mod verdict;
+
+pub use engine::{Now, Policy, verify};
+pub use i18n::Lang;
+pub use verdict::{Freshness, Verdict, VerdictCode, Warning};

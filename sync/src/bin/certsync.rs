@@ -1,1 +1,247 @@
-fn main() {}
+//! `certsync`: the authority's publisher CLI. Flags in, one library call, one-line errors out.
+
+use anyhow::Context;
+use certsync::authority::{Authority, IssueRequest};
+use certsync::credential::{Level, Scenario};
+use certsync::demo;
+use certsync::repo::Lifetimes;
+use certsync::status::RevocationReason;
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "certsync",
+    version,
+    about = "certkiosk authority side: issue credentials, publish status data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a whole demo world (authority, repository, samples, expected verdicts, certd.toml).
+    Demo {
+        out: PathBuf,
+        /// Rebuild a previous demo world in OUT.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create an authority: TUF role keys, pinned root.json, seal keys, catalogue.
+    Init { dir: PathBuf },
+    /// Issue a certificate and print its management number and credential.
+    Issue {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        qualification: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "masked-id")]
+        masked_id: String,
+        /// unleveled, junior, intermediate, senior, principal, first_class, second_class
+        #[arg(long, default_value = "unleveled", value_parser = parse_level)]
+        level: Level,
+        #[arg(long)]
+        specialty: Option<String>,
+        #[arg(long = "certificate-number")]
+        certificate_number: Option<String>,
+        /// Approval date (YYYY-MM-DD).
+        #[arg(long)]
+        approved: Date,
+        /// E-certificate issue date (YYYY-MM-DD).
+        #[arg(long)]
+        issued: Date,
+    },
+    /// Annotate (加注) a certificate and print the annotated credential.
+    Annotate {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "management-number")]
+        management_number: String,
+        /// Usage scenario code (1 = 本人调用, self use).
+        #[arg(long, default_value_t = 1)]
+        scenario: u16,
+        /// First day (YYYY-MM-DD, Asia/Shanghai).
+        #[arg(long)]
+        from: Date,
+        /// Last day, inclusive (YYYY-MM-DD); at most 90 days.
+        #[arg(long)]
+        until: Date,
+    },
+    /// Cancel an annotation.
+    CancelAnnotation {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        annotation: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke a certificate.
+    Revoke {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "management-number")]
+        management_number: String,
+        /// fraud, reissued, violation, other
+        #[arg(long = "reason-code", value_parser = parse_reason)]
+        reason_code: RevocationReason,
+        /// The reason in the authority's words (default: the code's name).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Revoking body code (default: the issuing body).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Publish the status data as the next version of the TUF repository.
+    Publish {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Repository directory (default DIR/repo).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Days until timestamp.json expires.
+        #[arg(long, default_value_t = 7)]
+        timestamp_days: u32,
+    },
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| format!("unknown level {s:?}"))
+}
+
+fn parse_reason(s: &str) -> Result<RevocationReason, String> {
+    RevocationReason::parse(s).ok_or_else(|| format!("unknown reason code {s:?} (fraud, reissued, violation, other)"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("certsync: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("certsync: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    match command {
+        Command::Demo { out, force } => {
+            demo::prepare_dir(&out, force)?;
+            let summary = demo::build(&out, now).await?;
+            println!(
+                "demo world in {}: {} samples, publication {}; next: certd --config {} sync --once",
+                summary.out.display(),
+                summary.expectations.len(),
+                summary.publication,
+                summary.out.join("certd.toml").display()
+            );
+        }
+        Command::Init { dir } => {
+            Authority::init(&dir, now, &Lifetimes::default()).await?;
+            println!(
+                "authority created in {}; appliances pin {}",
+                dir.display(),
+                dir.join("root.json").display()
+            );
+        }
+        Command::Issue {
+            dir,
+            qualification,
+            name,
+            masked_id,
+            level,
+            specialty,
+            certificate_number,
+            approved,
+            issued,
+        } => {
+            let mut a = Authority::open(&dir)?;
+            let req = IssueRequest {
+                qualification,
+                holder_name: name,
+                masked_id,
+                level,
+                specialty,
+                certificate_number,
+                approved_on: approved,
+                ecert_issued_on: issued,
+            };
+            let sealed = a.issue(&req, now)?;
+            println!("{}\n{}", sealed.claims.management_number, sealed.credential);
+        }
+        Command::Annotate {
+            dir,
+            management_number,
+            scenario,
+            from,
+            until,
+        } => {
+            let mut a = Authority::open(&dir)?;
+            let sealed = a.annotate(&management_number, Scenario(scenario), from, until, now)?;
+            let id = sealed
+                .claims
+                .annotation
+                .as_ref()
+                .map(|x| x.id.as_str())
+                .unwrap_or_default();
+            println!("{id}\n{}", sealed.credential);
+        }
+        Command::CancelAnnotation {
+            dir,
+            annotation,
+            reason,
+        } => {
+            Authority::open(&dir)?.cancel_annotation(&annotation, &reason, now)?;
+            println!("annotation {annotation} cancelled; publish to tell the appliances");
+        }
+        Command::Revoke {
+            dir,
+            management_number,
+            reason_code,
+            reason,
+            by,
+        } => {
+            Authority::open(&dir)?.revoke(&management_number, reason_code, &reason, by.as_deref(), now)?;
+            println!("certificate {management_number} revoked; publish to tell the appliances");
+        }
+        Command::Publish {
+            dir,
+            out,
+            timestamp_days,
+        } => {
+            let mut a = Authority::open(&dir)?;
+            let out = out.unwrap_or_else(|| a.default_repo());
+            let lifetimes = Lifetimes {
+                timestamp: jiff::SignedDuration::from_hours(24 * i64::from(timestamp_days.max(1))),
+                ..Lifetimes::default()
+            };
+            let p = a.publish(&out, now, &lifetimes).await.context("publishing")?;
+            println!(
+                "published version {} (as of {}) to {}: {} revocations, {} annotation cancellations, {} seals",
+                p.version,
+                p.as_of,
+                p.repo.display(),
+                p.revocations,
+                p.cancellations,
+                p.seals
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! certd: the appliance daemon's commands. `main.rs` parses flags and calls into here.
+//!
+//! * [`sync`] — fetch a repository with tough and apply it to the store (the only writer).
+//! * [`verify_cmd`] — `certd verify`: inputs → verdicts, printed for people or as JSON lines.
+//! * [`status`] — what the store holds and how fresh it is.
+
+pub mod config;
+pub mod status;
+pub mod sync;
+pub mod verify_cmd;
+
+/// Process exit codes of the CLI contract (DESIGN §5).
+pub mod exit {
+    /// Ran, whatever the verdicts.
+    pub const OK: u8 = 0;
+    /// An input (or a repository) could not be read.
+    pub const INPUT: u8 = 1;
+    /// Bad usage or configuration.
+    pub const USAGE: u8 = 2;
+}

@@ -1,0 +1,70 @@
+//! `certd status`: what the store holds and how fresh it is.
+
+use crate::config::Config;
+use certkiosk_verify::Freshness;
+use certsync::store::{Mode, PublicationInfo, Store, StoreError};
+use jiff::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub store: String,
+    pub publication: Option<PublicationInfo>,
+    pub age_seconds: Option<i64>,
+    pub freshness: Freshness,
+    pub clock_floor: Option<Timestamp>,
+    pub clock_suspect: bool,
+    pub content_digest: String,
+}
+
+pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
+    let store = Store::open(&config.store_path(), Mode::ReadOnly)?;
+    let reader = store.reader()?;
+    let publication = reader.publication()?;
+    let clock_floor = reader.clock_floor()?;
+    let effective_now = clock_floor.map_or(now, |f| f.max(now));
+    let age = publication.as_ref().map(|p| effective_now.duration_since(p.as_of));
+    let freshness = match age {
+        None => Freshness::Missing,
+        Some(a) if a <= config.policy.fresh_window => Freshness::Fresh,
+        Some(a) if a <= config.policy.max_status_age => Freshness::Aging,
+        Some(_) => Freshness::Stale,
+    };
+    Ok(Status {
+        store: config.store_path().display().to_string(),
+        publication,
+        age_seconds: age.map(|a| a.as_secs()),
+        freshness,
+        clock_floor,
+        clock_suspect: clock_floor.is_some_and(|f| f > now),
+        content_digest: reader.content_digest()?,
+    })
+}
+
+pub fn to_text(s: &Status) -> String {
+    let mut out = format!("store          {}\n", s.store);
+    match &s.publication {
+        None => out += "publication    none (run `certd sync --once`)\n",
+        Some(p) => {
+            out += &format!(
+                "publication    {} (TUF root v{}, targets v{}, snapshot v{})\n",
+                p.version, p.root_version, p.targets_version, p.snapshot_version
+            );
+            let hours = s.age_seconds.unwrap_or_default() / 3600;
+            out += &format!("as of          {} ({hours} h old, {:?})\n", p.as_of, s.freshness);
+            out += &format!("applied at     {}\n", p.applied_at);
+        }
+    }
+    if let Some(f) = s.clock_floor {
+        out += &format!(
+            "clock floor    {f}{}\n",
+            if s.clock_suspect {
+                " (system clock is earlier!)"
+            } else {
+                ""
+            }
+        );
+    }
+    out += &format!("content        sha256:{}\n", s.content_digest);
+    out
+}

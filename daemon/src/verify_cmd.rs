@@ -1,0 +1,227 @@
+//! `certd verify`: read each input, verify it against the store, print the verdicts.
+//!
+//! An input is a file holding the credential text (`.txt`) or `-` for standard input. Inputs
+//! are read with a size cap; a file that cannot be read is reported on one line and the others
+//! still run (exit code 1 at the end).
+
+use certkiosk_verify::i18n;
+use certkiosk_verify::{Freshness, Lang, Now, Policy, Verdict, VerdictCode, verify};
+use certsync::store::Reader;
+use serde_json::json;
+use std::io::Read;
+use std::path::Path;
+use std::time::Instant;
+
+/// Read at most this much of an input: far beyond any QR code's text, small enough to be safe.
+pub const MAX_INPUT_BYTES: u64 = 1 << 20;
+
+/// Where a credential text came from (DESIGN §5 `source`).
+pub const SOURCE_PAYLOAD: &str = "payload";
+
+/// The text of one input, or why it could not be read.
+#[derive(Debug)]
+pub enum Input {
+    Text(String),
+    /// Read, but not text (or too large to be a credential): verified as unreadable.
+    NotText(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read input {name}: {cause}")]
+pub struct InputError {
+    pub name: String,
+    pub cause: String,
+}
+
+pub fn read_input(name: &str) -> Result<Input, InputError> {
+    let err = |cause: String| InputError {
+        name: name.to_owned(),
+        cause,
+    };
+    let mut bytes = Vec::new();
+    let read = if name == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        let path = Path::new(name);
+        if path.is_dir() {
+            return Err(err("is a directory".into()));
+        }
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Ok(Input::NotText(format!("input is larger than {MAX_INPUT_BYTES} bytes")));
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Input::Text(s)),
+        Err(_) => Ok(Input::NotText("input is not UTF-8 text".into())),
+    }
+}
+
+/// One verified input.
+#[derive(Debug)]
+pub struct Outcome {
+    pub input: String,
+    pub verdict: Verdict,
+    pub read_us: u64,
+    pub verify_us: u64,
+}
+
+pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Outcome, InputError> {
+    let t0 = Instant::now();
+    let input = read_input(name)?;
+    let read_us = t0.elapsed().as_micros() as u64;
+    let t1 = Instant::now();
+    let verdict = match input {
+        Input::Text(text) => verify(&text, store, now, policy),
+        Input::NotText(reason) => {
+            let at = match now {
+                Now::System(t) | Now::Explicit(t) => t,
+            };
+            // Same path as any unreadable text, so the verdict has one shape.
+            let mut v = verify("", store, Now::Explicit(at), policy);
+            v.reason = Some(reason);
+            v
+        }
+    };
+    Ok(Outcome {
+        input: name.to_owned(),
+        verdict,
+        read_us,
+        verify_us: t1.elapsed().as_micros() as u64,
+    })
+}
+
+/// The JSON line of DESIGN §5.
+pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
+    let v = &o.verdict;
+    json!({
+        "input": o.input,
+        "verdict": v.verdict,
+        "title": i18n::title(v.verdict, lang),
+        "colour": v.verdict.colour(),
+        "warnings": v.warnings,
+        "explanation": i18n::explanation(v.verdict, lang),
+        "what_to_do": i18n::what_to_do(v.verdict, lang),
+        "warning_texts": v.warnings.iter().map(|w| i18n::warning(*w, lang)).collect::<Vec<_>>(),
+        "reason": v.reason,
+        "certificate": v.certificate,
+        "annotation": v.annotation,
+        "revocation": v.revocation,
+        "status_as_of": v.status_as_of,
+        "status_time": v.status_time,
+        "freshness": v.freshness,
+        "checked_at": v.checked_at,
+        "source": SOURCE_PAYLOAD,
+        "timings_us": { "read": o.read_us, "verify": o.verify_us, "total": o.read_us + o.verify_us },
+    })
+}
+
+fn icon(code: VerdictCode) -> &'static str {
+    use certkiosk_verify::verdict::Colour;
+    match code.colour() {
+        Colour::Green => "✔",
+        Colour::Amber => "⚠",
+        Colour::Red => "✖",
+        Colour::Grey => "?",
+    }
+}
+
+/// A few lines for a person at a terminal.
+pub fn to_text(o: &Outcome, lang: Lang) -> String {
+    let v = &o.verdict;
+    let zh = lang == Lang::Zh;
+    let mut out = format!(
+        "{}: {} {} ({})\n",
+        o.input,
+        icon(v.verdict),
+        i18n::title(v.verdict, lang),
+        v.verdict
+    );
+    out += &format!("  {}\n", i18n::explanation(v.verdict, lang));
+    out += &format!(
+        "  {}{}\n",
+        if zh { "处理：" } else { "Do: " },
+        i18n::what_to_do(v.verdict, lang)
+    );
+    for w in &v.warnings {
+        out += &format!("  ⚠ {}\n", i18n::warning(*w, lang));
+    }
+    if let Some(c) = &v.certificate {
+        let qualification = if zh {
+            c.qualification_zh.as_deref()
+        } else {
+            c.qualification_en.as_deref()
+        };
+        let level = if zh { c.level_zh } else { c.level_en };
+        out += &format!(
+            "  {} {} · {} · {} {}{}\n",
+            if zh { "持证人" } else { "Holder" },
+            c.holder_name,
+            c.masked_id,
+            qualification.unwrap_or(&c.qualification_code),
+            level,
+            c.specialty.as_deref().map(|s| format!(" · {s}")).unwrap_or_default()
+        );
+        let body = if zh {
+            c.issuing_body_zh.as_deref()
+        } else {
+            c.issuing_body_en.as_deref()
+        };
+        out += &format!(
+            "  {} {} · {} · {} {}\n",
+            if zh { "管理号" } else { "Management no." },
+            c.management_number,
+            body.unwrap_or(&c.issuing_body_code),
+            if zh { "发证日期" } else { "issued" },
+            c.ecert_issued_on
+        );
+    }
+    if let Some(a) = &v.annotation {
+        let scenario = if zh { &a.scenario_zh } else { &a.scenario_en };
+        out += &if zh {
+            format!(
+                "  加注 {scenario}：{} 至 {}（剩余 {} 天）\n",
+                a.valid_from, a.valid_until, a.days_left
+            )
+        } else {
+            format!(
+                "  Annotation {scenario}: {} to {} ({} days left)\n",
+                a.valid_from, a.valid_until, a.days_left
+            )
+        };
+    }
+    if let Some(r) = &v.revocation {
+        let by = if zh {
+            r.revoked_by_zh.as_deref()
+        } else {
+            r.revoked_by_en.as_deref()
+        };
+        out += &format!(
+            "  {} {} · {} · {}\n",
+            if zh { "撤销于" } else { "Revoked" },
+            r.revoked_at
+                .to_zoned(certsync::calendar::china().clone())
+                .strftime("%Y-%m-%d %H:%M"),
+            r.reason,
+            by.unwrap_or(&r.revoked_by_code)
+        );
+    }
+    if let Some(reason) = &v.reason {
+        out += &format!("  {}{reason}\n", if zh { "原因：" } else { "Reason: " });
+    }
+    if let Some(t) = v.status_as_of {
+        let when = t
+            .to_zoned(certsync::calendar::china().clone())
+            .strftime("%Y-%m-%d %H:%M");
+        let label = if zh { "状态数据截至" } else { "Status data as of" };
+        out += &match v.freshness {
+            Freshness::Missing => format!("  {label} {when}\n"),
+            f => format!("  {label} {when} ({})\n", i18n::freshness(f, lang)),
+        };
+    }
+    out
+}

@@ -1,0 +1,259 @@
+//! Payload → verdict: a pure function of (credential text, store snapshot, time, policy).
+//!
+//! Precedence (DESIGN §4): unreadable → forged → revoked → annotation problems →
+//! status_unavailable → not_found → valid. Among annotation problems: required → cancelled →
+//! expired → not yet valid. Every decision about days is made on civil dates in Asia/Shanghai.
+
+use crate::verdict::{AnnotationView, CertificateView, Freshness, RevocationView, Verdict, VerdictCode, Warning};
+use certsync::calendar::{self, ANNOTATION_ERA_START};
+use certsync::credential::{Claims, Envelope};
+use certsync::store::{Reader, Scope, StoreError};
+use certsync::trust::SealKey;
+use jiff::{SignedDuration, Timestamp};
+
+/// Freshness policy (configurable in certd.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Data younger than this is fresh (default 48 h).
+    pub fresh_window: SignedDuration,
+    /// Data older than this cannot decide status (default 30 days).
+    pub max_status_age: SignedDuration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fresh_window: SignedDuration::from_hours(48),
+            max_status_age: SignedDuration::from_hours(24 * 30),
+        }
+    }
+}
+
+/// Where "now" comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Now {
+    /// The system clock: checked against the clock floor (the newest signed time seen); when
+    /// earlier, the floor is used and `clock_suspect` is warned.
+    System(Timestamp),
+    /// An explicit time (`--at`): taken as it is.
+    Explicit(Timestamp),
+}
+
+/// Verify one credential text against the store.
+pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verdict {
+    let given = match now {
+        Now::System(t) | Now::Explicit(t) => t,
+    };
+    let envelope = match Envelope::parse(text) {
+        Ok(e) => e,
+        Err(e) => return Verdict::bare(VerdictCode::Unreadable, Some(e.to_string()), given),
+    };
+    match decide(&envelope, store, now, policy) {
+        Ok(v) => v,
+        Err(e) => Verdict::bare(VerdictCode::StatusUnavailable, Some(format!("store error: {e}")), given),
+    }
+}
+
+fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Verdict, StoreError> {
+    let mut warnings = Vec::new();
+    let now = match now {
+        Now::Explicit(t) => t,
+        Now::System(t) => match store.clock_floor()? {
+            Some(floor) if floor > t => {
+                warnings.push(Warning::ClockSuspect);
+                floor
+            }
+            _ => t,
+        },
+    };
+    let Some(publication) = store.publication()? else {
+        let mut v = Verdict::bare(
+            VerdictCode::StatusUnavailable,
+            Some("no status data has been synced".into()),
+            now,
+        );
+        v.warnings = warnings;
+        return Ok(v);
+    };
+    let mut v = Verdict::bare(VerdictCode::Valid, None, now);
+    v.warnings = warnings;
+    v.status_as_of = Some(publication.as_of);
+
+    // Seal.
+    let forged = |mut v: Verdict, reason: String| {
+        v.verdict = VerdictCode::Forged;
+        v.reason = Some(reason);
+        Ok(v)
+    };
+    let key_id = match envelope.key_id() {
+        Ok(k) => k,
+        Err(e) => return forged(v, e.to_string()),
+    };
+    let Some(seal) = store.seal(key_id)? else {
+        return forged(v, format!("seal {key_id} is not a known seal"));
+    };
+    if let Err(e) = envelope.verify(&seal.public_key) {
+        return forged(v, e.to_string());
+    }
+    let claims = match envelope.claims() {
+        Ok(c) => c,
+        Err(e) => {
+            v.verdict = VerdictCode::Unreadable;
+            v.reason = Some(format!("sealed claims cannot be read: {e}"));
+            return Ok(v);
+        }
+    };
+    if let Err(e) = seal.covers(claims.ecert_issued_on) {
+        return forged(v, e.to_string());
+    }
+    if seal.owner != claims.issuing_body {
+        return forged(
+            v,
+            format!(
+                "seal {key_id} belongs to {}, not to the issuing body {}",
+                seal.owner, claims.issuing_body
+            ),
+        );
+    }
+    v.certificate = Some(certificate_view(&claims, &seal, store)?);
+    let today = calendar::date_in_china(now);
+    if let Some(a) = &claims.annotation {
+        let cancellation = store.cancellation(&a.id)?;
+        let days_left = if today < a.valid_from || today > a.valid_until {
+            0
+        } else {
+            calendar::days_between(today, a.valid_until) + 1
+        };
+        v.annotation = Some(AnnotationView {
+            id: a.id.clone(),
+            scenario: a.scenario,
+            scenario_zh: a.scenario.name_zh(),
+            scenario_en: a.scenario.name_en(),
+            requested_at: a.requested_at,
+            valid_from: a.valid_from,
+            valid_until: a.valid_until,
+            days_left,
+            cancelled_at: cancellation.as_ref().map(|c| c.cancelled_at),
+            cancellation_reason: cancellation.map(|c| c.reason),
+        });
+    }
+
+    // Revoked: known from any data held, however old.
+    if let Some(r) = store.revocation(&claims.management_number)? {
+        let body = store.body(&r.revoked_by)?;
+        v.revocation = Some(RevocationView {
+            revoked_at: r.revoked_at,
+            reason_code: r.reason_code,
+            reason: r.reason,
+            revoked_by_code: r.revoked_by,
+            revoked_by_zh: body.as_ref().map(|b| b.name_zh.clone()),
+            revoked_by_en: body.map(|b| b.name_en),
+        });
+        v.verdict = VerdictCode::Revoked;
+        grade(&mut v, &claims, policy);
+        return Ok(v);
+    }
+
+    // Annotation problems: decidable from the signed claims and the clock (and cancellations
+    // held). An annotation present on a credential is always checked, even where the
+    // certificate would need none: it is a signed statement of when it may be used.
+    let needs_annotation = claims.ecert_issued_on >= ANNOTATION_ERA_START;
+    let annotation_problem = match (&claims.annotation, &v.annotation) {
+        (None, _) if needs_annotation => Some(VerdictCode::AnnotationRequired),
+        (Some(_), Some(view)) if view.cancelled_at.is_some() => Some(VerdictCode::AnnotationCancelled),
+        (Some(a), _) if today > a.valid_until => Some(VerdictCode::AnnotationExpired),
+        (Some(a), _) if today < a.valid_from => Some(VerdictCode::AnnotationNotYetValid),
+        _ => None,
+    };
+    grade(&mut v, &claims, policy);
+    if let Some(code) = annotation_problem {
+        v.verdict = code;
+        return Ok(v);
+    }
+    if v.freshness == Freshness::Stale {
+        v.verdict = VerdictCode::StatusUnavailable;
+        let age = v
+            .status_time
+            .map(|t| now.duration_since(t).as_hours() / 24)
+            .unwrap_or_default();
+        v.reason = Some(format!(
+            "status data is {age} days old, beyond the maximum of {} days",
+            policy.max_status_age.as_hours() / 24
+        ));
+        return Ok(v);
+    }
+    match store.scope(&claims.qualification, claims.approved_on.year())? {
+        Scope::Covered => {}
+        Scope::OtherYears { first_year, last_year } => {
+            v.verdict = VerdictCode::NotFound;
+            v.reason = Some(format!(
+                "status data covers qualification {} approved {first_year}–{last_year}, not {}",
+                claims.qualification,
+                claims.approved_on.year()
+            ));
+            return Ok(v);
+        }
+        Scope::NotCovered => {
+            v.verdict = VerdictCode::NotFound;
+            v.reason = Some(format!(
+                "status data does not cover qualification {} yet",
+                claims.qualification
+            ));
+            return Ok(v);
+        }
+    }
+    Ok(v)
+}
+
+/// Set `status_time`, `freshness` and the `status_stale` warning.
+fn grade(v: &mut Verdict, claims: &Claims, policy: &Policy) {
+    let requested = claims.annotation.as_ref().map(|a| a.requested_at);
+    let status_time = match (v.status_as_of, requested) {
+        (Some(a), Some(r)) => Some(a.max(r)),
+        (a, r) => a.or(r),
+    };
+    v.status_time = status_time;
+    let Some(t) = status_time else {
+        v.freshness = Freshness::Missing;
+        return;
+    };
+    let age = v.checked_at.duration_since(t);
+    v.freshness = if age <= policy.fresh_window {
+        Freshness::Fresh
+    } else if age <= policy.max_status_age {
+        Freshness::Aging
+    } else {
+        Freshness::Stale
+    };
+    if v.freshness != Freshness::Fresh && !v.warnings.contains(&Warning::StatusStale) {
+        v.warnings.push(Warning::StatusStale);
+    }
+}
+
+fn certificate_view(claims: &Claims, seal: &SealKey, store: &Reader<'_>) -> Result<CertificateView, StoreError> {
+    let q = store.qualification(&claims.qualification)?;
+    let b = store.body(&claims.issuing_body)?;
+    Ok(CertificateView {
+        management_number: claims.management_number.clone(),
+        certificate_number: claims.certificate_number.clone(),
+        holder_name: claims.holder_name.clone(),
+        masked_id: claims.masked_id.clone(),
+        qualification_code: claims.qualification.clone(),
+        qualification_zh: q.as_ref().map(|q| q.name_zh.clone()),
+        qualification_en: q.map(|q| q.name_en),
+        level: claims.level,
+        level_zh: claims.level.name_zh(),
+        level_en: claims.level.name_en(),
+        specialty: claims.specialty.clone(),
+        issuing_body_code: claims.issuing_body.clone(),
+        issuing_body_zh: b.as_ref().map(|b| b.name_zh.clone()),
+        issuing_body_en: b.map(|b| b.name_en),
+        approved_on: claims.approved_on,
+        ecert_issued_on: claims.ecert_issued_on,
+        seal_key_id: seal.key_id,
+        seal_kind: seal.kind,
+    })
+}
+
+#[cfg(test)]
+mod tests;

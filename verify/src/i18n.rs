@@ -1,0 +1,156 @@
+//! What each verdict and warning means to a person, in 简体中文 (default) and English.
+
+use crate::verdict::{Freshness, VerdictCode, Warning};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" | "zh_CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The verdict as a headline word.
+pub fn title(code: VerdictCode, lang: Lang) -> &'static str {
+    use VerdictCode::*;
+    match (lang, code) {
+        (Lang::Zh, Valid) => "有效",
+        (Lang::Zh, Revoked) => "已撤销",
+        (Lang::Zh, AnnotationExpired) => "加注已过期",
+        (Lang::Zh, AnnotationNotYetValid) => "加注尚未生效",
+        (Lang::Zh, AnnotationCancelled) => "加注已作废",
+        (Lang::Zh, AnnotationRequired) => "未加注",
+        (Lang::Zh, NotFound) => "未查到",
+        (Lang::Zh, StatusUnavailable) => "无法确认状态",
+        (Lang::Zh, Forged) => "伪造",
+        (Lang::Zh, Unreadable) => "无法识别",
+        (Lang::En, Valid) => "Valid",
+        (Lang::En, Revoked) => "Revoked",
+        (Lang::En, AnnotationExpired) => "Annotation expired",
+        (Lang::En, AnnotationNotYetValid) => "Annotation not yet valid",
+        (Lang::En, AnnotationCancelled) => "Annotation cancelled",
+        (Lang::En, AnnotationRequired) => "Not annotated",
+        (Lang::En, NotFound) => "Not found",
+        (Lang::En, StatusUnavailable) => "Status unavailable",
+        (Lang::En, Forged) => "Forged",
+        (Lang::En, Unreadable) => "Unreadable",
+    }
+}
+
+/// One line: what the verdict means.
+pub fn explanation(code: VerdictCode, lang: Lang) -> &'static str {
+    use VerdictCode::*;
+    match (lang, code) {
+        (Lang::Zh, Valid) => "电子印章真实，证书未被撤销，当前可以使用。",
+        (Lang::Zh, Revoked) => "该证书已被发证机构撤销，不再有效。",
+        (Lang::Zh, AnnotationExpired) => "证书真实，但加注的有效期已过，当前不能使用。",
+        (Lang::Zh, AnnotationNotYetValid) => "证书真实，但加注的有效期尚未开始。",
+        (Lang::Zh, AnnotationCancelled) => "证书真实，但这次加注已被作废。",
+        (Lang::Zh, AnnotationRequired) => "2021年12月17日起发放的电子证书须加注后才能使用，该证书未加注。",
+        (Lang::Zh, NotFound) => "电子印章真实，但该证书不在本机状态数据的查询验证范围内。",
+        (Lang::Zh, StatusUnavailable) => "本机没有足够新的状态数据，无法确认证书是否被撤销。",
+        (Lang::Zh, Forged) => "电子印章无效：签名不符、印章未知或证书内容被篡改。",
+        (Lang::Zh, Unreadable) => "没有找到可识别的证书二维码内容。",
+        (Lang::En, Valid) => "The seal is genuine, the certificate is not revoked and may be used now.",
+        (Lang::En, Revoked) => "The issuing body has revoked this certificate; it is no longer valid.",
+        (Lang::En, AnnotationExpired) => "The certificate is genuine, but its annotation has expired.",
+        (Lang::En, AnnotationNotYetValid) => "The certificate is genuine, but its annotation is not valid yet.",
+        (Lang::En, AnnotationCancelled) => "The certificate is genuine, but this annotation was cancelled.",
+        (Lang::En, AnnotationRequired) => {
+            "E-certificates issued from 2021-12-17 on must be annotated before use; this one is not."
+        }
+        (Lang::En, NotFound) => "The seal is genuine, but the certificate is outside the scope of the data held.",
+        (Lang::En, StatusUnavailable) => "No recent enough status data is held to tell whether it is revoked.",
+        (Lang::En, Forged) => "The seal does not hold: bad signature, unknown seal or altered content.",
+        (Lang::En, Unreadable) => "No certificate credential could be read from what was presented.",
+    }
+}
+
+/// One line: what the person at the desk should do.
+pub fn what_to_do(code: VerdictCode, lang: Lang) -> &'static str {
+    use VerdictCode::*;
+    match (lang, code) {
+        (Lang::Zh, Valid) => "核对持证人身份后即可受理。",
+        (Lang::Zh, Revoked) => "不予受理；如有异议，请持证人联系发证机构。",
+        (Lang::Zh, AnnotationExpired) => "请持证人登录中国人事考试网（cpta.com.cn）重新加注后再出示。",
+        (Lang::Zh, AnnotationNotYetValid) => "请在加注生效日之后再核验，或请持证人重新加注。",
+        (Lang::Zh, AnnotationCancelled) => "请持证人重新加注后再出示。",
+        (Lang::Zh, AnnotationRequired) => "请持证人登录中国人事考试网（cpta.com.cn）加注后再出示。",
+        (Lang::Zh, NotFound) => "请通过发证机构的官方渠道人工核实，或等待本机数据更新。",
+        (Lang::Zh, StatusUnavailable) => "请联系管理员同步状态数据后再核验。",
+        (Lang::Zh, Forged) => "不予受理，必要时报告发证机构。",
+        (Lang::Zh, Unreadable) => "请重新扫描二维码，或打开证书的 PDF 文件。",
+        (Lang::En, Valid) => "Check the holder's identity, then accept.",
+        (Lang::En, Revoked) => "Do not accept; the holder may contact the issuing body.",
+        (Lang::En, AnnotationExpired) => "Ask the holder to annotate again at cpta.com.cn.",
+        (Lang::En, AnnotationNotYetValid) => "Verify again once the annotation starts, or ask for a new annotation.",
+        (Lang::En, AnnotationCancelled) => "Ask the holder to annotate again at cpta.com.cn.",
+        (Lang::En, AnnotationRequired) => "Ask the holder to annotate the certificate at cpta.com.cn.",
+        (Lang::En, NotFound) => "Check through the issuing body's official channel, or wait for a data update.",
+        (Lang::En, StatusUnavailable) => "Ask the administrator to sync the status data, then verify again.",
+        (Lang::En, Forged) => "Do not accept; report it to the issuing body if needed.",
+        (Lang::En, Unreadable) => "Scan the QR code again, or open the certificate's PDF.",
+    }
+}
+
+pub fn warning(w: Warning, lang: Lang) -> &'static str {
+    match (lang, w) {
+        (Lang::Zh, Warning::StatusStale) => "状态数据已超过 48 小时未更新，结果仅供参考。",
+        (Lang::Zh, Warning::ClockSuspect) => "系统时钟早于已知的签名时间，已按该时间判断；请检查时钟。",
+        (Lang::En, Warning::StatusStale) => "The status data is more than 48 hours old; treat the result with care.",
+        (Lang::En, Warning::ClockSuspect) => {
+            "The system clock is earlier than a signed time already seen; that time was used. Check the clock."
+        }
+    }
+}
+
+pub fn freshness(f: Freshness, lang: Lang) -> &'static str {
+    match (lang, f) {
+        (Lang::Zh, Freshness::Fresh) => "最新",
+        (Lang::Zh, Freshness::Aging) => "较旧",
+        (Lang::Zh, Freshness::Stale) => "过旧",
+        (Lang::Zh, Freshness::Missing) => "无数据",
+        (Lang::En, Freshness::Fresh) => "fresh",
+        (Lang::En, Freshness::Aging) => "aging",
+        (Lang::En, Freshness::Stale) => "stale",
+        (Lang::En, Freshness::Missing) => "none",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_distinct_texts_in_both_languages() {
+        for lang in [Lang::Zh, Lang::En] {
+            let mut seen = std::collections::HashSet::new();
+            for code in VerdictCode::ALL {
+                assert!(seen.insert(title(code, lang)), "{code} title repeats");
+                assert!(!explanation(code, lang).is_empty() && !what_to_do(code, lang).is_empty());
+                assert!(!explanation(code, lang).contains('\n'), "one line: {code}");
+            }
+        }
+        assert!(
+            explanation(VerdictCode::Valid, Lang::Zh)
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Verdicts: the codes of DESIGN §4, their warnings, and what a verdict tells the person.
+
+use certsync::credential::{Level, Scenario};
+use certsync::trust::{KeyId, SealKind};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+use std::fmt;
+
+/// The verdict codes, shared by the CLI, the UI and any API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictCode {
+    Valid,
+    Revoked,
+    AnnotationExpired,
+    AnnotationNotYetValid,
+    AnnotationCancelled,
+    AnnotationRequired,
+    NotFound,
+    StatusUnavailable,
+    Forged,
+    Unreadable,
+}
+
+impl VerdictCode {
+    pub const ALL: [VerdictCode; 10] = [
+        VerdictCode::Valid,
+        VerdictCode::Revoked,
+        VerdictCode::AnnotationExpired,
+        VerdictCode::AnnotationNotYetValid,
+        VerdictCode::AnnotationCancelled,
+        VerdictCode::AnnotationRequired,
+        VerdictCode::NotFound,
+        VerdictCode::StatusUnavailable,
+        VerdictCode::Forged,
+        VerdictCode::Unreadable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictCode::Valid => "valid",
+            VerdictCode::Revoked => "revoked",
+            VerdictCode::AnnotationExpired => "annotation_expired",
+            VerdictCode::AnnotationNotYetValid => "annotation_not_yet_valid",
+            VerdictCode::AnnotationCancelled => "annotation_cancelled",
+            VerdictCode::AnnotationRequired => "annotation_required",
+            VerdictCode::NotFound => "not_found",
+            VerdictCode::StatusUnavailable => "status_unavailable",
+            VerdictCode::Forged => "forged",
+            VerdictCode::Unreadable => "unreadable",
+        }
+    }
+
+    pub fn colour(self) -> Colour {
+        match self {
+            VerdictCode::Valid => Colour::Green,
+            VerdictCode::AnnotationNotYetValid | VerdictCode::NotFound | VerdictCode::StatusUnavailable => {
+                Colour::Amber
+            }
+            VerdictCode::Unreadable => Colour::Grey,
+            _ => Colour::Red,
+        }
+    }
+}
+
+impl fmt::Display for VerdictCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Colour {
+    Green,
+    Amber,
+    Red,
+    Grey,
+}
+
+/// Warnings that ride along with any verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// The status data is older than the fresh window: the result is never plain green.
+    StatusStale,
+    /// The system clock is earlier than the newest signed time seen; that time was used as now.
+    ClockSuspect,
+}
+
+impl Warning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::StatusStale => "status_stale",
+            Warning::ClockSuspect => "clock_suspect",
+        }
+    }
+}
+
+/// How old the status data is, graded (DESIGN §4, §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// Within the fresh window (default 48 h).
+    Fresh,
+    /// Older than the fresh window, within the maximum age (default 30 days).
+    Aging,
+    /// Older than the maximum age: status cannot be decided.
+    Stale,
+    /// No status data at all.
+    Missing,
+}
+
+/// The certificate as the verdict shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateView {
+    pub management_number: String,
+    pub certificate_number: Option<String>,
+    pub holder_name: String,
+    pub masked_id: String,
+    pub qualification_code: String,
+    pub qualification_zh: Option<String>,
+    pub qualification_en: Option<String>,
+    pub level: Level,
+    pub level_zh: &'static str,
+    pub level_en: &'static str,
+    pub specialty: Option<String>,
+    pub issuing_body_code: String,
+    pub issuing_body_zh: Option<String>,
+    pub issuing_body_en: Option<String>,
+    pub approved_on: Date,
+    pub ecert_issued_on: Date,
+    pub seal_key_id: KeyId,
+    pub seal_kind: SealKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnnotationView {
+    pub id: String,
+    pub scenario: Scenario,
+    pub scenario_zh: String,
+    pub scenario_en: String,
+    pub requested_at: Timestamp,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    /// Usable days left, today included (1 on the last day, 0 once expired or not yet valid).
+    pub days_left: i64,
+    pub cancelled_at: Option<Timestamp>,
+    pub cancellation_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevocationView {
+    pub revoked_at: Timestamp,
+    pub reason_code: String,
+    pub reason: String,
+    pub revoked_by_code: String,
+    pub revoked_by_zh: Option<String>,
+    pub revoked_by_en: Option<String>,
+}
+
+/// The outcome of verifying one credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub verdict: VerdictCode,
+    pub warnings: Vec<Warning>,
+    /// A technical one-line reason (why forged, why unreadable, what scope), for operators.
+    pub reason: Option<String>,
+    pub certificate: Option<CertificateView>,
+    pub annotation: Option<AnnotationView>,
+    pub revocation: Option<RevocationView>,
+    /// `as_of` of the status data held, if any.
+    pub status_as_of: Option<Timestamp>,
+    /// Later of `status_as_of` and the annotation's requested-at: what freshness is graded on.
+    pub status_time: Option<Timestamp>,
+    pub freshness: Freshness,
+    /// The "now" the decision was made at (the clock floor when the clock was suspect).
+    pub checked_at: Timestamp,
+}
+
+impl Verdict {
+    pub(crate) fn bare(code: VerdictCode, reason: Option<String>, checked_at: Timestamp) -> Verdict {
+        Verdict {
+            verdict: code,
+            warnings: Vec::new(),
+            reason,
+            certificate: None,
+            annotation: None,
+            revocation: None,
+            status_as_of: None,
+            status_time: None,
+            freshness: Freshness::Missing,
+            checked_at,
+        }
+    }
+
+    /// Plain green only when valid with no warnings.
+    pub fn is_plain_green(&self) -> bool {
+        self.verdict == VerdictCode::Valid && self.warnings.is_empty()
+    }
+}
