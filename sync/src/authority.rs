@@ -47,8 +47,8 @@ pub enum AuthorityError {
     UnknownQualification(String),
     #[error("unknown certificate {0:?}")]
     UnknownCertificate(String),
-    #[error("unknown annotation {0:?}")]
-    UnknownAnnotation(String),
+    #[error("unknown annotation {0}")]
+    UnknownAnnotation(u64),
     #[error("invalid {field}: {problem}")]
     Invalid { field: &'static str, problem: String },
     #[error("no seal of {body} covers e-certificates issued on {issued}")]
@@ -58,7 +58,7 @@ pub enum AuthorityError {
     #[error("certificate {0} is already revoked")]
     AlreadyRevoked(String),
     #[error("annotation {0} is already cancelled")]
-    AlreadyCancelled(String),
+    AlreadyCancelled(u64),
     #[error("certificate {0} was issued before 2021-12-17 under an association seal and needs no annotation")]
     AnnotationNotNeeded(String),
     #[error("annotation of {days} days exceeds the maximum of {MAX_ANNOTATION_DAYS}")]
@@ -93,7 +93,7 @@ CREATE TABLE certificates (
     seal_key_id TEXT NOT NULL, issued_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE annotations (
-    id TEXT PRIMARY KEY, management_number TEXT NOT NULL, scenario INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY, management_number TEXT NOT NULL, scenario INTEGER NOT NULL,
     requested_at INTEGER NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX annotations_by_certificate ON annotations (management_number);
@@ -102,7 +102,7 @@ CREATE TABLE revocations (
     reason TEXT NOT NULL, revoked_by TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE cancellations (
-    annotation_id TEXT PRIMARY KEY, cancelled_at INTEGER NOT NULL, reason TEXT NOT NULL
+    annotation_id INTEGER PRIMARY KEY, cancelled_at INTEGER NOT NULL, reason TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE publications (version INTEGER PRIMARY KEY, as_of INTEGER NOT NULL);
 ";
@@ -671,13 +671,13 @@ impl Authority {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
         let serial = Authority::next_serial(&tx, "annotation_serial").map_err(e)?;
-        let id = format!("A{}{serial:07}", today.strftime("%Y%m%d"));
+        let id = serial as u64;
         // Whole seconds: the credential carries the application time to the second.
         let requested_at = Timestamp::from_second(now.as_second()).unwrap_or(now);
         tx.execute(
             "INSERT INTO annotations VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
-                id,
+                id as i64,
                 management_number,
                 scenario.0,
                 requested_at.as_second(),
@@ -699,7 +699,7 @@ impl Authority {
     }
 
     /// Withdraw an annotation.
-    pub fn cancel_annotation(&mut self, annotation_id: &str, reason: &str, now: Timestamp) -> Result<Cancellation> {
+    pub fn cancel_annotation(&mut self, annotation_id: u64, reason: &str, now: Timestamp) -> Result<Cancellation> {
         if reason.trim().is_empty() {
             return Err(AuthorityError::Invalid {
                 field: "reason",
@@ -710,15 +710,15 @@ impl Authority {
             .db
             .query_row(
                 "SELECT count(*) > 0 FROM annotations WHERE id = ?1",
-                [annotation_id],
+                [annotation_id as i64],
                 |r| r.get(0),
             )
             .map_err(self.sqlite())?;
         if !exists {
-            return Err(AuthorityError::UnknownAnnotation(annotation_id.to_owned()));
+            return Err(AuthorityError::UnknownAnnotation(annotation_id));
         }
         let c = Cancellation {
-            annotation_id: annotation_id.to_owned(),
+            annotation_id,
             cancelled_at: now,
             reason: reason.to_owned(),
         };
@@ -726,11 +726,11 @@ impl Authority {
             .db
             .execute(
                 "INSERT OR IGNORE INTO cancellations VALUES (?1, ?2, ?3)",
-                params![c.annotation_id, now.as_second(), c.reason],
+                params![c.annotation_id as i64, now.as_second(), c.reason],
             )
             .map_err(self.sqlite())?;
         if inserted == 0 {
-            return Err(AuthorityError::AlreadyCancelled(annotation_id.to_owned()));
+            return Err(AuthorityError::AlreadyCancelled(annotation_id));
         }
         Ok(c)
     }
@@ -848,7 +848,7 @@ impl Authority {
             .and_then(|mut st| {
                 st.query_map([], |r| {
                     Ok(Cancellation {
-                        annotation_id: r.get(0)?,
+                        annotation_id: r.get::<_, i64>(0)? as u64,
                         cancelled_at: ts(r.get(1)?),
                         reason: r.get(2)?,
                     })

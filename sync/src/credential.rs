@@ -150,7 +150,8 @@ impl Scenario {
 /// An annotation (加注) as signed into a credential.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Annotation {
-    pub id: String,
+    /// The authority's serial number of the annotation.
+    pub id: u64,
     pub scenario: Scenario,
     /// When the holder applied; a signed annotation proves "not revoked at this instant".
     pub requested_at: Timestamp,
@@ -275,13 +276,19 @@ impl SealSigner {
 
     /// Seal `claims` into the `CK1:` string form.
     pub fn seal(&self, claims: &Claims) -> String {
+        self.seal_payload(encode_claims(claims))
+    }
+
+    /// Seal arbitrary payload bytes. The authority only ever seals [`encode_claims`]; tests and
+    /// fuzzers use this to craft genuinely sealed but malformed credentials.
+    pub fn seal_payload(&self, payload: Vec<u8>) -> String {
         let protected = HeaderBuilder::new()
             .algorithm(iana::Algorithm::EdDSA)
             .key_id(self.key_id.0.to_vec())
             .build();
         let sign1 = CoseSign1Builder::new()
             .protected(protected)
-            .payload(encode_claims(claims))
+            .payload(payload)
             .create_signature(b"", |tbs| self.key.sign(tbs).to_bytes().to_vec())
             .build();
         // Serialising a COSE_Sign1 built from valid parts cannot fail.
@@ -403,7 +410,7 @@ pub fn encode_claims(c: &Claims) -> Vec<u8> {
         int(calendar::to_day_number(c.ecert_issued_on)),
     ));
     if let Some(a) = &c.annotation {
-        m.push((int(key::ANNOTATION_ID), text(&a.id)));
+        m.push((int(key::ANNOTATION_ID), Value::Integer(a.id.into())));
         m.push((int(key::ANNOTATION_SCENARIO), int(i64::from(a.scenario.0))));
         m.push((int(key::ANNOTATION_REQUESTED_AT), int(a.requested_at.as_second())));
         m.push((
@@ -516,7 +523,10 @@ pub fn decode_claims(bytes: &[u8]) -> Result<Claims, ClaimsError> {
         .date(key::ECERT_ISSUED_ON, "ecert_issued_on")?
         .ok_or(ClaimsError::Missing("ecert_issued_on"))?;
 
-    let id = map.text(key::ANNOTATION_ID, "annotation_id", MAX_MANAGEMENT_NUMBER_CHARS)?;
+    let id = map
+        .integer(key::ANNOTATION_ID, "annotation_id")?
+        .map(|n| u64::try_from(n).map_err(|_| ClaimsError::OutOfRange("annotation_id")))
+        .transpose()?;
     let scenario = map.integer(key::ANNOTATION_SCENARIO, "annotation_scenario")?;
     let requested_at = map.integer(key::ANNOTATION_REQUESTED_AT, "annotation_requested_at")?;
     let valid_from = map.date(key::ANNOTATION_VALID_FROM, "annotation_valid_from")?;

@@ -215,9 +215,9 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
     for (name, q, level, applied) in [("郑雪", "0501", FirstClass, -5), ("马俊", "0701", Intermediate, -1)] {
         let c = w.issue(q, name, level, d(2023, 9, 1), d(2023, 11, 1))?;
         let s = w.annotate(&c.claims.management_number, applied, applied, 60)?;
-        let id = s.claims.annotation.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+        let id = s.claims.annotation.as_ref().map(|a| a.id).unwrap_or_default();
         w.authority
-            .cancel_annotation(&id, "持证人申请撤回加注", now - SignedDuration::from_hours(1))?;
+            .cancel_annotation(id, "持证人申请撤回加注", now - SignedDuration::from_hours(1))?;
         w.write_sample(
             &format!("annotation-cancelled-{}", -applied),
             &s.credential,

@@ -83,7 +83,7 @@ impl RevocationReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cancellation {
-    pub annotation_id: String,
+    pub annotation_id: u64,
     pub cancelled_at: Timestamp,
     pub reason: String,
 }

@@ -47,7 +47,7 @@ CREATE TABLE revocations (
     revoked_by TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE cancellations (
-    annotation_id TEXT PRIMARY KEY,
+    annotation_id INTEGER PRIMARY KEY,
     cancelled_at INTEGER NOT NULL,
     reason TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -297,7 +297,7 @@ impl Store {
                 .prepare("INSERT INTO cancellations VALUES (?1, ?2, ?3)")
                 .map_err(&e)?;
             for c in &dataset.cancellations {
-                st.execute(params![c.annotation_id, c.cancelled_at.as_second(), c.reason])
+                st.execute(params![c.annotation_id as i64, c.cancelled_at.as_second(), c.reason])
                     .map_err(&e)?;
             }
             let mut st = tx
@@ -464,14 +464,14 @@ impl Reader<'_> {
             .map_err(sqlite(self.path))
     }
 
-    pub fn cancellation(&self, annotation_id: &str) -> Result<Option<Cancellation>, StoreError> {
+    pub fn cancellation(&self, annotation_id: u64) -> Result<Option<Cancellation>, StoreError> {
         self.tx
             .query_row(
                 "SELECT cancelled_at, reason FROM cancellations WHERE annotation_id = ?1",
-                [annotation_id],
+                [annotation_id as i64],
                 |r| {
                     Ok(Cancellation {
-                        annotation_id: annotation_id.to_owned(),
+                        annotation_id,
                         cancelled_at: ts(r.get(0)?),
                         reason: r.get(1)?,
                     })

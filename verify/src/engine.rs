@@ -118,14 +118,14 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     v.certificate = Some(certificate_view(&claims, &seal, store)?);
     let today = calendar::date_in_china(now);
     if let Some(a) = &claims.annotation {
-        let cancellation = store.cancellation(&a.id)?;
+        let cancellation = store.cancellation(a.id)?;
         let days_left = if today < a.valid_from || today > a.valid_until {
             0
         } else {
             calendar::days_between(today, a.valid_until) + 1
         };
         v.annotation = Some(AnnotationView {
-            id: a.id.clone(),
+            id: a.id,
             scenario: a.scenario,
             scenario_zh: a.scenario.name_zh(),
             scenario_en: a.scenario.name_en(),

@@ -137,7 +137,7 @@ pub struct CertificateView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AnnotationView {
-    pub id: String,
+    pub id: u64,
     pub scenario: Scenario,
     pub scenario_zh: String,
     pub scenario_en: String,

@@ -79,7 +79,7 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
         #[arg(long)]
-        annotation: String,
+        annotation: u64,
         #[arg(long)]
         reason: String,
     },
@@ -194,12 +194,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             let mut a = Authority::open(&dir)?;
             let sealed = a.annotate(&management_number, Scenario(scenario), from, until, now)?;
-            let id = sealed
-                .claims
-                .annotation
-                .as_ref()
-                .map(|x| x.id.as_str())
-                .unwrap_or_default();
+            let id = sealed.claims.annotation.as_ref().map(|x| x.id).unwrap_or_default();
             println!("{id}\n{}", sealed.credential);
         }
         Command::CancelAnnotation {
@@ -207,7 +202,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             annotation,
             reason,
         } => {
-            Authority::open(&dir)?.cancel_annotation(&annotation, &reason, now)?;
+            Authority::open(&dir)?.cancel_annotation(annotation, &reason, now)?;
             println!("annotation {annotation} cancelled; publish to tell the appliances");
         }
         Command::Revoke {
