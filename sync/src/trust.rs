@@ -1,6 +1,6 @@
 //! Seal keys: who may seal credentials, and when (DESIGN §3.2).
 //!
-//! The authority publishes the list of seal keys as the signed target `seals.json`. A
+//! The authority publishes the list of seal keys as the signed target `seals.vN.jsonl.gz`. A
 //! credential is genuine only if its key id is on the list, the signature holds, and the
 //! e-certificate's issue day lies inside the key's validity.
 
