@@ -200,15 +200,18 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         } else {
             r.revoked_by_en.as_deref()
         };
-        out += &format!(
-            "  {} {} · {} · {}\n",
-            if zh { "撤销于" } else { "Revoked" },
-            r.revoked_at
-                .to_zoned(certsync::calendar::china().clone())
-                .strftime("%Y-%m-%d %H:%M"),
-            r.reason,
-            by.unwrap_or(&r.revoked_by_code)
-        );
+        let code_name = if zh { r.reason_code_zh } else { r.reason_code_en };
+        // The authority's own words, with the reason code's name where it adds something.
+        let reason = match code_name {
+            Some(name) if name != r.reason => format!("{name}（{}）", r.reason),
+            _ => r.reason.clone(),
+        };
+        let when = r
+            .revoked_at
+            .to_zoned(certsync::calendar::china().clone())
+            .strftime("%Y-%m-%d %H:%M");
+        let label = if zh { "撤销于" } else { "Revoked" };
+        out += &format!("  {label} {when} · {reason} · {}\n", by.unwrap_or(&r.revoked_by_code));
     }
     if let Some(reason) = &v.reason {
         out += &format!("  {}{reason}\n", if zh { "原因：" } else { "Reason: " });

@@ -8,7 +8,7 @@
 
 use crate::keys::{TufSigner, tuf_key};
 use crate::status::{Catalogue, Dataset, RecordHeader, RecordReader, StatusFileError, TargetKind, write_records};
-use crate::trust::SealKey;
+use crate::trust::{KeyId, SealKey};
 use ed25519_dalek::SigningKey;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -347,12 +347,14 @@ pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoE
         if name.raw().contains('/') {
             return Err(unexpected());
         }
-        let kind = target
-            .custom
-            .get("kind")
-            .and_then(|v| v.as_str())
-            .and_then(|k| TargetKind::ALL.into_iter().find(|t| t.as_str() == k))
-            .ok_or_else(unexpected)?;
+        // Kinds this build does not know (added by a newer publisher) are left alone, so that a
+        // new kind of target never breaks appliances already in the field.
+        let Some(kind_name) = target.custom.get("kind").and_then(|v| v.as_str()) else {
+            return Err(unexpected());
+        };
+        let Some(kind) = TargetKind::ALL.into_iter().find(|t| t.as_str() == kind_name) else {
+            continue;
+        };
         let v = target
             .custom
             .get("version")
@@ -412,7 +414,17 @@ pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoE
             what,
         })?;
         match kind {
-            TargetKind::Seals => seals = reader.collect_all().map_err(file_err)?.1,
+            TargetKind::Seals => {
+                seals = reader.collect_all().map_err(file_err)?.1;
+                if seals.iter().any(|s| s.key_id != KeyId::of(&s.public_key)) {
+                    let what = "a seal whose key id is not its key's";
+                    return Err(RepoError::HeaderMismatch {
+                        location,
+                        kind: kind.as_str(),
+                        what,
+                    });
+                }
+            }
             TargetKind::Catalogue => {
                 let (_, mut list): (_, Vec<Catalogue>) = reader.collect_all().map_err(file_err)?;
                 if list.len() != 1 {

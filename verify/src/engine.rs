@@ -7,6 +7,7 @@
 use crate::verdict::{AnnotationView, CertificateView, Freshness, RevocationView, Verdict, VerdictCode, Warning};
 use certsync::calendar::{self, ANNOTATION_ERA_START};
 use certsync::credential::{Claims, Envelope};
+use certsync::status::RevocationReason;
 use certsync::store::{Reader, Scope, StoreError};
 use certsync::trust::SealKey;
 use jiff::{SignedDuration, Timestamp};
@@ -141,8 +142,11 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     // Revoked: known from any data held, however old.
     if let Some(r) = store.revocation(&claims.management_number)? {
         let body = store.body(&r.revoked_by)?;
+        let known = RevocationReason::parse(&r.reason_code);
         v.revocation = Some(RevocationView {
             revoked_at: r.revoked_at,
+            reason_code_zh: known.map(RevocationReason::name_zh),
+            reason_code_en: known.map(RevocationReason::name_en),
             reason_code: r.reason_code,
             reason: r.reason,
             revoked_by_code: r.revoked_by,

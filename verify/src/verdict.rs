@@ -154,6 +154,10 @@ pub struct AnnotationView {
 pub struct RevocationView {
     pub revoked_at: Timestamp,
     pub reason_code: String,
+    /// The reason code's name, where the code is known.
+    pub reason_code_zh: Option<&'static str>,
+    pub reason_code_en: Option<&'static str>,
+    /// The authority's own words.
     pub reason: String,
     pub revoked_by_code: String,
     pub revoked_by_zh: Option<String>,

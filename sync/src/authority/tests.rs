@@ -12,7 +12,9 @@ const NOW: &str = "2026-03-10T02:00:00Z";
 
 async fn authority() -> (tempfile::TempDir, Authority) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = Authority::init(dir.path(), ts(NOW), &Lifetimes::default()).await.expect("init");
+    let a = Authority::init(dir.path(), ts(NOW), &Lifetimes::default())
+        .await
+        .expect("init");
     (dir, a)
 }
 
@@ -30,22 +32,35 @@ fn request(qualification: &str, ecert: Date) -> IssueRequest {
 }
 
 fn issue(a: &mut Authority) -> String {
-    a.issue(&request("0301", date(2023, 6, 10)), ts(NOW)).expect("issue").claims.management_number
+    a.issue(&request("0301", date(2023, 6, 10)), ts(NOW))
+        .expect("issue")
+        .claims
+        .management_number
 }
 
 #[tokio::test]
 async fn an_authority_is_initialised_once() {
     let (dir, _a) = authority().await;
-    let err = Authority::init(dir.path(), ts(NOW), &Lifetimes::default()).await.expect_err("second init");
+    let err = Authority::init(dir.path(), ts(NOW), &Lifetimes::default())
+        .await
+        .expect_err("second init");
     assert!(matches!(err, AuthorityError::AlreadyInitialised { .. }));
-    assert!(matches!(Authority::open(&dir.path().join("nope")), Err(AuthorityError::NotInitialised { .. })));
+    assert!(matches!(
+        Authority::open(&dir.path().join("nope")),
+        Err(AuthorityError::NotInitialised { .. })
+    ));
 }
 
 #[tokio::test]
 async fn issued_credentials_carry_the_claims_under_the_right_seal() {
     let (_dir, mut a) = authority().await;
     let sealed = a.issue(&request("1101", date(2019, 5, 20)), ts(NOW)).expect("issue");
-    let seal = a.seals().expect("seals").into_iter().find(|s| s.owner == "CIREA").expect("CIREA seal");
+    let seal = a
+        .seals()
+        .expect("seals")
+        .into_iter()
+        .find(|s| s.owner == "CIREA")
+        .expect("CIREA seal");
     let env = Envelope::parse(&sealed.credential).expect("parse");
     env.verify(&seal.public_key).expect("sealed by the association");
     assert_eq!(env.claims().expect("claims"), sealed.claims);
@@ -87,11 +102,20 @@ async fn annotations_last_at_most_90_days_and_never_start_in_the_past() {
         a.annotate(&n, s, date(2026, 3, 9), date(2026, 4, 1), ts(NOW)),
         Err(AuthorityError::AnnotationBackdated { .. })
     ));
-    assert!(matches!(a.annotate(&n, s, today, today, ts(NOW)).map(|x| x.claims.annotation.is_some()), Ok(true)));
-    let ninety = a.annotate(&n, s, today, date(2026, 6, 7), ts(NOW)).expect("exactly 90 days");
+    assert!(matches!(
+        a.annotate(&n, s, today, today, ts(NOW))
+            .map(|x| x.claims.annotation.is_some()),
+        Ok(true)
+    ));
+    let ninety = a
+        .annotate(&n, s, today, date(2026, 6, 7), ts(NOW))
+        .expect("exactly 90 days");
     let ann = ninety.claims.annotation.expect("annotation");
     assert_eq!(calendar::days_between(ann.valid_from, ann.valid_until) + 1, 90);
-    assert!(matches!(a.annotate(&n, Scenario(2), today, today, ts(NOW)), Err(AuthorityError::ScenarioNotOffered(2))));
+    assert!(matches!(
+        a.annotate(&n, Scenario(2), today, today, ts(NOW)),
+        Err(AuthorityError::ScenarioNotOffered(2))
+    ));
 }
 
 #[tokio::test]
@@ -103,58 +127,105 @@ async fn a_fourth_valid_annotation_within_90_days_is_refused() {
     let on = |d: i64| calendar::date_in_china(day(d));
     let mut ids = Vec::new();
     for d in [0, 10, 20] {
-        ids.push(a.annotate(&n, s, on(d), on(d + 5), day(d)).expect("within three").claims.annotation.expect("a").id);
+        ids.push(
+            a.annotate(&n, s, on(d), on(d + 5), day(d))
+                .expect("within three")
+                .claims
+                .annotation
+                .expect("a")
+                .id,
+        );
     }
     let err = a.annotate(&n, s, on(30), on(35), day(30)).expect_err("fourth");
-    assert!(matches!(err, AuthorityError::TooManyAnnotations { count: 3, .. }), "{err}");
+    assert!(
+        matches!(err, AuthorityError::TooManyAnnotations { count: 3, .. }),
+        "{err}"
+    );
     // A cancelled annotation no longer counts.
     a.cancel_annotation(ids[1], "撤回", day(30)).expect("cancel");
     a.annotate(&n, s, on(30), on(35), day(30)).expect("room again");
     assert!(a.annotate(&n, s, on(31), on(35), day(31)).is_err());
     // 90 days after the first application (day 0 counts as day 1), it leaves the window.
     assert!(a.annotate(&n, s, on(89), on(95), day(89)).is_err());
-    a.annotate(&n, s, on(90), on(95), day(90)).expect("first one left the window");
+    a.annotate(&n, s, on(90), on(95), day(90))
+        .expect("first one left the window");
 }
 
 #[tokio::test]
 async fn revoked_certificates_cannot_be_annotated_and_old_association_ones_need_none() {
     let (_dir, mut a) = authority().await;
     let n = issue(&mut a);
-    let r = a.revoke(&n, RevocationReason::Fraud, "", None, ts(NOW)).expect("revoke");
+    let r = a
+        .revoke(&n, RevocationReason::Fraud, "", None, ts(NOW))
+        .expect("revoke");
     assert_eq!((r.reason.as_str(), r.revoked_by.as_str()), ("弄虚作假取得", "MOHRSS"));
-    assert!(matches!(a.revoke(&n, RevocationReason::Other, "x", None, ts(NOW)), Err(AuthorityError::AlreadyRevoked(_))));
+    assert!(matches!(
+        a.revoke(&n, RevocationReason::Other, "x", None, ts(NOW)),
+        Err(AuthorityError::AlreadyRevoked(_))
+    ));
     let today = date(2026, 3, 10);
-    assert!(matches!(a.annotate(&n, Scenario::SELF_USE, today, today, ts(NOW)), Err(AuthorityError::Revoked(_))));
-    let old = a.issue(&request("1101", date(2019, 5, 20)), ts(NOW)).expect("issue").claims.management_number;
+    assert!(matches!(
+        a.annotate(&n, Scenario::SELF_USE, today, today, ts(NOW)),
+        Err(AuthorityError::Revoked(_))
+    ));
+    let old = a
+        .issue(&request("1101", date(2019, 5, 20)), ts(NOW))
+        .expect("issue")
+        .claims
+        .management_number;
     assert!(matches!(
         a.annotate(&old, Scenario::SELF_USE, today, today, ts(NOW)),
         Err(AuthorityError::AnnotationNotNeeded(_))
     ));
-    let on_the_day = a.issue(&request("1101", ANNOTATION_ERA_START), ts(NOW)).expect("issue").claims.management_number;
-    a.annotate(&on_the_day, Scenario::SELF_USE, today, today, ts(NOW)).expect("issued on 2021-12-17: needs one");
-    assert!(matches!(a.cancel_annotation(404, "x", ts(NOW)), Err(AuthorityError::UnknownAnnotation(404))));
+    let on_the_day = a
+        .issue(&request("1101", ANNOTATION_ERA_START), ts(NOW))
+        .expect("issue")
+        .claims
+        .management_number;
+    a.annotate(&on_the_day, Scenario::SELF_USE, today, today, ts(NOW))
+        .expect("issued on 2021-12-17: needs one");
+    assert!(matches!(
+        a.cancel_annotation(404, "x", ts(NOW)),
+        Err(AuthorityError::UnknownAnnotation(404))
+    ));
 }
 
 #[tokio::test]
 async fn a_publication_round_trips_through_a_real_tuf_repository() {
     let (dir, mut a) = authority().await;
     let n = issue(&mut a);
-    a.revoke(&n, RevocationReason::Reissued, "证书信息有误", None, ts(NOW)).expect("revoke");
+    a.revoke(&n, RevocationReason::Reissued, "证书信息有误", None, ts(NOW))
+        .expect("revoke");
     let repo = dir.path().join("repo");
     // TUF checks expiry against the real clock: publish now.
     let now = Timestamp::now();
     let p1 = a.publish(&repo, now, &Lifetimes::default()).await.expect("publish");
     let state = tempfile::tempdir().expect("state");
-    let trust = TrustState { pinned_root: a.root_json(), dir: state.path().to_owned() };
+    let trust = TrustState {
+        pinned_root: a.root_json(),
+        dir: state.path().to_owned(),
+    };
     let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch");
     assert_eq!(fetched.dataset, a.dataset(p1.version, p1.as_of).expect("dataset"));
-    assert_eq!((fetched.targets_version, fetched.snapshot_version, fetched.root_version), (1, 1, 1));
+    assert_eq!(
+        (fetched.targets_version, fetched.snapshot_version, fetched.root_version),
+        (1, 1, 1)
+    );
 
     // A second publication supersedes the first; old target files stay for slower clients.
     let later = Timestamp::from_second(now.as_second() + 3600).expect("ts");
-    let p2 = a.publish(&repo, later, &Lifetimes::default()).await.expect("publish again");
+    let p2 = a
+        .publish(&repo, later, &Lifetimes::default())
+        .await
+        .expect("publish again");
     let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch again");
-    assert_eq!((p2.version, fetched.dataset.version, fetched.dataset.as_of), (2, 2, later));
+    assert_eq!(
+        (p2.version, fetched.dataset.version, fetched.dataset.as_of),
+        (2, 2, later)
+    );
     assert!(repo.join("targets").join("revocations.v1.jsonl.gz").exists());
-    assert!(state.path().join("root.json").exists(), "the newest verified root is persisted");
+    assert!(
+        state.path().join("root.json").exists(),
+        "the newest verified root is persisted"
+    );
 }

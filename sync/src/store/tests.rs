@@ -39,7 +39,11 @@ fn dataset(version: u64, revoked: &[&str]) -> Dataset {
 }
 
 fn versions(v: u64) -> MetadataVersions {
-    MetadataVersions { root: 1, targets: v, snapshot: v }
+    MetadataVersions {
+        root: 1,
+        targets: v,
+        snapshot: v,
+    }
 }
 
 fn now() -> Timestamp {
@@ -66,15 +70,27 @@ fn an_applied_publication_reads_back_exactly() {
     let ro = Store::open(&path, Mode::ReadOnly).expect("read-only");
     let r = ro.reader().expect("reader");
     let p = r.publication().expect("publication").expect("some");
-    assert_eq!((p.version, p.as_of, p.targets_version, p.applied_at), (3, d.as_of, 3, now()));
+    assert_eq!(
+        (p.version, p.as_of, p.targets_version, p.applied_at),
+        (3, d.as_of, 3, now())
+    );
     assert_eq!(r.seal(d.seals[0].key_id).expect("seal"), Some(d.seals[0].clone()));
     assert_eq!(r.revocation("A2").expect("rev"), Some(d.revocations[1].clone()));
     assert_eq!(r.revocation("A3").expect("rev"), None);
     assert_eq!(r.cancellation(9).expect("c"), Some(d.cancellations[0].clone()));
-    assert_eq!(r.qualification("0301").expect("q").map(|q| q.name_zh), Some("经济专业技术资格".into()));
+    assert_eq!(
+        r.qualification("0301").expect("q").map(|q| q.name_zh),
+        Some("经济专业技术资格".into())
+    );
     assert_eq!(r.body("CIREA").expect("b").map(|b| b.code), Some("CIREA".into()));
     assert_eq!(r.scope("0301", 2020).expect("scope"), Scope::Covered);
-    assert_eq!(r.scope("0301", 2016).expect("scope"), Scope::OtherYears { first_year: 2017, last_year: 2099 });
+    assert_eq!(
+        r.scope("0301", 2016).expect("scope"),
+        Scope::OtherYears {
+            first_year: 2017,
+            last_year: 2099
+        }
+    );
     assert_eq!(r.scope("0901", 2020).expect("scope"), Scope::NotCovered);
     assert_eq!(r.clock_floor().expect("floor"), Some(d.as_of));
 }
@@ -86,14 +102,21 @@ fn a_publication_that_is_not_newer_is_refused_and_changes_nothing() {
     store.apply(&dataset(5, &["A1"]), versions(5), now()).expect("apply");
     let before = store.reader().expect("r").content_digest().expect("digest");
     for v in [5, 4] {
-        let err = store.apply(&dataset(v, &["B1"]), versions(v), now()).expect_err("not newer");
+        let err = store
+            .apply(&dataset(v, &["B1"]), versions(v), now())
+            .expect_err("not newer");
         assert!(matches!(err, StoreError::NotNewer { .. }), "{err}");
     }
     assert_eq!(store.reader().expect("r").content_digest().expect("digest"), before);
-    store.apply(&dataset(6, &["B1"]), versions(6), now()).expect("newer applies");
+    store
+        .apply(&dataset(6, &["B1"]), versions(6), now())
+        .expect("newer applies");
     let r = store.reader().expect("r");
     assert_ne!(r.content_digest().expect("digest"), before);
-    assert!(r.revocation("A1").expect("q").is_none(), "a full publication replaces the old one");
+    assert!(
+        r.revocation("A1").expect("q").is_none(),
+        "a full publication replaces the old one"
+    );
     // The clock floor never moves backwards.
     assert_eq!(r.clock_floor().expect("floor"), Some(dataset(6, &[]).as_of));
 }
@@ -107,8 +130,13 @@ fn a_reader_keeps_its_snapshot_while_a_publication_is_applied() {
     let kiosk = Store::open(&path, Mode::ReadOnly).expect("ro");
     let snapshot = kiosk.reader().expect("reader");
     assert!(snapshot.revocation("OLD").expect("q").is_some());
-    writer.apply(&dataset(2, &["NEW"]), versions(2), now()).expect("apply while read");
-    assert!(snapshot.revocation("OLD").expect("q").is_some(), "old snapshot stays whole");
+    writer
+        .apply(&dataset(2, &["NEW"]), versions(2), now())
+        .expect("apply while read");
+    assert!(
+        snapshot.revocation("OLD").expect("q").is_some(),
+        "old snapshot stays whole"
+    );
     assert!(snapshot.revocation("NEW").expect("q").is_none());
     drop(snapshot);
     assert!(kiosk.reader().expect("r").revocation("NEW").expect("q").is_some());

@@ -1,0 +1,121 @@
+//! The demo world end to end: `certsync demo`, `certd sync --once`, `certd verify --json` over
+//! every sample, compared with `expected.json`.
+
+use certkiosk_tests::{ok, run, stderr, stdout};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[test]
+fn every_demo_sample_gets_its_expected_verdict() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    ok(run("certsync", &["demo", "world"], dir));
+    let world = dir.join("world");
+    let config = world.join("certd.toml");
+    let config = config.to_str().expect("utf-8 path");
+    let synced = stdout(&ok(run("certd", &["--config", config, "sync", "--once"], dir)));
+    assert!(synced.contains("applied publication 1"), "{synced}");
+    let again = stdout(&ok(run("certd", &["--config", config, "sync", "--once"], dir)));
+    assert!(again.contains("up to date"), "{again}");
+
+    let expected: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(world.join("expected.json")).expect("expected.json")).expect("json");
+    // Group the samples by the time they are verified at, one certd run per group.
+    let mut groups: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for e in &expected {
+        let sample = e["sample"].as_str().expect("sample").to_owned();
+        let verdict = e["verdict"].as_str().expect("verdict").to_owned();
+        let at = e.get("at").and_then(Value::as_str).unwrap_or_default().to_owned();
+        groups.entry(at).or_default().push((sample, verdict));
+    }
+    let mut seen_codes = BTreeMap::new();
+    for (at, samples) in &groups {
+        let mut args = vec!["--config", config, "verify", "--json"];
+        if !at.is_empty() {
+            args.extend(["--at", at.as_str()]);
+        }
+        let paths: Vec<String> = samples.iter().map(|(s, _)| format!("world/samples/{s}.txt")).collect();
+        args.extend(paths.iter().map(String::as_str));
+        let out = ok(run("certd", &args, dir));
+        let lines: Vec<Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect();
+        assert_eq!(lines.len(), samples.len());
+        for ((sample, want), got) in samples.iter().zip(&lines) {
+            assert_eq!(got["input"], format!("world/samples/{sample}.txt"));
+            assert_eq!(got["verdict"], want.as_str(), "{sample}: {}", got["reason"]);
+            for field in [
+                "warnings",
+                "explanation",
+                "certificate",
+                "annotation",
+                "revocation",
+                "status_as_of",
+                "source",
+            ] {
+                assert!(got.get(field).is_some(), "{sample}: field {field}");
+            }
+            assert!(got["timings_us"]["total"].is_u64());
+            *seen_codes.entry(want.clone()).or_insert(0) += 1;
+        }
+    }
+    // At least two samples for every verdict code of DESIGN §4.
+    assert_eq!(seen_codes.len(), 10, "{seen_codes:?}");
+    assert!(seen_codes.values().all(|&n| n >= 2), "{seen_codes:?}");
+
+    // The rare-character names survive the whole trip, code point for code point.
+    let names = ["王䶮", "李𠇔", "陈𬱖", "张𫍯", "赵𡟣", "刘𰻝𰻝", "阿依古丽·买买提"];
+    let all = stdout(&ok(run(
+        "certd",
+        &[
+            "--config",
+            config,
+            "verify",
+            "--json",
+            "world/samples/valid-ministry-annotated.txt",
+            "world/samples/valid-association-before-2021.txt",
+            "world/samples/revoked-after-annotation.txt",
+            "world/samples/annotation-expired-month-ago.txt",
+            "world/samples/annotation-starts-in-3-days.txt",
+            "world/samples/valid-ninety-day-annotation.txt",
+            "world/samples/valid-middle-dot-name.txt",
+        ],
+        dir,
+    )));
+    for (line, name) in all.lines().zip(names) {
+        let v: Value = serde_json::from_str(line).expect("json");
+        assert_eq!(v["certificate"]["holder_name"], name);
+    }
+
+    // A person at a terminal gets the verdict in Chinese by default, English on request.
+    let zh = stdout(&ok(run(
+        "certd",
+        &["--config", config, "verify", "world/samples/revoked-reissued.txt"],
+        dir,
+    )));
+    assert!(zh.contains("已撤销") && zh.contains("撤销于"), "{zh}");
+    let en = stdout(&ok(run(
+        "certd",
+        &[
+            "--config",
+            config,
+            "verify",
+            "--lang",
+            "en",
+            "world/samples/revoked-reissued.txt",
+        ],
+        dir,
+    )));
+    assert!(en.contains("Revoked") && en.contains("issued with wrong data"), "{en}");
+
+    let status: Value = serde_json::from_str(&stdout(&ok(run(
+        "certd",
+        &["--config", config, "status", "--json"],
+        dir,
+    ))))
+    .expect("status json");
+    assert_eq!(status["publication"]["version"], 1);
+    assert_eq!(status["freshness"], "fresh");
+    assert!(stderr(&ok(run("certd", &["--config", config, "check-config"], dir))).is_empty());
+}
