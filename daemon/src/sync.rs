@@ -95,7 +95,7 @@ pub async fn sync_once(config: &Config, from: Option<Mirror>, now: Timestamp) ->
         match result {
             Ok(fetched) => return apply(config, source.to_string(), fetched, now).await,
             Err(e) => {
-                tracing::warn!(source = %source, error = %e, "sync source failed");
+                tracing::info!(source = %source, error = %e, "sync source failed");
                 last_error = Some(SyncError::Repo(e));
             }
         }

@@ -403,7 +403,8 @@ impl Authority {
                 "SELECT key_id, owner, kind, valid_from, valid_until, retired_at, file FROM seal_keys ORDER BY key_id",
             )
             .map_err(self.sqlite())?;
-        let rows: Vec<(String, String, String, String, String, Option<i64>, String)> = st
+        type SealRow = (String, String, String, String, String, Option<i64>, String);
+        let rows: Vec<SealRow> = st
             .query_map([], |r| {
                 Ok((
                     r.get(0)?,

@@ -136,7 +136,8 @@ fn zlib_base45(bytes: &[u8]) -> String {
 #[test]
 fn envelope_errors_are_typed() {
     let long = "A".repeat(10 << 20);
-    let cases: Vec<(&str, String, fn(&ReadError) -> bool)> = vec![
+    type Case = (&'static str, String, fn(&ReadError) -> bool);
+    let cases: Vec<Case> = vec![
         ("empty", String::new(), |e| matches!(e, ReadError::Empty)),
         ("blank", " \n\t".into(), |e| matches!(e, ReadError::Empty)),
         ("10 MB", long, |e| matches!(e, ReadError::TooLong { .. })),
@@ -195,7 +196,8 @@ fn claims_errors_are_typed() {
     let mut duplicate = good.clone();
     duplicate[0] += 1; // one more map entry …
     duplicate.extend_from_slice(&[0x01, 0x61, b'x']); // … that repeats key 1
-    let cases: Vec<(&str, Vec<u8>, fn(&ClaimsError) -> bool)> = vec![
+    type Case = (&'static str, Vec<u8>, fn(&ClaimsError) -> bool);
+    let cases: Vec<Case> = vec![
         ("truncated", good[..good.len() / 2].to_vec(), |e| {
             matches!(e, ClaimsError::Cbor(_))
         }),

@@ -587,3 +587,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_annotation_is_checked_even_where_none_is_required() {
+    let f = fixture();
+    // An association certificate from 2019 needs no annotation, but one it carries is a signed
+    // statement of when it may be used: expired is expired.
+    let mut c = claims(Some((8, "2025-12-01T00:00:00Z", date(2025, 12, 1), date(2026, 1, 31))));
+    c.qualification = "1101".into();
+    c.issuing_body = "CIREA".into();
+    c.approved_on = date(2015, 9, 1);
+    c.ecert_issued_on = date(2019, 5, 20);
+    assert_eq!(
+        code_at(&f, &f.association.seal(&c), SOON),
+        VerdictCode::AnnotationExpired
+    );
+    c.annotation = None;
+    assert_eq!(code_at(&f, &f.association.seal(&c), SOON), VerdictCode::Valid);
+}
