@@ -131,6 +131,28 @@ pub enum Scope {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Decompressed Ed25519 points of seal keys, by their 32 raw bytes: decompression costs
+    /// about as much as a quarter of a signature check, and the same few seals sign everything.
+    points: KeyCache,
+}
+
+/// A pure function's memo (raw bytes → decoded key), so it never needs invalidating.
+#[derive(Debug, Default)]
+struct KeyCache(std::cell::RefCell<std::collections::HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>);
+
+impl KeyCache {
+    fn get(&self, raw: [u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+        if let Some(k) = self.0.borrow().get(&raw) {
+            return Some(*k);
+        }
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&raw).ok()?;
+        let mut map = self.0.borrow_mut();
+        if map.len() >= 1024 {
+            map.clear();
+        }
+        map.insert(raw, key);
+        Some(key)
+    }
 }
 
 impl Store {
@@ -145,6 +167,7 @@ impl Store {
                 let store = Store {
                     conn,
                     path: path.to_owned(),
+                    points: KeyCache::default(),
                 };
                 store
                     .conn
@@ -224,6 +247,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            points: KeyCache::default(),
         })
     }
 
@@ -341,7 +365,11 @@ impl Store {
     /// A consistent read view: every query through it sees one publication.
     pub fn reader(&self) -> Result<Reader<'_>, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(sqlite(&self.path))?;
-        Ok(Reader { tx, path: &self.path })
+        Ok(Reader {
+            tx,
+            path: &self.path,
+            points: &self.points,
+        })
     }
 }
 
@@ -364,6 +392,7 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
 pub struct Reader<'s> {
     tx: rusqlite::Transaction<'s>,
     path: &'s Path,
+    points: &'s KeyCache,
 }
 
 fn ts(secs: i64) -> Timestamp {
@@ -371,6 +400,12 @@ fn ts(secs: i64) -> Timestamp {
 }
 
 impl Reader<'_> {
+    /// A prepared statement from the connection's cache: verification runs the same few
+    /// queries for every credential, so parsing them once matters (DESIGN §6 budget).
+    fn cached(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
+        self.tx.prepare_cached(sql).map_err(sqlite(self.path))
+    }
+
     fn corrupt(&self, table: &'static str, what: impl Into<String>) -> StoreError {
         StoreError::CorruptRow {
             path: self.path.to_owned(),
@@ -380,8 +415,7 @@ impl Reader<'_> {
     }
 
     pub fn publication(&self) -> Result<Option<PublicationInfo>, StoreError> {
-        self.tx
-            .query_row("SELECT version, as_of, root_version, targets_version, snapshot_version, applied_at FROM publication WHERE id = 1", [], |r| {
+        self.cached("SELECT version, as_of, root_version, targets_version, snapshot_version, applied_at FROM publication WHERE id = 1")?.query_row( [], |r| {
                 Ok(PublicationInfo {
                     version: r.get::<_, i64>(0)? as u64,
                     as_of: ts(r.get(1)?),
@@ -397,10 +431,8 @@ impl Reader<'_> {
 
     /// The newest signed time the appliance has seen (DESIGN §4 `clock_suspect`).
     pub fn clock_floor(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.tx
-            .query_row("SELECT newest_signed_time FROM clock_floor WHERE id = 1", [], |r| {
-                r.get::<_, i64>(0)
-            })
+        self.cached("SELECT newest_signed_time FROM clock_floor WHERE id = 1")?
+            .query_row([], |r| r.get::<_, i64>(0))
             .optional()
             .map(|o| o.map(ts))
             .map_err(sqlite(self.path))
@@ -408,21 +440,17 @@ impl Reader<'_> {
 
     pub fn seal(&self, key_id: KeyId) -> Result<Option<SealKey>, StoreError> {
         let row = self
-            .tx
-            .query_row(
-                "SELECT public_key, owner, kind, valid_from, valid_until, retired_at FROM seals WHERE key_id = ?1",
-                [key_id.0.as_slice()],
-                |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, Option<i64>>(5)?,
-                    ))
-                },
-            )
+            .cached("SELECT public_key, owner, kind, valid_from, valid_until, retired_at FROM seals WHERE key_id = ?1")?
+            .query_row([key_id.0.as_slice()], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            })
             .optional()
             .map_err(sqlite(self.path))?;
         let Some((pk, owner, kind, from, until, retired)) = row else {
@@ -430,7 +458,7 @@ impl Reader<'_> {
         };
         let public_key = <[u8; 32]>::try_from(pk.as_slice())
             .ok()
-            .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+            .and_then(|b| self.points.get(b))
             .ok_or_else(|| self.corrupt("seals", format!("public key of {key_id}")))?;
         let kind = SealKind::parse(&kind).ok_or_else(|| self.corrupt("seals", format!("kind {kind:?}")))?;
         let day = |n| calendar::from_day_number(n).ok_or_else(|| self.corrupt("seals", format!("day {n}")));
@@ -446,56 +474,44 @@ impl Reader<'_> {
     }
 
     pub fn revocation(&self, management_number: &str) -> Result<Option<Revocation>, StoreError> {
-        self.tx
-            .query_row(
-                "SELECT revoked_at, reason_code, reason, revoked_by FROM revocations WHERE management_number = ?1",
-                [management_number],
-                |r| {
-                    Ok(Revocation {
-                        management_number: management_number.to_owned(),
-                        revoked_at: ts(r.get(0)?),
-                        reason_code: r.get(1)?,
-                        reason: r.get(2)?,
-                        revoked_by: r.get(3)?,
-                    })
-                },
-            )
+        self.cached("SELECT revoked_at, reason_code, reason, revoked_by FROM revocations WHERE management_number = ?1")?
+            .query_row([management_number], |r| {
+                Ok(Revocation {
+                    management_number: management_number.to_owned(),
+                    revoked_at: ts(r.get(0)?),
+                    reason_code: r.get(1)?,
+                    reason: r.get(2)?,
+                    revoked_by: r.get(3)?,
+                })
+            })
             .optional()
             .map_err(sqlite(self.path))
     }
 
     pub fn cancellation(&self, annotation_id: u64) -> Result<Option<Cancellation>, StoreError> {
-        self.tx
-            .query_row(
-                "SELECT cancelled_at, reason FROM cancellations WHERE annotation_id = ?1",
-                [annotation_id as i64],
-                |r| {
-                    Ok(Cancellation {
-                        annotation_id,
-                        cancelled_at: ts(r.get(0)?),
-                        reason: r.get(1)?,
-                    })
-                },
-            )
+        self.cached("SELECT cancelled_at, reason FROM cancellations WHERE annotation_id = ?1")?
+            .query_row([annotation_id as i64], |r| {
+                Ok(Cancellation {
+                    annotation_id,
+                    cancelled_at: ts(r.get(0)?),
+                    reason: r.get(1)?,
+                })
+            })
             .optional()
             .map_err(sqlite(self.path))
     }
 
     pub fn qualification(&self, code: &str) -> Result<Option<Qualification>, StoreError> {
         let row = self
-            .tx
-            .query_row(
-                "SELECT name_zh, name_en, seal_kind, body FROM qualifications WHERE code = ?1",
-                [code],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
+            .cached("SELECT name_zh, name_en, seal_kind, body FROM qualifications WHERE code = ?1")?
+            .query_row([code], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
             .optional()
             .map_err(sqlite(self.path))?;
         let Some((name_zh, name_en, kind, body)) = row else {
@@ -513,8 +529,8 @@ impl Reader<'_> {
     }
 
     pub fn body(&self, code: &str) -> Result<Option<Body>, StoreError> {
-        self.tx
-            .query_row("SELECT name_zh, name_en FROM bodies WHERE code = ?1", [code], |r| {
+        self.cached("SELECT name_zh, name_en FROM bodies WHERE code = ?1")?
+            .query_row([code], |r| {
                 Ok(Body {
                     code: code.to_owned(),
                     name_zh: r.get(0)?,
