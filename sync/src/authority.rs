@@ -777,45 +777,37 @@ impl Authority {
         Ok(r)
     }
 
+    /// Every row of `sql`, mapped by `f`.
+    fn all<T>(&self, sql: &str, f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+        self.db
+            .prepare(sql)
+            .and_then(|mut st| st.query_map([], f)?.collect())
+            .map_err(self.sqlite())
+    }
+
     fn catalogue(&self) -> Result<Catalogue> {
-        let e = self.sqlite();
-        let bodies = self
-            .db
-            .prepare("SELECT code, name_zh, name_en FROM bodies ORDER BY code")
-            .and_then(|mut st| {
-                st.query_map([], |r| {
-                    Ok(Body {
-                        code: r.get(0)?,
-                        name_zh: r.get(1)?,
-                        name_en: r.get(2)?,
-                    })
-                })?
-                .collect()
+        let bodies = self.all("SELECT code, name_zh, name_en FROM bodies ORDER BY code", |r| {
+            Ok(Body {
+                code: r.get(0)?,
+                name_zh: r.get(1)?,
+                name_en: r.get(2)?,
             })
-            .map_err(&e)?;
-        let codes: Vec<String> = self
-            .db
-            .prepare("SELECT code FROM qualifications ORDER BY code")
-            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-            .map_err(&e)?;
+        })?;
+        let codes: Vec<String> = self.all("SELECT code FROM qualifications ORDER BY code", |r| r.get(0))?;
         let qualifications = codes
             .iter()
             .map(|c| self.qualification(c))
             .collect::<Result<Vec<_>>>()?;
-        let scope = self
-            .db
-            .prepare("SELECT qualification, first_year, last_year FROM scope ORDER BY qualification, first_year")
-            .and_then(|mut st| {
-                st.query_map([], |r| {
-                    Ok(ScopeEntry {
-                        qualification: r.get(0)?,
-                        first_year: r.get(1)?,
-                        last_year: r.get(2)?,
-                    })
-                })?
-                .collect()
-            })
-            .map_err(&e)?;
+        let scope = self.all(
+            "SELECT qualification, first_year, last_year FROM scope ORDER BY qualification, first_year",
+            |r| {
+                Ok(ScopeEntry {
+                    qualification: r.get(0)?,
+                    first_year: r.get(1)?,
+                    last_year: r.get(2)?,
+                })
+            },
+        )?;
         Ok(Catalogue {
             qualifications,
             bodies,
@@ -825,13 +817,8 @@ impl Authority {
 
     /// Everything a publication at `now` would carry.
     pub fn dataset(&self, version: u64, now: Timestamp) -> Result<Dataset> {
-        let e = self.sqlite();
         let ts = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
-        let revocations = self
-            .db
-            .prepare("SELECT management_number, revoked_at, reason_code, reason, revoked_by FROM revocations ORDER BY management_number")
-            .and_then(|mut st| {
-                st.query_map([], |r| {
+        let revocations = self.all("SELECT management_number, revoked_at, reason_code, reason, revoked_by FROM revocations ORDER BY management_number", |r| {
                     Ok(Revocation {
                         management_number: r.get(0)?,
                         revoked_at: ts(r.get(1)?),
@@ -839,24 +826,17 @@ impl Authority {
                         reason: r.get(3)?,
                         revoked_by: r.get(4)?,
                     })
-                })?
-                .collect()
-            })
-            .map_err(&e)?;
-        let cancellations = self
-            .db
-            .prepare("SELECT annotation_id, cancelled_at, reason FROM cancellations ORDER BY annotation_id")
-            .and_then(|mut st| {
-                st.query_map([], |r| {
-                    Ok(Cancellation {
-                        annotation_id: r.get::<_, i64>(0)? as u64,
-                        cancelled_at: ts(r.get(1)?),
-                        reason: r.get(2)?,
-                    })
-                })?
-                .collect()
-            })
-            .map_err(&e)?;
+                })?;
+        let cancellations = self.all(
+            "SELECT annotation_id, cancelled_at, reason FROM cancellations ORDER BY annotation_id",
+            |r| {
+                Ok(Cancellation {
+                    annotation_id: r.get::<_, i64>(0)? as u64,
+                    cancelled_at: ts(r.get(1)?),
+                    reason: r.get(2)?,
+                })
+            },
+        )?;
         Ok(Dataset {
             version,
             as_of: now,

@@ -184,6 +184,33 @@ pub struct Claims {
     pub annotation: Option<Annotation>,
 }
 
+impl Claims {
+    /// The claims of the test vector in docs/formats.md: a typical annotated ministry
+    /// certificate. Tests, benchmarks and docs start from it and change what they need.
+    pub fn example() -> Claims {
+        let date = jiff::civil::date;
+        Claims {
+            management_number: "2023030100000001".into(),
+            certificate_number: None,
+            holder_name: "王䶮".into(),
+            masked_id: "110***********123X".into(),
+            qualification: "0301".into(),
+            level: Level::Intermediate,
+            specialty: Some("工商管理".into()),
+            issuing_body: "MOHRSS".into(),
+            approved_on: date(2023, 5, 20),
+            ecert_issued_on: date(2023, 6, 10),
+            annotation: Some(Annotation {
+                id: 123_456_789,
+                scenario: Scenario::SELF_USE,
+                requested_at: Timestamp::from_second(1_795_572_000).unwrap_or(Timestamp::UNIX_EPOCH),
+                valid_from: date(2026, 11, 25),
+                valid_until: date(2027, 2, 22),
+            }),
+        }
+    }
+}
+
 /// The credential text is not a readable credential (verdict `unreadable`).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReadError {

@@ -6,7 +6,7 @@
 
 use certkiosk_verify::{Now, Policy, VerdictCode, verify};
 use certsync::authority::default_catalogue;
-use certsync::credential::{Annotation, Claims, Envelope, Level, Scenario, SealSigner};
+use certsync::credential::{Annotation, Claims, Envelope, SealSigner};
 use certsync::status::{Dataset, Revocation};
 use certsync::store::{MetadataVersions, Mode, Store};
 use certsync::trust::{SealKey, SealKind};
@@ -71,25 +71,13 @@ fn main() {
         .expect("apply");
     let store = Store::open(&path, Mode::ReadOnly).expect("read-only store");
     let today = certsync::calendar::date_in_china(now);
-    let claims = Claims {
-        management_number: "2023030100000001".into(),
-        certificate_number: None,
-        holder_name: "王䶮".into(),
-        masked_id: "110***********123X".into(),
-        qualification: "0301".into(),
-        level: Level::Intermediate,
-        specialty: Some("工商管理".into()),
-        issuing_body: "MOHRSS".into(),
-        approved_on: date(2023, 5, 20),
-        ecert_issued_on: date(2023, 6, 10),
-        annotation: Some(Annotation {
-            id: 123_456_789,
-            scenario: Scenario::SELF_USE,
-            requested_at: now,
-            valid_from: today,
-            valid_until: today.checked_add(jiff::Span::new().days(60)).expect("date"),
-        }),
-    };
+    let mut claims = Claims::example();
+    claims.annotation = Some(Annotation {
+        requested_at: now,
+        valid_from: today,
+        valid_until: today.checked_add(jiff::Span::new().days(60)).expect("date"),
+        ..claims.annotation.expect("the example is annotated")
+    });
     let text = signer.seal(&claims);
 
     // The anchor: the same signature over the same Sig_structure bytes, ed25519-dalek alone.

@@ -1,5 +1,4 @@
 use super::*;
-use jiff::civil::date;
 use std::io::Write;
 
 /// The fixed seal key of the test vector in docs/formats.md.
@@ -9,25 +8,12 @@ pub(crate) fn vector_signer() -> SealSigner {
 
 /// The fixed claims of the test vector in docs/formats.md.
 pub(crate) fn vector_claims() -> Claims {
-    Claims {
-        management_number: "2023030100000001".into(),
-        certificate_number: None,
-        holder_name: "王䶮".into(),
-        masked_id: "110***********123X".into(),
-        qualification: "0301".into(),
-        level: Level::Intermediate,
-        specialty: Some("工商管理".into()),
-        issuing_body: "MOHRSS".into(),
-        approved_on: date(2023, 5, 20),
-        ecert_issued_on: date(2023, 6, 10),
-        annotation: Some(Annotation {
-            id: 123_456_789,
-            scenario: Scenario::SELF_USE,
-            requested_at: "2026-11-25T02:00:00Z".parse().expect("ts"),
-            valid_from: date(2026, 11, 25),
-            valid_until: date(2027, 2, 22),
-        }),
-    }
+    let c = Claims::example();
+    assert_eq!(
+        c.annotation.as_ref().map(|a| a.requested_at),
+        Some("2026-11-25T02:00:00Z".parse().expect("ts"))
+    );
+    c
 }
 
 fn open(text: &str) -> Claims {

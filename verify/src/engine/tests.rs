@@ -2,7 +2,7 @@
 
 use super::*;
 use certsync::authority::default_catalogue;
-use certsync::credential::{Annotation, Claims, Level, PREFIX, Scenario, SealSigner, encode_claims};
+use certsync::credential::{Annotation, Claims, PREFIX, Scenario, SealSigner, encode_claims};
 use certsync::status::{Cancellation, Dataset, Revocation};
 use certsync::store::{MetadataVersions, Mode, Store};
 use certsync::trust::SealKind;
@@ -108,16 +108,7 @@ fn ts(s: &str) -> Timestamp {
 /// A ministry certificate of 经济 (0301), issued 2023-06-10, optionally annotated.
 fn claims(annotation: Option<(u64, &str, Date, Date)>) -> Claims {
     Claims {
-        management_number: "2023030100000001".into(),
-        certificate_number: None,
-        holder_name: "王䶮".into(),
-        masked_id: "110***********123X".into(),
-        qualification: "0301".into(),
-        level: Level::Intermediate,
         specialty: None,
-        issuing_body: "MOHRSS".into(),
-        approved_on: date(2023, 5, 20),
-        ecert_issued_on: date(2023, 6, 10),
         annotation: annotation.map(|(id, requested, valid_from, valid_until)| Annotation {
             id,
             scenario: Scenario::SELF_USE,
@@ -125,6 +116,7 @@ fn claims(annotation: Option<(u64, &str, Date, Date)>) -> Claims {
             valid_from,
             valid_until,
         }),
+        ..Claims::example()
     }
 }
 
