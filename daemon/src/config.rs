@@ -2,8 +2,11 @@
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
 use certkiosk_verify::{Lang, Policy};
+use certsync::repo::Source;
+use certsync::transport::HttpLimits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +24,11 @@ struct RawConfig {
 struct RawSync {
     #[serde(default)]
     mirrors: Vec<String>,
+    connect_timeout_secs: Option<u32>,
+    file_timeout_secs: Option<u32>,
+    rounds: Option<u32>,
+    retry_initial_ms: Option<u32>,
+    retry_max_secs: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,18 +39,13 @@ struct RawVerify {
     lang: Option<String>,
 }
 
-/// A repository source: for now a directory holding `metadata/` and `targets/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mirror {
-    Dir(PathBuf),
-}
-
-impl std::fmt::Display for Mirror {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Mirror::Dir(p) => write!(f, "{}", p.display()),
-        }
-    }
+/// How a sync retries: rounds over the mirror list, with exponential backoff and jitter
+/// between rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub rounds: u32,
+    pub initial: Duration,
+    pub max: Duration,
 }
 
 /// The validated configuration.
@@ -51,7 +54,9 @@ pub struct Config {
     pub file: PathBuf,
     pub trusted_root: PathBuf,
     pub state_dir: PathBuf,
-    pub mirrors: Vec<Mirror>,
+    pub mirrors: Vec<Source>,
+    pub http: HttpLimits,
+    pub retry: Retry,
     pub policy: Policy,
     pub lang: Lang,
 }
@@ -86,6 +91,11 @@ impl Config {
 
     pub fn lock_path(&self) -> PathBuf {
         self.state_dir.join("certd.lock")
+    }
+
+    /// The outcome of the last sync attempts, written by certd only.
+    pub fn sync_status_path(&self) -> PathBuf {
+        self.state_dir.join("sync-status.json")
     }
 
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
@@ -136,16 +146,29 @@ impl Config {
         let state_dir = base.join(&raw.state_dir);
         let mut mirrors = Vec::new();
         for m in &raw.sync.mirrors {
-            if m.contains("://") {
-                return Err(invalid(
-                    "sync.mirrors",
-                    format!(
-                        "{m:?}: only repository directories (a mirror copy, a USB stick) are supported by this build"
-                    ),
-                ));
+            match Source::parse(m).map_err(|e| invalid("sync.mirrors", e))? {
+                Source::Dir(p) => mirrors.push(Source::Dir(base.join(p))),
+                url => mirrors.push(url),
             }
-            mirrors.push(Mirror::Dir(base.join(m)));
         }
+        let secs = |v: Option<u32>, default: u64, key: &'static str| match v {
+            Some(0) => Err(invalid(key, "must be at least 1".into())),
+            Some(n) => Ok(Duration::from_secs(u64::from(n))),
+            None => Ok(Duration::from_secs(default)),
+        };
+        let http = HttpLimits {
+            connect_timeout: secs(raw.sync.connect_timeout_secs, 10, "sync.connect_timeout_secs")?,
+            file_timeout: secs(raw.sync.file_timeout_secs, 120, "sync.file_timeout_secs")?,
+        };
+        let retry = Retry {
+            rounds: match raw.sync.rounds {
+                Some(0) => return Err(invalid("sync.rounds", "must be at least 1".into())),
+                Some(n) => n,
+                None => 3,
+            },
+            initial: Duration::from_millis(u64::from(raw.sync.retry_initial_ms.unwrap_or(1000))),
+            max: secs(raw.sync.retry_max_secs, 60, "sync.retry_max_secs")?,
+        };
 
         let defaults = Policy::default();
         let hours = |h: u32| jiff::SignedDuration::from_hours(i64::from(h));
@@ -173,6 +196,8 @@ impl Config {
             trusted_root,
             state_dir,
             mirrors,
+            http,
+            retry,
             policy: Policy {
                 fresh_window,
                 max_status_age,
@@ -228,8 +253,12 @@ mod tests {
                 "verify.max_status_age_days",
             ),
             (
-                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[sync]\nmirrors = [\"http://x/\"]\n",
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[sync]\nmirrors = [\"ftp://x/\"]\n",
                 "sync.mirrors",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[sync]\nrounds = 0\n",
+                "sync.rounds",
             ),
             ("state_dir = \"s\"\n", "trusted_root"),
         ];

@@ -1,9 +1,10 @@
 //! `certd`: flags, tracing, validated config, then the command. Errors are one line.
 
-use certd::config::{Config, Mirror};
+use certd::config::Config;
 use certd::exit;
 use certd::{status, sync, verify_cmd};
 use certkiosk_verify::{Lang, Now};
+use certsync::repo::Source;
 use certsync::store::{Mode, Store};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -30,9 +31,14 @@ enum Command {
         /// Sync once and exit.
         #[arg(long)]
         once: bool,
-        /// A repository directory to sync from instead of the configured mirrors.
-        #[arg(long, value_name = "PATH")]
-        from: Option<PathBuf>,
+        /// A repository (directory or http(s) URL) to sync from instead of the configured mirrors.
+        #[arg(long, value_name = "URL_OR_PATH", value_parser = Source::parse)]
+        from: Option<Source>,
+    },
+    /// Apply a repository copy from removable media, with the same checks as a sync.
+    Import {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
     },
     /// Verify credentials: each INPUT is a .txt file holding the QR text, or - for stdin.
     Verify {
@@ -55,6 +61,26 @@ enum Command {
     },
     /// Validate the configuration and exit.
     CheckConfig,
+}
+
+fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp, what: &str) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("certd: cannot start the async runtime: {e}");
+            return exit::INPUT;
+        }
+    };
+    match runtime.block_on(sync::sync_once(config, sources, now)) {
+        Ok(outcome) => {
+            println!("{outcome}");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("certd: {what} failed: {e}");
+            exit::INPUT
+        }
+    }
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -97,23 +123,17 @@ fn run(command: Command, config: &Config) -> u8 {
                 eprintln!("certd: sync needs --once (the continuous service is `certd run`)");
                 return exit::USAGE;
             }
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("certd: cannot start the async runtime: {e}");
-                    return exit::INPUT;
-                }
-            };
-            match runtime.block_on(sync::sync_once(config, from.map(Mirror::Dir), now)) {
-                Ok(outcome) => {
-                    println!("{outcome}");
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!("certd: sync failed: {e}");
-                    exit::INPUT
-                }
+            run_sync(config, from.map(|s| vec![s]), now, "sync")
+        }
+        Command::Import { path } => {
+            if !path.is_dir() {
+                eprintln!(
+                    "certd: import: {} is not a directory holding a repository copy",
+                    path.display()
+                );
+                return exit::INPUT;
             }
+            run_sync(config, Some(vec![Source::Dir(path)]), now, "import")
         }
         Command::Status { json } => match status::status(config, now) {
             Ok(s) => {

@@ -1,6 +1,7 @@
 //! `certd status`: what the store holds and how fresh it is.
 
 use crate::config::Config;
+use crate::sync::SyncStatus;
 use certkiosk_verify::Freshness;
 use certsync::store::{Mode, PublicationInfo, Store, StoreError};
 use jiff::Timestamp;
@@ -15,13 +16,20 @@ pub struct Status {
     pub clock_floor: Option<Timestamp>,
     pub clock_suspect: bool,
     pub content_digest: String,
+    pub sync: SyncStatus,
 }
 
+/// What the store holds and how the syncs went; a store not created yet (no sync has
+/// succeeded) is reported as empty, with the sync record saying why.
 pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
-    let store = Store::open(&config.store_path(), Mode::ReadOnly)?;
-    let reader = store.reader()?;
-    let publication = reader.publication()?;
-    let clock_floor = reader.clock_floor()?;
+    let store = match Store::open(&config.store_path(), Mode::ReadOnly) {
+        Ok(s) => Some(s),
+        Err(StoreError::Missing { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let reader = store.as_ref().map(Store::reader).transpose()?;
+    let publication = reader.as_ref().map(|r| r.publication()).transpose()?.flatten();
+    let clock_floor = reader.as_ref().map(|r| r.clock_floor()).transpose()?.flatten();
     let effective_now = clock_floor.map_or(now, |f| f.max(now));
     let age = publication.as_ref().map(|p| effective_now.duration_since(p.as_of));
     let freshness = match age {
@@ -37,7 +45,12 @@ pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
         freshness,
         clock_floor,
         clock_suspect: clock_floor.is_some_and(|f| f > now),
-        content_digest: reader.content_digest()?,
+        content_digest: reader
+            .as_ref()
+            .map(|r| r.content_digest())
+            .transpose()?
+            .unwrap_or_default(),
+        sync: SyncStatus::load(&config.sync_status_path()),
     })
 }
 
@@ -66,5 +79,22 @@ pub fn to_text(s: &Status) -> String {
         );
     }
     out += &format!("content        sha256:{}\n", s.content_digest);
+    let never = || "never".to_owned();
+    out += &format!(
+        "last attempt   {}\n",
+        s.sync.last_attempt.map_or_else(never, |t| t.to_string())
+    );
+    out += &format!(
+        "last success   {}{}\n",
+        s.sync.last_success.map_or_else(never, |t| t.to_string()),
+        s.sync
+            .last_source
+            .as_deref()
+            .map(|src| format!(" from {src}"))
+            .unwrap_or_default()
+    );
+    if let Some(e) = &s.sync.last_error {
+        out += &format!("last error     {e} ({} failed in a row)\n", s.sync.consecutive_failures);
+    }
     out
 }

@@ -1,12 +1,18 @@
 //! One sync: fetch a repository with tough, then apply its publication to the store in one
 //! transaction. certd is the store's only writer; an exclusive lock on `state/certd.lock`
 //! keeps a second certd from writing at the same time.
+//!
+//! Sources are tried in order; when every one fails, the whole round is retried after an
+//! exponential backoff with jitter, up to `sync.rounds` rounds. Every attempt's outcome is
+//! recorded in `state/sync-status.json` for `certd status` and the admin screen.
 
-use crate::config::{Config, Mirror};
-use certsync::repo::{self, Fetched, RepoError, TrustState};
+use crate::config::{Config, Retry};
+use certsync::repo::{self, Fetched, RepoError, Source, TrustState};
 use certsync::store::{MetadataVersions, Mode, Store, StoreError};
 use jiff::Timestamp;
-use std::path::PathBuf;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -22,6 +28,13 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("applying the publication was interrupted: {0}")]
     Join(String),
+}
+
+impl SyncError {
+    /// Worth another round? Local trouble (a lock, the store, the clock) is not.
+    fn retryable(&self) -> bool {
+        matches!(self, SyncError::Repo(e) if !matches!(e, RepoError::ClockBehind { .. } | RepoError::Io { .. }))
+    }
 }
 
 /// What a successful sync did.
@@ -61,12 +74,47 @@ impl std::fmt::Display for SyncOutcome {
     }
 }
 
-/// Sync once from `from`, or else from each configured mirror in order until one succeeds.
-pub async fn sync_once(config: &Config, from: Option<Mirror>, now: Timestamp) -> Result<SyncOutcome, SyncError> {
-    let sources: Vec<Mirror> = match from {
-        Some(m) => vec![m],
-        None => config.mirrors.clone(),
-    };
+/// The record of sync attempts kept beside the store (temp file + rename; certd only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub last_attempt: Option<Timestamp>,
+    pub last_success: Option<Timestamp>,
+    pub last_source: Option<String>,
+    /// One line: the source and the cause.
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+}
+
+impl SyncStatus {
+    /// The recorded status; a missing or unreadable file reads as "never synced".
+    pub fn load(path: &Path) -> SyncStatus {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, path: &Path) {
+        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        if let Err(e) = repo::write_atomically(path, &bytes) {
+            tracing::warn!(error = %e, "cannot record the sync status");
+        }
+    }
+}
+
+/// Exponential backoff with ±50 % jitter for round `round` (0-based).
+pub fn backoff(retry: &Retry, round: u32) -> Duration {
+    let exp = retry.initial.saturating_mul(2u32.saturating_pow(round)).min(retry.max);
+    exp.mul_f64(0.5 + rand::random::<f64>())
+}
+
+/// Sync from `sources` (or the configured mirrors), retrying rounds as configured.
+pub async fn sync_once(
+    config: &Config,
+    sources: Option<Vec<Source>>,
+    now: Timestamp,
+) -> Result<SyncOutcome, SyncError> {
+    let sources = sources.unwrap_or_else(|| config.mirrors.clone());
     if sources.is_empty() {
         return Err(SyncError::NoSource);
     }
@@ -83,24 +131,60 @@ pub async fn sync_once(config: &Config, from: Option<Mirror>, now: Timestamp) ->
         path: lock_path.clone(),
     })?;
 
+    let status_path = config.sync_status_path();
+    let mut status = SyncStatus::load(&status_path);
+    status.last_attempt = Some(now);
+    let result = sync_rounds(config, &sources, now).await;
+    match &result {
+        Ok(outcome) => {
+            status.last_success = Some(now);
+            status.last_source = Some(match outcome {
+                SyncOutcome::Applied { source, .. } | SyncOutcome::UpToDate { source, .. } => source.clone(),
+            });
+            status.last_error = None;
+            status.consecutive_failures = 0;
+        }
+        Err(e) => {
+            status.last_error = Some(e.to_string());
+            status.consecutive_failures += 1;
+        }
+    }
+    status.save(&status_path);
+    result
+}
+
+async fn sync_rounds(config: &Config, sources: &[Source], now: Timestamp) -> Result<SyncOutcome, SyncError> {
     let trust = TrustState {
         pinned_root: config.trusted_root.clone(),
         dir: config.tuf_dir(),
     };
-    let mut last_error = None;
-    for source in sources {
-        let result = match &source {
-            Mirror::Dir(dir) => repo::fetch_dir(dir, &trust).await,
-        };
-        match result {
-            Ok(fetched) => return apply(config, source.to_string(), fetched, now).await,
-            Err(e) => {
-                tracing::info!(source = %source, error = %e, "sync source failed");
-                last_error = Some(SyncError::Repo(e));
+    let mut round = 0;
+    loop {
+        let mut last_error = SyncError::NoSource;
+        for source in sources {
+            match repo::fetch(source, &trust, config.http).await {
+                Ok(fetched) => return apply(config, source.to_string(), fetched, now).await,
+                Err(e) => {
+                    tracing::info!(source = %source, error = %e, round, "sync source failed");
+                    last_error = SyncError::Repo(e);
+                    if !last_error.retryable() {
+                        return Err(last_error);
+                    }
+                }
             }
         }
+        round += 1;
+        if round >= config.retry.rounds {
+            return Err(last_error);
+        }
+        let pause = backoff(&config.retry, round - 1);
+        tracing::info!(
+            pause_ms = pause.as_millis() as u64,
+            round,
+            "every source failed; retrying"
+        );
+        tokio::time::sleep(pause).await;
     }
-    Err(last_error.unwrap_or(SyncError::NoSource))
 }
 
 async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp) -> Result<SyncOutcome, SyncError> {
@@ -144,4 +228,52 @@ async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp
     })
     .await
     .map_err(|e| SyncError::Join(e.to_string()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_a_ceiling() {
+        let retry = Retry {
+            rounds: 5,
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        for _ in 0..100 {
+            let b0 = backoff(&retry, 0);
+            assert!(
+                b0 >= Duration::from_millis(50) && b0 < Duration::from_millis(150),
+                "{b0:?}"
+            );
+            let b2 = backoff(&retry, 2);
+            assert!(
+                b2 >= Duration::from_millis(200) && b2 < Duration::from_millis(600),
+                "{b2:?}"
+            );
+            let b9 = backoff(&retry, 9);
+            assert!(
+                b9 >= Duration::from_millis(500) && b9 < Duration::from_millis(1500),
+                "{b9:?}"
+            );
+        }
+        let spread: std::collections::HashSet<u128> = (0..50).map(|_| backoff(&retry, 1).as_micros()).collect();
+        assert!(spread.len() > 10, "jitter spreads the pauses");
+    }
+
+    #[test]
+    fn a_broken_status_file_reads_as_never_synced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sync-status.json");
+        std::fs::write(&path, "{ not json").expect("write");
+        assert_eq!(SyncStatus::load(&path), SyncStatus::default());
+        let s = SyncStatus {
+            last_error: Some("x".into()),
+            consecutive_failures: 2,
+            ..SyncStatus::default()
+        };
+        s.save(&path);
+        assert_eq!(SyncStatus::load(&path), s);
+    }
 }

@@ -5,6 +5,7 @@
 //! * [`status`] — status data records (revocations, annotation cancellations, catalogue) and
 //!   the capped codec of their target files.
 //! * [`repo`] — the TUF repository: publishing with tough's editor, fetching with tough's client.
+//! * [`transport`] — HTTP(S) mirrors for tough, bounded in time.
 //! * [`store`] — the appliance's SQLite store: schema, atomic apply, read API.
 //! * [`authority`] — the authority's own state and the issuing rules (`certsync`).
 //! * [`demo`] — a whole demo world relative to the current time.
@@ -19,4 +20,5 @@ pub mod keys;
 pub mod repo;
 pub mod status;
 pub mod store;
+pub mod transport;
 pub mod trust;

@@ -8,6 +8,7 @@
 
 use crate::keys::{TufSigner, tuf_key};
 use crate::status::{Catalogue, Dataset, RecordHeader, RecordReader, StatusFileError, TargetKind, write_records};
+use crate::transport::{HttpLimits, HttpTransport};
 use crate::trust::{KeyId, SealKey};
 use ed25519_dalek::SigningKey;
 use jiff::Timestamp;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use tough::editor::RepositoryEditor;
 use tough::key_source::KeySource;
 use tough::schema::{KeyHolder, RoleKeys, RoleType, Root, Signed};
-use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec, Limits, RepositoryLoader, TargetName};
+use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec, Limits, RepositoryLoader, TargetName, Transport};
 use url::Url;
 
 /// The four top-level TUF role keys, one key each (threshold 1).
@@ -80,6 +81,12 @@ pub enum RepoError {
         kind: &'static str,
         what: &'static str,
     },
+    #[error(
+        "the system clock ({system}) is earlier than the last sync ({latest_known}): TUF expiry cannot be \
+         checked until the clock is set (e.g. `timedatectl set-ntp true`); verification meanwhile uses the \
+         newest signed time as now"
+    )]
+    ClockBehind { system: Timestamp, latest_known: Timestamp },
     #[error("trusted root {path} is not valid TUF root metadata: {cause}")]
     BadTrustedRoot { path: PathBuf, cause: String },
 }
@@ -235,6 +242,68 @@ pub async fn publish(
     Ok(())
 }
 
+/// Copy the current state of the repository at `repo` to `to` (a USB stick): all root
+/// versions, the top-level metadata and the targets it lists. Files are written through
+/// temporary files and renamed, `timestamp.json` last, so a copy interrupted half-way is
+/// refused by certd rather than mixed.
+pub fn export(repo: &Path, to: &Path) -> Result<usize, RepoError> {
+    let location = repo.display().to_string();
+    let (from_meta, from_targets) = (metadata_dir(repo), targets_dir(repo));
+    let targets_json = from_meta.join("targets.json");
+    let bytes = std::fs::read(&targets_json).map_err(io(&targets_json))?;
+    let parsed: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| RepoError::Rejected {
+        location: location.clone(),
+        cause: format!("targets.json: {e}"),
+    })?;
+    let names: Vec<String> = parsed
+        .pointer("/signed/targets")
+        .and_then(serde_json::Value::as_object)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default();
+    let (to_meta, to_targets) = (metadata_dir(to), targets_dir(to));
+    for d in [&to_meta, &to_targets] {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    let copy = |from: &Path, to: &Path| -> Result<(), RepoError> {
+        let bytes = std::fs::read(from).map_err(io(from))?;
+        write_atomically(to, &bytes)
+    };
+    let mut copied = 0;
+    for name in &names {
+        if name.contains('/') || name.starts_with('.') {
+            return Err(RepoError::UnexpectedTarget {
+                location,
+                name: name.clone(),
+            });
+        }
+        copy(&from_targets.join(name), &to_targets.join(name))?;
+        copied += 1;
+    }
+    let mut roots: Vec<PathBuf> = std::fs::read_dir(&from_meta)
+        .map_err(io(&from_meta))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".root.json"))
+        })
+        .collect();
+    roots.sort();
+    for path in roots.iter().map(PathBuf::as_path).chain(
+        ["targets.json", "snapshot.json", "timestamp.json"]
+            .iter()
+            .map(|n| from_meta.join(n))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(PathBuf::as_path),
+    ) {
+        let name = path.file_name().unwrap_or_default();
+        copy(path, &to_meta.join(name))?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// Where the appliance keeps its TUF trust state.
 #[derive(Debug, Clone)]
 pub struct TrustState {
@@ -294,31 +363,105 @@ pub fn limits() -> Limits {
     }
 }
 
-/// Fetch and verify the repository at the local directory `repo` (a mirror copy, a USB stick).
+/// Where a repository is read from: a directory (a mirror copy, a USB stick) holding
+/// `metadata/` and `targets/`, or the base URL of an HTTP(S) mirror with the same layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Dir(PathBuf),
+    Http(Url),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Dir(p) => write!(f, "{}", p.display()),
+            Source::Http(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+impl Source {
+    /// A URL (`http://`, `https://`) or else a directory path.
+    pub fn parse(s: &str) -> Result<Source, String> {
+        if s.contains("://") {
+            let mut url = Url::parse(s).map_err(|e| format!("{s:?} is not a valid URL: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(format!("{s:?}: only http:// and https:// mirrors are supported"));
+            }
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
+            }
+            Ok(Source::Http(url))
+        } else {
+            Ok(Source::Dir(PathBuf::from(s)))
+        }
+    }
+}
+
+/// Fetch and verify the repository at the local directory `repo`.
 pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoError> {
-    let location = repo.display().to_string();
-    let abs = std::fs::canonicalize(repo).map_err(io(repo))?;
-    let url = |p: PathBuf| {
-        Url::from_directory_path(&p).map_err(|()| RepoError::Rejected {
-            location: location.clone(),
-            cause: format!("{} is not an absolute directory path", p.display()),
-        })
+    fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default()).await
+}
+
+/// Fetch and verify the repository at `source` against the trust state.
+pub async fn fetch(source: &Source, trust: &TrustState, http: HttpLimits) -> Result<Fetched, RepoError> {
+    let location = source.to_string();
+    let rejected = |cause: String| RepoError::Rejected {
+        location: location.clone(),
+        cause,
     };
-    let metadata_url = url(metadata_dir(&abs))?;
-    let targets_url = url(targets_dir(&abs))?;
+    match source {
+        Source::Dir(repo) => {
+            let abs = std::fs::canonicalize(repo).map_err(io(repo))?;
+            let url = |p: PathBuf| {
+                Url::from_directory_path(&p)
+                    .map_err(|()| rejected(format!("{} is not an absolute directory path", p.display())))
+            };
+            let (metadata, targets) = (url(metadata_dir(&abs))?, url(targets_dir(&abs))?);
+            fetch_with(FilesystemTransport, metadata, targets, location, trust).await
+        }
+        Source::Http(base) => {
+            let join = |p: &str| base.join(p).map_err(|e| rejected(e.to_string()));
+            let (metadata, targets) = (join("metadata/")?, join("targets/")?);
+            let transport = HttpTransport::new(http).map_err(rejected)?;
+            fetch_with(transport, metadata, targets, location, trust).await
+        }
+    }
+}
+
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+async fn fetch_with<T: Transport + Send + Sync + 'static>(
+    transport: T,
+    metadata_url: Url,
+    targets_url: Url,
+    location: String,
+    trust: &TrustState,
+) -> Result<Fetched, RepoError> {
     let (_, root) = trust.trusted_root()?;
     let datastore = trust.datastore();
     std::fs::create_dir_all(&datastore).map_err(io(&datastore))?;
     let repository = RepositoryLoader::new(&root, metadata_url, targets_url)
-        .transport(FilesystemTransport)
+        .transport(transport)
         .datastore(&datastore)
         .limits(limits())
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()
         .await
-        .map_err(|e| RepoError::Rejected {
-            location: location.clone(),
-            cause: e.to_string(),
+        .map_err(|e| match e {
+            tough::error::Error::SystemTimeSteppedBackward {
+                sys_time,
+                latest_known_time,
+            } => RepoError::ClockBehind {
+                system: sys_time,
+                latest_known: latest_known_time,
+            },
+            e => RepoError::Rejected {
+                location: location.clone(),
+                cause: one_line(&e),
+            },
         })?;
 
     // Persist the newest verified root so that a rotation sticks across restarts.
@@ -400,9 +543,9 @@ pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoE
         let stream = repository
             .read_target(name)
             .await
-            .map_err(|e| rejected(e.to_string()))?
+            .map_err(|e| rejected(one_line(&e)))?
             .ok_or_else(|| rejected("listed but not readable".into()))?;
-        let bytes = stream.into_vec().await.map_err(|e| rejected(e.to_string()))?;
+        let bytes = stream.into_vec().await.map_err(|e| rejected(one_line(&e)))?;
         let file_err = |source| RepoError::StatusFile {
             location: location.clone(),
             source,

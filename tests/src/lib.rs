@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests in `tests/`: they run the real `certsync` and `certd`
 //! binaries, as an operator or a script would.
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

@@ -99,6 +99,17 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Copy the repository for removable media (a USB stick), for `certd import`.
+    Export {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Repository to copy (default DIR/repo).
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// Destination directory.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Publish the status data as the next version of the TUF repository.
     Publish {
         #[arg(long, default_value = ".")]
@@ -214,6 +225,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             Authority::open(&dir)?.revoke(&management_number, reason_code, &reason, by.as_deref(), now)?;
             println!("certificate {management_number} revoked; publish to tell the appliances");
+        }
+        Command::Export { dir, repo, to } => {
+            let repo = repo.unwrap_or_else(|| dir.join("repo"));
+            let n = certsync::repo::export(&repo, &to)?;
+            println!("copied {n} files of {} to {}", repo.display(), to.display());
         }
         Command::Publish {
             dir,
