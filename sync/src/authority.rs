@@ -287,7 +287,7 @@ impl Authority {
         ] {
             keys::write_key(&keys_dir.join(format!("{name}.pem")), key)?;
         }
-        let root = repo::sign_root(&role_keys, 1, now + lifetimes.root).await?;
+        let root = repo::sign_root(&role_keys, 1, now + lifetimes.root, None).await?;
         repo::write_atomically(&dir.join("root.json"), &root)?;
 
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
@@ -855,6 +855,44 @@ impl Authority {
             snapshot: k("snapshot")?,
             timestamp: k("timestamp")?,
         })
+    }
+
+    /// Replace the root key: root metadata version N+1 names a new root key and is signed by
+    /// the old and the new one, so appliances pinned to any earlier root follow the chain. The
+    /// new root is written to `out/metadata/` and becomes `DIR/root.json`; the old key is kept
+    /// as `keys/root-vN.pem`.
+    pub async fn rotate_root(&mut self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<u64> {
+        let root_path = self.root_json();
+        let bytes = std::fs::read(&root_path).map_err(|source| AuthorityError::Io {
+            path: root_path.clone(),
+            source,
+        })?;
+        let current = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.pointer("/signed/version").and_then(serde_json::Value::as_u64))
+            .ok_or_else(|| AuthorityError::Invalid {
+                field: "root.json",
+                problem: "has no version".into(),
+            })?;
+        let mut keys = self.role_keys()?;
+        let old = std::mem::replace(&mut keys.root, keys::generate());
+        let next = current + 1;
+        let signed = repo::sign_root(&keys, next, now + lifetimes.root, Some(&old)).await?;
+        let keys_dir = Authority::keys_dir(&self.dir);
+        let (current_key, retired_key) = (keys_dir.join("root.pem"), keys_dir.join(format!("root-v{current}.pem")));
+        std::fs::rename(&current_key, &retired_key).map_err(|source| AuthorityError::Io {
+            path: retired_key,
+            source,
+        })?;
+        keys::write_key(&current_key, &keys.root)?;
+        let metadata = repo::metadata_dir(out);
+        std::fs::create_dir_all(&metadata).map_err(|source| AuthorityError::Io {
+            path: metadata.clone(),
+            source,
+        })?;
+        repo::write_atomically(&metadata.join(format!("{next}.root.json")), &signed)?;
+        repo::write_atomically(&root_path, &signed)?;
+        Ok(next)
     }
 
     /// Publish the current status data as the next version of the repository at `out`.

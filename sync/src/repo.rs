@@ -98,8 +98,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     }
 }
 
-/// Sign version `version` of root metadata naming the four role keys.
-pub async fn sign_root(keys: &RoleKeySet, version: u64, expires: Timestamp) -> Result<Vec<u8>, RepoError> {
+/// Sign version `version` of root metadata naming the four role keys. A root that replaces
+/// another (`cross_sign_with`, the previous root key) is signed by both the new and the old
+/// root key, as TUF requires for a client to accept the rotation.
+pub async fn sign_root(
+    keys: &RoleKeySet,
+    version: u64,
+    expires: Timestamp,
+    cross_sign_with: Option<&SigningKey>,
+) -> Result<Vec<u8>, RepoError> {
     let mut root = Root {
         spec_version: "1.0.0".to_owned(),
         consistent_snapshot: false,
@@ -127,11 +134,29 @@ pub async fn sign_root(keys: &RoleKeySet, version: u64, expires: Timestamp) -> R
             },
         );
     }
+    let sign_err = |e: &dyn std::fmt::Display| RepoError::Sign(e.to_string());
+    let mut old_signatures = Vec::new();
+    if let Some(old) = cross_sign_with.filter(|old| old.to_bytes() != keys.root.to_bytes()) {
+        use ed25519_dalek::Signer;
+        use serde::Serialize;
+        let mut canonical = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut canonical, olpc_cjson::CanonicalFormatter::new());
+        root.serialize(&mut ser).map_err(|e| sign_err(&e))?;
+        old_signatures.push(tough::schema::Signature {
+            keyid: tuf_key(old).key_id().map_err(|e| sign_err(&e))?,
+            sig: old.sign(&canonical).to_bytes().to_vec().into(),
+        });
+    }
     let signers: Vec<Box<dyn KeySource>> = vec![Box::new(TufSigner(keys.root.clone()))];
     let holder = KeyHolder::Root(root.clone());
     let signed = tough::editor::signed::SignedRole::new(root, &holder, &signers, &aws_lc_rs::rand::SystemRandom::new())
         .await
-        .map_err(|e| RepoError::Sign(e.to_string()))?;
+        .map_err(|e| sign_err(&e))?;
+    let signed = if old_signatures.is_empty() {
+        signed
+    } else {
+        signed.add_old_signatures(old_signatures).map_err(|e| sign_err(&e))?
+    };
     Ok(signed.buffer().clone())
 }
 

@@ -99,6 +99,14 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Rotate the root key (root metadata N+1, signed by the old and the new root key).
+    RotateRoot {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Repository directory (default DIR/repo).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Copy the repository for removable media (a USB stick), for `certd import`.
     Export {
         #[arg(long, default_value = ".")]
@@ -225,6 +233,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             Authority::open(&dir)?.revoke(&management_number, reason_code, &reason, by.as_deref(), now)?;
             println!("certificate {management_number} revoked; publish to tell the appliances");
+        }
+        Command::RotateRoot { dir, out } => {
+            let mut a = Authority::open(&dir)?;
+            let out = out.unwrap_or_else(|| a.default_repo());
+            let v = a.rotate_root(&out, now, &Lifetimes::default()).await?;
+            println!("root version {v} written to {}; publish to serve it", out.display());
         }
         Command::Export { dir, repo, to } => {
             let repo = repo.unwrap_or_else(|| dir.join("repo"));
