@@ -395,3 +395,29 @@ fn endless_data_and_broken_repository_files_are_refused() {
     write(&lab.metadata("timestamp.json"), &good["timestamp.json"]);
     assert!(stdout(&ok(lab.sync())).contains("applied publication 2"));
 }
+
+#[test]
+fn a_clock_stepped_back_below_the_last_sync_is_a_clear_status_not_a_bypass() {
+    let lab = Lab::new();
+    lab.publish(now(), Lifetimes::default());
+    // What a Pi without RTC looks like after a power cut: tough saw a later time at the last
+    // sync than the system clock now says (here: the record is moved 10 days ahead).
+    let record = lab.dir.join("state/tuf/datastore/latest_known_time.json");
+    let ahead = now() + SignedDuration::from_hours(240);
+    write(&record, format!("\"{ahead}\"").as_bytes());
+    lab.assert_rejected("system clock behind", &["system clock"]);
+    let last = lab.status()["sync"]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(last.contains("timedatectl"), "the status says how to recover: {last}");
+    // Verification meanwhile goes on, with the data held.
+    let out = run("certd", &["--config", &lab.config, "status"], &lab.dir);
+    assert!(out.status.success());
+    // Once the clock is right again (here: the record back at a true time), syncs resume.
+    write(
+        &record,
+        format!("\"{}\"", now() - SignedDuration::from_hours(1)).as_bytes(),
+    );
+    assert!(stdout(&ok(lab.sync())).contains("applied publication 2"));
+}

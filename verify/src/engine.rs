@@ -57,7 +57,8 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
 
 fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Verdict, StoreError> {
     let mut warnings = Vec::new();
-    let now = match now {
+    let system_clock = matches!(now, Now::System(_));
+    let mut now = match now {
         Now::Explicit(t) => t,
         Now::System(t) => match store.clock_floor()? {
             Some(floor) if floor > t => {
@@ -117,6 +118,18 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         );
     }
     v.certificate = Some(certificate_view(&claims, &seal, store)?);
+    // A genuine annotation proves that its application time has passed: a system clock
+    // earlier than that is wrong too (the floor in the store only knows the data's times).
+    if let Some(a) = &claims.annotation
+        && system_clock
+        && a.requested_at > now
+    {
+        now = a.requested_at;
+        v.checked_at = now;
+        if !v.warnings.contains(&Warning::ClockSuspect) {
+            v.warnings.push(Warning::ClockSuspect);
+        }
+    }
     let today = calendar::date_in_china(now);
     if let Some(a) = &claims.annotation {
         let cancellation = store.cancellation(a.id)?;

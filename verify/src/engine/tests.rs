@@ -597,3 +597,24 @@ fn an_annotation_is_checked_even_where_none_is_required() {
     c.annotation = None;
     assert_eq!(code_at(&f, &f.association.seal(&c), SOON), VerdictCode::Valid);
 }
+
+#[test]
+fn a_genuine_annotation_also_raises_the_clock_floor() {
+    let f = fixture();
+    // Applied for 20 days after the data's as_of; the system clock sits between the two.
+    let text = f.ministry.seal(&claims(Some((
+        10,
+        "2026-03-30T04:00:00Z",
+        date(2026, 3, 30),
+        date(2026, 5, 1),
+    ))));
+    let v = check(&f, &text, Now::System(ts("2026-03-20T00:00:00Z")));
+    assert_eq!(v.checked_at, ts("2026-03-30T04:00:00Z"));
+    assert!(v.warnings.contains(&Warning::ClockSuspect));
+    assert_eq!(v.verdict, VerdictCode::Valid, "{v:?}");
+    // Taken as it is with an explicit time: then the annotation has simply not started.
+    assert_eq!(
+        code_at(&f, &text, "2026-03-20T00:00:00Z"),
+        VerdictCode::AnnotationNotYetValid
+    );
+}
