@@ -7,7 +7,7 @@
 //! recorded in `state/sync-status.json` for `certd status` and the admin screen.
 
 use crate::config::{Config, Retry};
-use certsync::repo::{self, Fetched, RepoError, Source, TrustState};
+use certsync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
 use certsync::store::{MetadataVersions, Mode, Store, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -44,9 +44,12 @@ pub enum SyncOutcome {
         source: String,
         version: u64,
         as_of: Timestamp,
+        /// Records received (whole sets, or the operations of the delta chain).
         revocations: usize,
         cancellations: usize,
         seals: usize,
+        /// Whether the growing sets came as deltas.
+        delta: bool,
     },
     /// The repository holds the publication already applied (same targets and data version).
     UpToDate { source: String, version: u64 },
@@ -62,11 +65,15 @@ impl std::fmt::Display for SyncOutcome {
                 revocations,
                 cancellations,
                 seals,
-            } => write!(
-                f,
-                "applied publication {version} (as of {as_of}) from {source}: {revocations} revocations, \
-                 {cancellations} annotation cancellations, {seals} seals"
-            ),
+                delta,
+            } => {
+                let how = if *delta { "as deltas" } else { "in full" };
+                write!(
+                    f,
+                    "applied publication {version} (as of {as_of}) from {source} {how}: {revocations} revocations, \
+                     {cancellations} annotation cancellations, {seals} seals"
+                )
+            }
             SyncOutcome::UpToDate { source, version } => {
                 write!(f, "up to date: publication {version} from {source} is already applied")
             }
@@ -162,15 +169,13 @@ async fn sync_rounds(config: &Config, sources: &[Source], now: Timestamp) -> Res
     loop {
         let mut last_error = SyncError::NoSource;
         for source in sources {
-            match repo::fetch(source, &trust, config.http).await {
-                Ok(fetched) => return apply(config, source.to_string(), fetched, now).await,
-                Err(e) => {
+            match fetch_and_apply(config, &trust, source, now).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(e) if e.retryable() => {
                     tracing::info!(source = %source, error = %e, round, "sync source failed");
-                    last_error = SyncError::Repo(e);
-                    if !last_error.retryable() {
-                        return Err(last_error);
-                    }
+                    last_error = e;
                 }
+                Err(e) => return Err(e),
             }
         }
         round += 1;
@@ -187,43 +192,68 @@ async fn sync_rounds(config: &Config, sources: &[Source], now: Timestamp) -> Res
     }
 }
 
+/// What the store holds now, if anything (a missing or unreadable store holds nothing: the
+/// writer rebuilds it from full files).
+fn held(config: &Config) -> Option<Held> {
+    let store = Store::open(&config.store_path(), Mode::ReadOnly).ok()?;
+    let publication = store.reader().ok()?.publication().ok()??;
+    Some(Held {
+        version: publication.version,
+        targets_version: publication.targets_version,
+    })
+}
+
+/// Fetch from one source and apply; a delta chain that does not fit the store is replaced by
+/// the full files in a second fetch.
+async fn fetch_and_apply(
+    config: &Config,
+    trust: &TrustState,
+    source: &Source,
+    now: Timestamp,
+) -> Result<SyncOutcome, SyncError> {
+    let fetched = repo::fetch(source, trust, config.http, held(config)).await?;
+    match apply(config, source.to_string(), fetched, now).await {
+        Err(SyncError::Store(StoreError::DeltaMismatch { what, .. })) => {
+            tracing::warn!(source = %source, problem = %what, "delta chain does not fit the store; fetching full files");
+            let fetched = repo::fetch(source, trust, config.http, None).await?;
+            apply(config, source.to_string(), fetched, now).await
+        }
+        other => other,
+    }
+}
+
 async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp) -> Result<SyncOutcome, SyncError> {
+    let publication = match fetched {
+        Fetched::UpToDate { version } => return Ok(SyncOutcome::UpToDate { source, version }),
+        Fetched::New(p) => p,
+    };
     let store_path = config.store_path();
     tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&store_path, Mode::ReadWrite)?;
-        let applied = store.reader()?.publication()?;
-        let version = fetched.dataset.version;
-        // tough replaces a same-version timestamp with new content; only a newer publication
-        // (data version and targets metadata version) is new data.
-        if let Some(a) = applied
-            && a.version == version
-            && a.targets_version == fetched.targets_version
-        {
-            return Ok(SyncOutcome::UpToDate { source, version });
-        }
+        let update = &publication.update;
         let versions = MetadataVersions {
-            root: fetched.root_version,
-            targets: fetched.targets_version,
-            snapshot: fetched.snapshot_version,
+            root: publication.root_version,
+            targets: publication.targets_version,
+            snapshot: publication.snapshot_version,
         };
-        let span = tracing::info_span!("apply", version, source = %source);
+        let span = tracing::info_span!("apply", version = update.version, source = %source);
         let _guard = span.enter();
         let started = std::time::Instant::now();
-        store.apply(&fetched.dataset, versions, now)?;
-        let d = &fetched.dataset;
+        store.apply_update(update, versions, now)?;
         tracing::info!(
-            revocations = d.revocations.len(),
-            cancellations = d.cancellations.len(),
+            revocations = update.revocations.len_hint(),
+            delta = update.revocations.is_delta(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "publication applied"
         );
         Ok(SyncOutcome::Applied {
             source,
-            version,
-            as_of: d.as_of,
-            revocations: d.revocations.len(),
-            cancellations: d.cancellations.len(),
-            seals: d.seals.len(),
+            version: update.version,
+            as_of: update.as_of,
+            revocations: update.revocations.len_hint(),
+            cancellations: update.cancellations.len_hint(),
+            seals: update.seals.len(),
+            delta: update.revocations.is_delta(),
         })
     })
     .await

@@ -7,7 +7,10 @@
 //! snapshots.
 
 use crate::keys::{TufSigner, tuf_key};
-use crate::status::{Catalogue, Dataset, RecordHeader, RecordReader, StatusFileError, TargetKind, write_records};
+use crate::status::{
+    Catalogue, Dataset, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind,
+    Update, diff, write_delta, write_records,
+};
 use crate::transport::{HttpLimits, HttpTransport};
 use crate::trust::{KeyId, SealKey};
 use ed25519_dalek::SigningKey;
@@ -214,12 +217,12 @@ pub async fn publish(
         .snapshot_expires(now + lifetimes.snapshot)
         .timestamp_version(version)
         .timestamp_expires(now + lifetimes.timestamp);
+    let (v, at) = (dataset.version, dataset.as_of);
+    let mut files: Vec<(String, serde_json::Value)> = Vec::new();
     for kind in TargetKind::ALL {
-        let name = kind.file_name(dataset.version);
+        let name = kind.file_name(v);
         let path = targets.join(&name);
         let mut bytes = Vec::new();
-        let v = dataset.version;
-        let at = dataset.as_of;
         match kind {
             TargetKind::Seals => write_records(&mut bytes, kind, v, at, &dataset.seals),
             TargetKind::Catalogue => write_records(&mut bytes, kind, v, at, std::slice::from_ref(&dataset.catalogue)),
@@ -228,13 +231,52 @@ pub async fn publish(
         }
         .map_err(io(&path))?;
         write_atomically(&path, &bytes)?;
-        let mut target = tough::schema::Target::from_path(&path)
+        files.push((name, serde_json::json!({ "kind": kind.as_str(), "version": v })));
+    }
+    write_delta_file(&targets, TargetKind::Revocations, dataset, &dataset.revocations)?;
+    write_delta_file(&targets, TargetKind::Cancellations, dataset, &dataset.cancellations)?;
+    // List the deltas of the last publications, so an appliance up to KEPT_DELTAS versions
+    // behind fetches a short chain instead of the full files.
+    for entry in std::fs::read_dir(&targets).map_err(io(&targets))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((kind, from, to)) = parse_delta_name(&name)
+            && to <= v
+            && to + KEPT_DELTAS > v
+        {
+            files.push((
+                name,
+                serde_json::json!({ "kind": kind.as_str(), "version": to, "from": from }),
+            ));
+        }
+    }
+    // Files signed by an earlier publication must still be the bytes that were signed: a file
+    // changed on the publisher's disk is refused, never signed again.
+    let previously_signed: HashMap<String, tough::schema::Target> = std::fs::read(metadata.join("targets.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Signed<tough::schema::Targets>>(&b).ok())
+        .map(|t| {
+            t.signed
+                .targets
+                .into_iter()
+                .map(|(n, t)| (n.raw().to_owned(), t))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, custom) in files {
+        let mut target = tough::schema::Target::from_path(targets.join(&name))
             .await
             .map_err(|e| RepoError::Sign(e.to_string()))?;
-        target.custom.insert("kind".into(), serde_json::json!(kind.as_str()));
-        target
-            .custom
-            .insert("version".into(), serde_json::json!(dataset.version));
+        if let Some(signed) = previously_signed.get(&name)
+            && (signed.hashes.sha256 != target.hashes.sha256 || signed.length != target.length)
+        {
+            return Err(RepoError::Sign(format!(
+                "targets/{name} changed on disk since publication {} signed it; restore it before publishing",
+                custom["version"]
+            )));
+        }
+        if let serde_json::Value::Object(fields) = custom {
+            target.custom.extend(fields);
+        }
         editor.add_target(name.as_str(), target).map_err(sign_err)?;
     }
     let signers: Vec<Box<dyn KeySource>> = vec![
@@ -329,6 +371,54 @@ pub fn export(repo: &Path, to: &Path) -> Result<usize, RepoError> {
     Ok(copied)
 }
 
+/// How many publications back deltas are listed for.
+pub const KEPT_DELTAS: u64 = 30;
+
+/// `KIND.vTO.fromFROM.jsonl.gz` → (kind, from, to).
+fn parse_delta_name(name: &str) -> Option<(TargetKind, u64, u64)> {
+    let rest = name.strip_suffix(".jsonl.gz")?;
+    let (kind, rest) = rest.split_once(".v")?;
+    let (to, from) = rest.split_once(".from")?;
+    let kind = TargetKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind && k.has_deltas())?;
+    let (from, to) = (from.parse().ok()?, to.parse().ok()?);
+    (kind.delta_name(from, to) == name).then_some((kind, from, to))
+}
+
+/// Write the delta of `kind` from the previous publication's full file (if it is there).
+fn write_delta_file<T: Record>(
+    targets: &Path,
+    kind: TargetKind,
+    dataset: &Dataset,
+    current: &[T],
+) -> Result<(), RepoError> {
+    let Some(previous) = dataset.version.checked_sub(1).filter(|p| *p > 0) else {
+        return Ok(());
+    };
+    let old_path = targets.join(kind.file_name(previous));
+    let Ok(old_file) = std::fs::File::open(&old_path) else {
+        return Ok(());
+    };
+    let location = targets.display().to_string();
+    let (_, old) = RecordReader::open(std::io::BufReader::new(old_file), kind)
+        .and_then(|r| r.collect_all::<T>())
+        .map_err(|source| RepoError::StatusFile { location, source })?;
+    let ops = diff(&old, current);
+    let path = targets.join(kind.delta_name(previous, dataset.version));
+    let mut bytes = Vec::new();
+    write_delta(
+        &mut bytes,
+        kind,
+        (previous, dataset.version),
+        dataset.as_of,
+        &ops,
+        current.len() as u64,
+    )
+    .map_err(io(&path))?;
+    write_atomically(&path, &bytes)
+}
+
 /// Where the appliance keeps its TUF trust state.
 #[derive(Debug, Clone)]
 pub struct TrustState {
@@ -364,17 +454,31 @@ impl TrustState {
     }
 }
 
-/// A verified publication as fetched from a repository.
+/// What the appliance holds, so a sync fetches only what is new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub version: u64,
+    pub targets_version: u64,
+}
+
+/// The outcome of a verified fetch.
 #[derive(Debug)]
-pub struct Fetched {
-    pub dataset: Dataset,
+pub enum Fetched {
+    /// The repository's publication is the one held: nothing was downloaded past metadata.
+    UpToDate {
+        version: u64,
+    },
+    New(Box<NewPublication>),
+}
+
+/// A verified publication, its record sets whole or as delta chains from the version held.
+#[derive(Debug)]
+pub struct NewPublication {
+    pub update: Update,
     pub root_version: u64,
     pub targets_version: u64,
     pub snapshot_version: u64,
     pub timestamp_version: u64,
-    /// The newest signed time seen in the metadata (timestamp's issue proxy: the dataset's
-    /// as_of), for the clock floor.
-    pub newest_signed_time: Timestamp,
 }
 
 /// Caps on what a repository may make us download.
@@ -423,13 +527,26 @@ impl Source {
     }
 }
 
-/// Fetch and verify the repository at the local directory `repo`.
-pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<Fetched, RepoError> {
-    fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default()).await
+/// Fetch and verify the whole publication of the repository at the local directory `repo`.
+pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<NewPublication, RepoError> {
+    match fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default(), None).await? {
+        Fetched::New(p) => Ok(*p),
+        Fetched::UpToDate { version } => Err(RepoError::Rejected {
+            location: repo.display().to_string(),
+            cause: format!("publication {version} is already held"),
+        }),
+    }
 }
 
 /// Fetch and verify the repository at `source` against the trust state.
-pub async fn fetch(source: &Source, trust: &TrustState, http: HttpLimits) -> Result<Fetched, RepoError> {
+/// `held`: what the store holds — the publication is skipped when it is the same, and
+/// record sets come as delta chains from it where the repository lists them.
+pub async fn fetch(
+    source: &Source,
+    trust: &TrustState,
+    http: HttpLimits,
+    held: Option<Held>,
+) -> Result<Fetched, RepoError> {
     let location = source.to_string();
     let rejected = |cause: String| RepoError::Rejected {
         location: location.clone(),
@@ -443,13 +560,13 @@ pub async fn fetch(source: &Source, trust: &TrustState, http: HttpLimits) -> Res
                     .map_err(|()| rejected(format!("{} is not an absolute directory path", p.display())))
             };
             let (metadata, targets) = (url(metadata_dir(&abs))?, url(targets_dir(&abs))?);
-            fetch_with(FilesystemTransport, metadata, targets, location, trust).await
+            fetch_with(FilesystemTransport, (metadata, targets), location, trust, held).await
         }
         Source::Http(base) => {
             let join = |p: &str| base.join(p).map_err(|e| rejected(e.to_string()));
             let (metadata, targets) = (join("metadata/")?, join("targets/")?);
             let transport = HttpTransport::new(http).map_err(rejected)?;
-            fetch_with(transport, metadata, targets, location, trust).await
+            fetch_with(transport, (metadata, targets), location, trust, held).await
         }
     }
 }
@@ -460,10 +577,10 @@ fn one_line(e: &dyn std::fmt::Display) -> String {
 
 async fn fetch_with<T: Transport + Send + Sync + 'static>(
     transport: T,
-    metadata_url: Url,
-    targets_url: Url,
+    (metadata_url, targets_url): (Url, Url),
     location: String,
     trust: &TrustState,
+    held: Option<Held>,
 ) -> Result<Fetched, RepoError> {
     let (_, root) = trust.trusted_root()?;
     let datastore = trust.datastore();
@@ -505,7 +622,8 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
     {
         return Err(RepoError::Delegations { location });
     }
-    let mut chosen: HashMap<&'static str, (TargetName, u64)> = HashMap::new();
+    let mut chosen: HashMap<&'static str, TargetName> = HashMap::new();
+    let mut deltas: HashMap<(&'static str, u64), (TargetName, u64)> = HashMap::new();
     let mut version: Option<u64> = None;
     for (name, target) in repository.all_targets() {
         let unexpected = || RepoError::UnexpectedTarget {
@@ -528,6 +646,18 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
             .get("version")
             .and_then(serde_json::Value::as_u64)
             .ok_or_else(unexpected)?;
+        if let Some(from) = target.custom.get("from") {
+            let from = from
+                .as_u64()
+                .filter(|f| *f < v && kind.has_deltas())
+                .ok_or_else(unexpected)?;
+            if name.raw() != kind.delta_name(from, v)
+                || deltas.insert((kind.as_str(), from), (name.clone(), v)).is_some()
+            {
+                return Err(unexpected());
+            }
+            continue;
+        }
         if name.raw() != kind.file_name(v) {
             return Err(unexpected());
         }
@@ -541,7 +671,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
             }
             _ => version = Some(v),
         }
-        if chosen.insert(kind.as_str(), (name.clone(), v)).is_some() {
+        if chosen.insert(kind.as_str(), name.clone()).is_some() {
             return Err(unexpected());
         }
     }
@@ -549,81 +679,187 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         location: location.clone(),
         kind: "any",
     })?;
+    let versions = (
+        repository.root().signed.version.get(),
+        repository.targets().signed.version.get(),
+        repository.snapshot().signed.version.get(),
+        repository.timestamp().signed.version.get(),
+    );
+    if let Some(h) = held
+        && h.version == version
+        && h.targets_version == versions.1
+    {
+        return Ok(Fetched::UpToDate { version });
+    }
 
+    let reader = TargetReader {
+        repository: &repository,
+        location: &location,
+        version,
+    };
     let mut as_of: Option<Timestamp> = None;
-    let mut seals: Vec<SealKey> = Vec::new();
-    let mut catalogue = Catalogue::default();
-    let mut revocations = Vec::new();
-    let mut cancellations = Vec::new();
-    for kind in TargetKind::ALL {
-        let (name, _) = chosen.get(kind.as_str()).ok_or(RepoError::MissingTarget {
+    let full = |kind: TargetKind| {
+        chosen.get(kind.as_str()).ok_or(RepoError::MissingTarget {
             location: location.clone(),
             kind: kind.as_str(),
-        })?;
+        })
+    };
+    let (_, seals): (_, Vec<SealKey>) = reader
+        .full(full(TargetKind::Seals)?, TargetKind::Seals, &mut as_of)
+        .await?;
+    if seals.iter().any(|s| s.key_id != KeyId::of(&s.public_key)) {
+        let what = "a seal whose key id is not its key's";
+        return Err(RepoError::HeaderMismatch {
+            location,
+            kind: "seals",
+            what,
+        });
+    }
+    let (_, mut catalogue): (_, Vec<Catalogue>) = reader
+        .full(full(TargetKind::Catalogue)?, TargetKind::Catalogue, &mut as_of)
+        .await?;
+    if catalogue.len() != 1 {
+        let what = "exactly one catalogue record";
+        return Err(RepoError::HeaderMismatch {
+            location,
+            kind: "catalogue",
+            what,
+        });
+    }
+    let held_version = held.map(|h| h.version);
+    let revocations = reader
+        .records(
+            TargetKind::Revocations,
+            full(TargetKind::Revocations)?,
+            &deltas,
+            held_version,
+            &mut as_of,
+        )
+        .await?;
+    let cancellations = reader
+        .records(
+            TargetKind::Cancellations,
+            full(TargetKind::Cancellations)?,
+            &deltas,
+            held_version,
+            &mut as_of,
+        )
+        .await?;
+    let as_of = as_of.unwrap_or(Timestamp::UNIX_EPOCH);
+    Ok(Fetched::New(Box::new(NewPublication {
+        update: Update {
+            version,
+            as_of,
+            seals,
+            catalogue: catalogue.remove(0),
+            revocations,
+            cancellations,
+        },
+        root_version: versions.0,
+        targets_version: versions.1,
+        snapshot_version: versions.2,
+        timestamp_version: versions.3,
+    })))
+}
+
+/// Reads targets of one verified repository, checking their headers.
+struct TargetReader<'a> {
+    repository: &'a tough::Repository,
+    location: &'a str,
+    version: u64,
+}
+
+impl TargetReader<'_> {
+    async fn bytes(&self, name: &TargetName) -> Result<Vec<u8>, RepoError> {
         let rejected = |cause: String| RepoError::TargetRejected {
-            location: location.clone(),
+            location: self.location.to_owned(),
             name: name.raw().to_owned(),
             cause,
         };
-        let stream = repository
+        let stream = self
+            .repository
             .read_target(name)
             .await
             .map_err(|e| rejected(one_line(&e)))?
             .ok_or_else(|| rejected("listed but not readable".into()))?;
-        let bytes = stream.into_vec().await.map_err(|e| rejected(one_line(&e)))?;
-        let file_err = |source| RepoError::StatusFile {
-            location: location.clone(),
+        stream.into_vec().await.map_err(|e| rejected(one_line(&e)))
+    }
+
+    fn file_err(&self) -> impl Fn(StatusFileError) -> RepoError + '_ {
+        move |source| RepoError::StatusFile {
+            location: self.location.to_owned(),
             source,
-        };
-        let reader = RecordReader::open(bytes.as_slice(), kind).map_err(file_err)?;
-        check_header(reader.header(), version, &mut as_of).map_err(|what| RepoError::HeaderMismatch {
-            location: location.clone(),
-            kind: kind.as_str(),
-            what,
-        })?;
-        match kind {
-            TargetKind::Seals => {
-                seals = reader.collect_all().map_err(file_err)?.1;
-                if seals.iter().any(|s| s.key_id != KeyId::of(&s.public_key)) {
-                    let what = "a seal whose key id is not its key's";
-                    return Err(RepoError::HeaderMismatch {
-                        location,
-                        kind: kind.as_str(),
-                        what,
-                    });
-                }
-            }
-            TargetKind::Catalogue => {
-                let (_, mut list): (_, Vec<Catalogue>) = reader.collect_all().map_err(file_err)?;
-                if list.len() != 1 {
-                    return Err(RepoError::HeaderMismatch {
-                        location,
-                        kind: kind.as_str(),
-                        what: "exactly one catalogue record",
-                    });
-                }
-                catalogue = list.remove(0);
-            }
-            TargetKind::Revocations => revocations = reader.collect_all().map_err(file_err)?.1,
-            TargetKind::Cancellations => cancellations = reader.collect_all().map_err(file_err)?.1,
         }
     }
-    let as_of = as_of.unwrap_or(Timestamp::UNIX_EPOCH);
-    Ok(Fetched {
-        dataset: Dataset {
-            version,
-            as_of,
-            seals,
-            catalogue,
-            revocations,
-            cancellations,
-        },
-        root_version: repository.root().signed.version.get(),
-        targets_version: repository.targets().signed.version.get(),
-        snapshot_version: repository.snapshot().signed.version.get(),
-        timestamp_version: repository.timestamp().signed.version.get(),
-        newest_signed_time: as_of,
-    })
+
+    fn mismatch(&self, kind: TargetKind, what: &'static str) -> RepoError {
+        RepoError::HeaderMismatch {
+            location: self.location.to_owned(),
+            kind: kind.as_str(),
+            what,
+        }
+    }
+
+    /// The full file of `kind` at the publication's version.
+    async fn full<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &TargetName,
+        kind: TargetKind,
+        as_of: &mut Option<Timestamp>,
+    ) -> Result<(RecordHeader, Vec<T>), RepoError> {
+        let bytes = self.bytes(name).await?;
+        let reader = RecordReader::open(bytes.as_slice(), kind).map_err(self.file_err())?;
+        if reader.header().from_version.is_some() {
+            return Err(self.mismatch(kind, "a delta where the full file belongs"));
+        }
+        check_header(reader.header(), self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
+        reader.collect_all().map_err(self.file_err())
+    }
+
+    /// The records of `kind`: the delta chain from the version held when the repository lists
+    /// one all the way, else the full file.
+    async fn records<T: Record>(
+        &self,
+        kind: TargetKind,
+        full: &TargetName,
+        deltas: &HashMap<(&'static str, u64), (TargetName, u64)>,
+        held: Option<u64>,
+        as_of: &mut Option<Timestamp>,
+    ) -> Result<Records<T>, RepoError> {
+        let mut chain = Vec::new();
+        let mut at = held.filter(|h| *h < self.version);
+        while let Some(from) = at.filter(|f| *f < self.version) {
+            let Some((name, to)) = deltas.get(&(kind.as_str(), from)) else {
+                chain.clear();
+                break;
+            };
+            chain.push((name, from, *to));
+            at = Some(*to);
+        }
+        if chain.is_empty() || at != Some(self.version) {
+            return Ok(Records::Full(self.full(full, kind, as_of).await?.1));
+        }
+        let mut links = Vec::new();
+        for (name, from, to) in chain {
+            let bytes = self.bytes(name).await?;
+            let reader = RecordReader::open(bytes.as_slice(), kind).map_err(self.file_err())?;
+            let h = reader.header().clone();
+            if h.version != to || h.from_version != Some(from) {
+                return Err(self.mismatch(kind, "delta versions"));
+            }
+            if to == self.version {
+                check_header(&h, self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
+            }
+            let (_, ops) = reader.collect_all::<DeltaOp<T>>().map_err(self.file_err())?;
+            links.push(Delta {
+                from,
+                to,
+                ops,
+                total: h.total.ok_or_else(|| self.mismatch(kind, "delta total"))?,
+            });
+        }
+        Ok(Records::Deltas(links))
+    }
 }
 
 fn check_header(h: &RecordHeader, version: u64, as_of: &mut Option<Timestamp>) -> Result<(), &'static str> {

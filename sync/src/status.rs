@@ -137,6 +137,106 @@ pub struct Dataset {
     pub cancellations: Vec<Cancellation>,
 }
 
+/// A record set that changes between publications, keyed for deltas.
+pub trait Record: Serialize + DeserializeOwned + Clone + PartialEq {
+    fn key(&self) -> String;
+}
+
+impl Record for Revocation {
+    fn key(&self) -> String {
+        self.management_number.clone()
+    }
+}
+
+impl Record for Cancellation {
+    fn key(&self) -> String {
+        self.annotation_id.to_string()
+    }
+}
+
+/// One line of a delta file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DeltaOp<T> {
+    /// Add the record, or replace the one with its key.
+    Upsert(T),
+    /// Remove the record with this key (e.g. a revocation made in error and withdrawn).
+    Delete { key: String },
+}
+
+/// The operations that turn `old` into `new`, in key order.
+pub fn diff<T: Record>(old: &[T], new: &[T]) -> Vec<DeltaOp<T>> {
+    use std::collections::BTreeMap;
+    let old: BTreeMap<String, &T> = old.iter().map(|r| (r.key(), r)).collect();
+    let new: BTreeMap<String, &T> = new.iter().map(|r| (r.key(), r)).collect();
+    let mut ops = Vec::new();
+    for (k, r) in &new {
+        if old.get(k) != Some(r) {
+            ops.push(DeltaOp::Upsert((*r).clone()));
+        }
+    }
+    for k in old.keys() {
+        if !new.contains_key(k) {
+            ops.push(DeltaOp::Delete { key: k.clone() });
+        }
+    }
+    ops
+}
+
+/// A record set as a sync delivers it: whole, or as a chain of deltas from the version held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Records<T> {
+    Full(Vec<T>),
+    Deltas(Vec<Delta<T>>),
+}
+
+/// One link of a delta chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta<T> {
+    pub from: u64,
+    pub to: u64,
+    pub ops: Vec<DeltaOp<T>>,
+    /// Records in the full set once applied.
+    pub total: u64,
+}
+
+impl<T> Records<T> {
+    pub fn len_hint(&self) -> usize {
+        match self {
+            Records::Full(v) => v.len(),
+            Records::Deltas(d) => d.iter().map(|d| d.ops.len()).sum(),
+        }
+    }
+
+    pub fn is_delta(&self) -> bool {
+        matches!(self, Records::Deltas(_))
+    }
+}
+
+/// A publication as a sync delivers it: small sets whole, growing sets whole or as deltas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    pub version: u64,
+    pub as_of: Timestamp,
+    pub seals: Vec<SealKey>,
+    pub catalogue: Catalogue,
+    pub revocations: Records<Revocation>,
+    pub cancellations: Records<Cancellation>,
+}
+
+impl From<Dataset> for Update {
+    fn from(d: Dataset) -> Update {
+        Update {
+            version: d.version,
+            as_of: d.as_of,
+            seals: d.seals,
+            catalogue: d.catalogue,
+            revocations: Records::Full(d.revocations),
+            cancellations: Records::Full(d.cancellations),
+        }
+    }
+}
+
 /// The kinds of target the repository carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,6 +269,17 @@ impl TargetKind {
         format!("{}.v{version}.jsonl.gz", self.as_str())
     }
 
+    /// The flat target name of the delta from `from` to `version`.
+    pub fn delta_name(self, from: u64, version: u64) -> String {
+        format!("{}.v{version}.from{from}.jsonl.gz", self.as_str())
+    }
+
+    /// Whether publications carry deltas of this kind (the growing record sets do; the seal
+    /// list and the catalogue are small and always sent whole).
+    pub fn has_deltas(self) -> bool {
+        matches!(self, TargetKind::Revocations | TargetKind::Cancellations)
+    }
+
     /// Cap on the decompressed size of one file of this kind.
     pub fn max_inflated_bytes(self) -> u64 {
         match self {
@@ -185,7 +296,15 @@ pub struct RecordHeader {
     pub kind: TargetKind,
     pub version: u64,
     pub as_of: Timestamp,
+    /// Lines after the header.
     pub count: u64,
+    /// For a delta: the version it applies to (`version` is the one it produces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_version: Option<u64>,
+    /// For a delta: how many records the full set holds once it is applied (a check that the
+    /// chain reproduced the full file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// A status file that cannot be read.
@@ -226,14 +345,41 @@ pub fn write_records<T: Serialize>(
     as_of: Timestamp,
     records: &[T],
 ) -> std::io::Result<()> {
-    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
     let header = RecordHeader {
         kind,
         version,
         as_of,
         count: records.len() as u64,
+        from_version: None,
+        total: None,
     };
-    serde_json::to_writer(&mut gz, &header)?;
+    write_file(out, &header, records)
+}
+
+/// Write a delta file: `ops` turn the full set of version `from` into that of `version`,
+/// which then holds `total` records.
+pub fn write_delta<T: Serialize>(
+    out: impl Write,
+    kind: TargetKind,
+    (from, version): (u64, u64),
+    as_of: Timestamp,
+    ops: &[DeltaOp<T>],
+    total: u64,
+) -> std::io::Result<()> {
+    let header = RecordHeader {
+        kind,
+        version,
+        as_of,
+        count: ops.len() as u64,
+        from_version: Some(from),
+        total: Some(total),
+    };
+    write_file(out, &header, ops)
+}
+
+fn write_file<T: Serialize>(out: impl Write, header: &RecordHeader, records: &[T]) -> std::io::Result<()> {
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::best());
+    serde_json::to_writer(&mut gz, header)?;
     gz.write_all(b"\n")?;
     for r in records {
         serde_json::to_writer(&mut gz, r)?;
@@ -264,6 +410,8 @@ impl<R: Read> RecordReader<R> {
                 version: 0,
                 as_of: Timestamp::UNIX_EPOCH,
                 count: 0,
+                from_version: None,
+                total: None,
             },
             line: 0,
             read: 0,
@@ -384,6 +532,8 @@ mod tests {
                 version: 7,
                 as_of,
                 count,
+                from_version: None,
+                total: None,
             };
             serde_json::to_writer(&mut gz, &h).expect("json");
             gz.write_all(b"\n").expect("write");
@@ -420,6 +570,36 @@ mod tests {
         let bytes = file(&sample(), None);
         let err = RecordReader::open(bytes.as_slice(), TargetKind::Cancellations).expect_err("kind");
         assert!(matches!(err, StatusFileError::WrongKind { .. }));
+    }
+
+    #[test]
+    fn a_diff_turns_the_old_set_into_the_new_and_round_trips_as_a_delta_file() {
+        let old = sample();
+        let mut changed = old[0].clone();
+        changed.reason = "更正".into();
+        let added = Revocation {
+            management_number: "2021050100000001".into(),
+            ..old[0].clone()
+        };
+        let ops = diff(&old, &[changed.clone(), added.clone()]);
+        assert_eq!(ops, vec![DeltaOp::Upsert(changed.clone()), DeltaOp::Upsert(added)]);
+        assert_eq!(
+            diff(&old, &[]),
+            vec![DeltaOp::Delete {
+                key: old[0].management_number.clone()
+            }]
+        );
+        assert!(diff(&old, &old).is_empty());
+
+        let mut bytes = Vec::new();
+        let as_of = "2025-01-03T00:00:00Z".parse().expect("ts");
+        write_delta(&mut bytes, TargetKind::Revocations, (6, 7), as_of, &ops, 2).expect("write");
+        let (h, got) = RecordReader::open(bytes.as_slice(), TargetKind::Revocations)
+            .expect("open")
+            .collect_all::<DeltaOp<Revocation>>()
+            .expect("read");
+        assert_eq!((h.from_version, h.version, h.total), (Some(6), 7, Some(2)));
+        assert_eq!(got, ops);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! ([`Store::apply`]); readers see either the old or the new publication, never a mix
 //! (WAL snapshot isolation). Only certd opens the store for writing.
 
-use crate::status::{Cancellation, Dataset, Qualification, Revocation};
+use crate::status::{Cancellation, Dataset, DeltaOp, Qualification, Records, Revocation, Update};
 use crate::trust::{KeyId, SealKey, SealKind};
 use crate::{calendar, status::Body};
 use jiff::Timestamp;
@@ -81,6 +81,12 @@ pub enum StoreError {
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("store {path}: corrupt row in {table}: {what}")]
     CorruptRow {
+        path: PathBuf,
+        table: &'static str,
+        what: String,
+    },
+    #[error("store {path}: {table} delta does not fit: {what}")]
+    DeltaMismatch {
         path: PathBuf,
         table: &'static str,
         what: String,
@@ -264,6 +270,19 @@ impl Store {
     /// Replace the held publication with `dataset`, in one transaction. A publication that is
     /// not newer than the applied one is refused (the caller treats equal as "nothing new").
     pub fn apply(&mut self, dataset: &Dataset, versions: MetadataVersions, now: Timestamp) -> Result<(), StoreError> {
+        self.apply_update(&Update::from(dataset.clone()), versions, now)
+    }
+
+    /// Apply a publication as a sync delivers it — whole record sets, or delta chains from
+    /// the applied version — in one transaction. A chain that does not start at the applied
+    /// version, or does not reproduce the full set's record count, is refused
+    /// ([`StoreError::DeltaMismatch`]) and changes nothing; the caller then fetches the full files.
+    pub fn apply_update(
+        &mut self,
+        update: &Update,
+        versions: MetadataVersions,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e = sqlite(&path);
         let tx = self
@@ -274,25 +293,23 @@ impl Store {
             .query_row("SELECT version FROM publication WHERE id = 1", [], |r| r.get(0))
             .optional()
             .map_err(&e)?;
+        let applied = applied.map(|v| v as u64);
         if let Some(applied) = applied
-            && dataset.version <= applied as u64
+            && update.version <= applied
         {
             return Err(StoreError::NotNewer {
                 path: self.path.clone(),
-                offered: dataset.version,
-                applied: applied as u64,
+                offered: update.version,
+                applied,
             });
         }
-        tx.execute_batch(
-            "DELETE FROM seals; DELETE FROM revocations; DELETE FROM cancellations;
-             DELETE FROM qualifications; DELETE FROM bodies; DELETE FROM scope;",
-        )
-        .map_err(&e)?;
+        tx.execute_batch("DELETE FROM seals; DELETE FROM qualifications; DELETE FROM bodies; DELETE FROM scope;")
+            .map_err(&e)?;
         {
             let mut st = tx
                 .prepare("INSERT INTO seals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .map_err(&e)?;
-            for s in &dataset.seals {
+            for s in &update.seals {
                 st.execute(params![
                     s.key_id.0.as_slice(),
                     s.public_key.as_bytes().as_slice(),
@@ -305,47 +322,66 @@ impl Store {
                 .map_err(&e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO revocations VALUES (?1, ?2, ?3, ?4, ?5)")
-                .map_err(&e)?;
-            for r in &dataset.revocations {
-                st.execute(params![
-                    r.management_number,
-                    r.revoked_at.as_second(),
-                    r.reason_code,
-                    r.reason,
-                    r.revoked_by
-                ])
-                .map_err(&e)?;
-            }
-            let mut st = tx
-                .prepare("INSERT INTO cancellations VALUES (?1, ?2, ?3)")
-                .map_err(&e)?;
-            for c in &dataset.cancellations {
-                st.execute(params![c.annotation_id as i64, c.cancelled_at.as_second(), c.reason])
-                    .map_err(&e)?;
-            }
-            let mut st = tx
                 .prepare("INSERT INTO qualifications VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(&e)?;
-            for q in &dataset.catalogue.qualifications {
+            for q in &update.catalogue.qualifications {
                 st.execute(params![q.code, q.name_zh, q.name_en, q.seal_kind.as_str(), q.body])
                     .map_err(&e)?;
             }
             let mut st = tx.prepare("INSERT INTO bodies VALUES (?1, ?2, ?3)").map_err(&e)?;
-            for b in &dataset.catalogue.bodies {
+            for b in &update.catalogue.bodies {
                 st.execute(params![b.code, b.name_zh, b.name_en]).map_err(&e)?;
             }
             let mut st = tx.prepare("INSERT INTO scope VALUES (?1, ?2, ?3)").map_err(&e)?;
-            for s in &dataset.catalogue.scope {
+            for s in &update.catalogue.scope {
                 st.execute(params![s.qualification, s.first_year, s.last_year])
                     .map_err(&e)?;
             }
         }
+        let target = (applied, update.version);
+        {
+            let mut up = tx
+                .prepare("INSERT OR REPLACE INTO revocations VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(&e)?;
+            let mut del = tx
+                .prepare("DELETE FROM revocations WHERE management_number = ?1")
+                .map_err(&e)?;
+            apply_records(
+                &tx,
+                &path,
+                ("revocations", target),
+                &update.revocations,
+                |r: &Revocation| {
+                    up.execute(params![
+                        r.management_number,
+                        r.revoked_at.as_second(),
+                        r.reason_code,
+                        r.reason,
+                        r.revoked_by
+                    ])
+                },
+                |key| del.execute([key]),
+            )?;
+            let mut up = tx
+                .prepare("INSERT OR REPLACE INTO cancellations VALUES (?1, ?2, ?3)")
+                .map_err(&e)?;
+            let mut del = tx
+                .prepare("DELETE FROM cancellations WHERE annotation_id = ?1")
+                .map_err(&e)?;
+            apply_records(
+                &tx,
+                &path,
+                ("cancellations", target),
+                &update.cancellations,
+                |c: &Cancellation| up.execute(params![c.annotation_id as i64, c.cancelled_at.as_second(), c.reason]),
+                |key| del.execute([key.parse::<i64>().unwrap_or(-1)]),
+            )?;
+        }
         tx.execute(
             "INSERT OR REPLACE INTO publication VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
             params![
-                dataset.version as i64,
-                dataset.as_of.as_second(),
+                update.version as i64,
+                update.as_of.as_second(),
                 versions.root as i64,
                 versions.targets as i64,
                 versions.snapshot as i64,
@@ -356,7 +392,7 @@ impl Store {
         tx.execute(
             "INSERT INTO clock_floor VALUES (1, ?1)
              ON CONFLICT (id) DO UPDATE SET newest_signed_time = max(newest_signed_time, excluded.newest_signed_time)",
-            params![dataset.as_of.as_second()],
+            params![update.as_of.as_second()],
         )
         .map_err(&e)?;
         tx.commit().map_err(&e)
@@ -371,6 +407,64 @@ impl Store {
             points: &self.points,
         })
     }
+}
+
+/// Replace the table `table` with a full set, or apply a delta chain from the applied version
+/// (`target` = (applied, offered)) and check the resulting count.
+fn apply_records<T>(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    (table, target): (&'static str, (Option<u64>, u64)),
+    records: &Records<T>,
+    mut upsert: impl FnMut(&T) -> rusqlite::Result<usize>,
+    mut delete: impl FnMut(&str) -> rusqlite::Result<usize>,
+) -> Result<(), StoreError> {
+    let e = sqlite(path);
+    let mismatch = |what: String| StoreError::DeltaMismatch {
+        path: path.to_owned(),
+        table,
+        what,
+    };
+    match records {
+        Records::Full(all) => {
+            tx.execute(&format!("DELETE FROM {table}"), []).map_err(&e)?;
+            for r in all {
+                upsert(r).map_err(&e)?;
+            }
+        }
+        Records::Deltas(chain) => {
+            let (applied, offered) = target;
+            let mut at = applied.ok_or_else(|| mismatch("no publication is applied to start from".into()))?;
+            for link in chain {
+                if link.from != at {
+                    return Err(mismatch(format!(
+                        "delta from {} does not follow version {at}",
+                        link.from
+                    )));
+                }
+                for op in &link.ops {
+                    match op {
+                        DeltaOp::Upsert(r) => upsert(r).map_err(&e)?,
+                        DeltaOp::Delete { key } => delete(key).map_err(&e)?,
+                    };
+                }
+                at = link.to;
+            }
+            if at != offered {
+                return Err(mismatch(format!("chain ends at {at}, not at {offered}")));
+            }
+            let expected = chain.last().map_or(0, |l| l.total);
+            let count: i64 = tx
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(&e)?;
+            if count as u64 != expected {
+                return Err(mismatch(format!(
+                    "{count} records after the chain, the full set has {expected}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {

@@ -365,13 +365,13 @@ fn endless_data_and_broken_repository_files_are_refused() {
     lab.publish(now(), Lifetimes::default());
     let good = lab.save();
 
-    // A target longer than its signed length.
-    let target = lab.repo().join("targets/revocations.v2.jsonl.gz");
+    // A target longer than its signed length (the delta the appliance, one version behind, reads).
+    let target = lab.repo().join("targets/revocations.v2.from1.jsonl.gz");
     let original = std::fs::read(&target).expect("target");
     let mut longer = original.clone();
     longer.extend(std::iter::repeat_n(0u8, 4 << 20));
     write(&target, &longer);
-    lab.assert_rejected("endless target", &["revocations.v2.jsonl.gz"]);
+    lab.assert_rejected("endless target", &["revocations.v2.from1.jsonl.gz"]);
     write(&target, &original);
 
     // Metadata far beyond any honest size.

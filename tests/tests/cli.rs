@@ -134,7 +134,10 @@ fn the_authority_workflow_reaches_the_appliance() {
         &["--config", &config, "sync", "--once", "--from", "authority/repo"],
         d,
     )));
-    assert!(synced.contains("publication 2"), "{synced}");
+    assert!(
+        synced.contains("publication 2") && synced.contains("as deltas"),
+        "{synced}"
+    );
     let v = verify_stdin(&config, &credential, d);
     assert_eq!(v["verdict"], "revoked");
     assert_eq!(v["revocation"]["reason_code"], "fraud");
@@ -222,8 +225,9 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     let before = digest(&config, d);
 
     ok(run("certsync", &["publish", "--dir", "w"], d));
-    let target = d.join("w/repo/targets/revocations.v2.jsonl.gz");
-    let mut bytes = std::fs::read(&target).expect("target");
+    let target = d.join("w/repo/targets/revocations.v2.from1.jsonl.gz");
+    let original = std::fs::read(&target).expect("target");
+    let mut bytes = original.clone();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x55;
     std::fs::write(&target, bytes).expect("tamper");
@@ -231,12 +235,16 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("revocations.v2.jsonl.gz") && err.trim().lines().count() == 1,
+        err.contains("revocations.v2.from1.jsonl.gz") && err.trim().lines().count() == 1,
         "{err}"
     );
     assert_eq!(digest(&config, d), before, "store unchanged");
 
-    // Repaired (re-published), the next sync goes through.
+    // The publisher refuses to sign the changed file again; restored, publishing and syncing go on.
+    let out = run("certsync", &["publish", "--dir", "w"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("changed on disk"), "{}", stderr(&out));
+    std::fs::write(&target, original).expect("restore");
     ok(run("certsync", &["publish", "--dir", "w"], d));
     ok(run("certd", &["--config", &config, "sync", "--once"], d));
     assert_ne!(digest(&config, d), before);

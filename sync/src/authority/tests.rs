@@ -1,6 +1,8 @@
 use super::*;
 use crate::credential::Envelope;
-use crate::repo::TrustState;
+use crate::repo::{Fetched, Held, TrustState};
+use crate::status::{DeltaOp, Records, Update};
+use crate::store::{MetadataVersions, Mode, Store};
 use jiff::civil::date;
 
 fn ts(s: &str) -> Timestamp {
@@ -206,7 +208,10 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
         dir: state.path().to_owned(),
     };
     let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch");
-    assert_eq!(fetched.dataset, a.dataset(p1.version, p1.as_of).expect("dataset"));
+    assert_eq!(
+        fetched.update,
+        Update::from(a.dataset(p1.version, p1.as_of).expect("dataset"))
+    );
     assert_eq!(
         (fetched.targets_version, fetched.snapshot_version, fetched.root_version),
         (1, 1, 1)
@@ -220,7 +225,7 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
         .expect("publish again");
     let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch again");
     assert_eq!(
-        (p2.version, fetched.dataset.version, fetched.dataset.as_of),
+        (p2.version, fetched.update.version, fetched.update.as_of),
         (2, 2, later)
     );
     assert!(repo.join("targets").join("revocations.v1.jsonl.gz").exists());
@@ -228,4 +233,92 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
         state.path().join("root.json").exists(),
         "the newest verified root is persisted"
     );
+}
+
+#[tokio::test]
+async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_files() {
+    let (dir, mut a) = authority().await;
+    let first = issue(&mut a);
+    let second = issue(&mut a);
+    let day = calendar::date_in_china(ts(NOW));
+    let annotated = a
+        .annotate(&second, Scenario::SELF_USE, day, day, ts(NOW))
+        .expect("annotate");
+    a.revoke(&first, RevocationReason::Fraud, "", None, ts(NOW))
+        .expect("revoke");
+    let repo = dir.path().join("repo");
+    let now = Timestamp::now();
+    a.publish(&repo, now, &Lifetimes::default()).await.expect("publish 1");
+    let state = tempfile::tempdir().expect("state");
+    let trust = TrustState {
+        pinned_root: a.root_json(),
+        dir: state.path().to_owned(),
+    };
+    let v1 = repo::fetch_dir(&repo, &trust).await.expect("fetch 1");
+    let mut store = Store::open(&state.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
+    let versions = |p: &repo::NewPublication| MetadataVersions {
+        root: 1,
+        targets: p.targets_version,
+        snapshot: p.snapshot_version,
+    };
+    store.apply_update(&v1.update, versions(&v1), now).expect("apply 1");
+
+    // Publication 2: a new revocation, one withdrawn (made in error), a cancellation.
+    a.revoke(&second, RevocationReason::Violation, "违规", None, ts(NOW))
+        .expect("revoke 2");
+    a.db.execute("DELETE FROM revocations WHERE management_number = ?1", [&first])
+        .expect("withdraw");
+    let id = annotated.claims.annotation.expect("annotation").id;
+    a.cancel_annotation(id, "撤回", ts(NOW)).expect("cancel");
+    let later = Timestamp::from_second(now.as_second() + 60).expect("ts");
+    a.publish(&repo, later, &Lifetimes::default()).await.expect("publish 2");
+    assert!(repo.join("targets/revocations.v2.from1.jsonl.gz").exists());
+
+    let held = Held {
+        version: 1,
+        targets_version: 1,
+    };
+    let Fetched::New(v2) = repo::fetch(&repo::Source::Dir(repo.clone()), &trust, Default::default(), Some(held))
+        .await
+        .expect("fetch 2")
+    else {
+        panic!("publication 2 is new");
+    };
+    let Records::Deltas(chain) = &v2.update.revocations else {
+        panic!("revocations as a delta")
+    };
+    assert_eq!(chain.len(), 1);
+    assert!(chain[0].ops.contains(&DeltaOp::Delete { key: first.clone() }));
+    assert!(v2.update.cancellations.is_delta());
+    store
+        .apply_update(&v2.update, versions(&v2), later)
+        .expect("apply the delta");
+    let by_delta = store.reader().expect("r").content_digest().expect("digest");
+
+    // The same publication applied from full files gives the same store.
+    let fresh = tempfile::tempdir().expect("fresh");
+    let mut full = Store::open(&fresh.path().join("s.sqlite"), Mode::ReadWrite).expect("store");
+    full.apply(&a.dataset(2, later).expect("dataset"), versions(&v2), later)
+        .expect("apply full");
+    assert_eq!(full.reader().expect("r").content_digest().expect("digest"), by_delta);
+
+    // Up to date: nothing but metadata is read.
+    let held = Held {
+        version: 2,
+        targets_version: v2.targets_version,
+    };
+    let again = repo::fetch(&repo::Source::Dir(repo.clone()), &trust, Default::default(), Some(held))
+        .await
+        .expect("fetch");
+    assert!(matches!(again, Fetched::UpToDate { version: 2 }));
+
+    // A chain that does not start at the store's version is refused and changes nothing.
+    let mut wrong = v2.update.clone();
+    wrong.version = 3;
+    if let Records::Deltas(chain) = &mut wrong.revocations {
+        chain[0].from = 7;
+    }
+    let err = store.apply_update(&wrong, versions(&v2), later).expect_err("mismatch");
+    assert!(matches!(err, crate::store::StoreError::DeltaMismatch { .. }), "{err}");
+    assert_eq!(store.reader().expect("r").content_digest().expect("digest"), by_delta);
 }
