@@ -421,3 +421,62 @@ fn a_clock_stepped_back_below_the_last_sync_is_a_clear_status_not_a_bypass() {
     );
     assert!(stdout(&ok(lab.sync())).contains("applied publication 2"));
 }
+
+#[test]
+fn a_signed_target_name_that_climbs_out_of_the_repository_is_refused() {
+    use ed25519_dalek::Signer;
+    use serde::Serialize;
+    let lab = Lab::new();
+    // The targets role itself (say, a stolen key) lists a path-traversing name.
+    let current: Value =
+        serde_json::from_slice(&std::fs::read(lab.metadata("targets.json")).expect("targets")).expect("json");
+    let mut signed = current["signed"].clone();
+    let any = signed["targets"]
+        .as_object()
+        .expect("targets")
+        .values()
+        .next()
+        .expect("a target")
+        .clone();
+    signed["targets"]["../../etc/cron.d/evil"] = any;
+    signed["version"] = Value::from(2);
+    let mut canonical = Vec::new();
+    signed
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            &mut canonical,
+            olpc_cjson::CanonicalFormatter::new(),
+        ))
+        .expect("canonical");
+    let key = lab.key("targets").0;
+    let keyid = keys::tuf_key(&key).key_id().expect("key id");
+    let sig: String = key
+        .sign(&canonical)
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let targets = serde_json::to_vec(&serde_json::json!({
+        "signed": signed,
+        "signatures": [{ "keyid": keyid, "sig": sig }],
+    }))
+    .expect("json");
+    write(&lab.metadata("targets.json"), &targets);
+    let mut snapshot = Snapshot::new("1.0.0".into(), nz(2), now() + SignedDuration::from_hours(48));
+    snapshot.meta.insert(
+        "targets.json".into(),
+        Metafile {
+            length: Some(targets.len() as u64),
+            hashes: Some(Hashes {
+                sha256: sha256(&targets).into(),
+                _extra: HashMap::new(),
+            }),
+            version: nz(2),
+            _extra: HashMap::new(),
+        },
+    );
+    let snapshot = lab.sign(snapshot, "snapshot");
+    write(&lab.metadata("snapshot.json"), &snapshot);
+    write(&lab.metadata("timestamp.json"), &lab.timestamp_for(2, &snapshot, 2));
+    lab.assert_rejected("path-traversing target name", &["evil", "not a flat", "path"]);
+    assert!(!lab.dir.join("etc").exists() && !Path::new("/etc/cron.d/evil").exists());
+}
