@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use tough::editor::RepositoryEditor;
 use tough::key_source::KeySource;
 use tough::schema::{KeyHolder, RoleKeys, RoleType, Root, Signed};
-use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec, Limits, RepositoryLoader, TargetName, Transport};
+use tough::{ExpirationEnforcement, FilesystemTransport, Limits, RepositoryLoader, TargetName, Transport};
 use url::Url;
 
 /// The four top-level TUF role keys, one key each (threshold 1).
@@ -770,7 +770,9 @@ struct TargetReader<'a> {
 }
 
 impl TargetReader<'_> {
-    async fn bytes(&self, name: &TargetName) -> Result<Vec<u8>, RepoError> {
+    /// Download a target into an anonymous temporary file, chunk by chunk (tough checks its
+    /// signed length and sha256 as it streams), and hand it back for line-by-line parsing.
+    async fn download(&self, name: &TargetName) -> Result<std::io::BufReader<std::fs::File>, RepoError> {
         let rejected = |cause: String| RepoError::TargetRejected {
             location: self.location.to_owned(),
             name: name.raw().to_owned(),
@@ -782,7 +784,14 @@ impl TargetReader<'_> {
             .await
             .map_err(|e| rejected(one_line(&e)))?
             .ok_or_else(|| rejected("listed but not readable".into()))?;
-        stream.into_vec().await.map_err(|e| rejected(one_line(&e)))
+        let mut file = tempfile::tempfile().map_err(|e| rejected(one_line(&e)))?;
+        let mut stream = stream;
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|e| rejected(one_line(&e)))?;
+            std::io::Write::write_all(&mut file, &chunk).map_err(|e| rejected(one_line(&e)))?;
+        }
+        std::io::Seek::rewind(&mut file).map_err(|e| rejected(one_line(&e)))?;
+        Ok(std::io::BufReader::new(file))
     }
 
     fn file_err(&self) -> impl Fn(StatusFileError) -> RepoError + '_ {
@@ -807,8 +816,8 @@ impl TargetReader<'_> {
         kind: TargetKind,
         as_of: &mut Option<Timestamp>,
     ) -> Result<(RecordHeader, Vec<T>), RepoError> {
-        let bytes = self.bytes(name).await?;
-        let reader = RecordReader::open(bytes.as_slice(), kind).map_err(self.file_err())?;
+        let file = self.download(name).await?;
+        let reader = RecordReader::open(file, kind).map_err(self.file_err())?;
         if reader.header().from_version.is_some() {
             return Err(self.mismatch(kind, "a delta where the full file belongs"));
         }
@@ -841,8 +850,8 @@ impl TargetReader<'_> {
         }
         let mut links = Vec::new();
         for (name, from, to) in chain {
-            let bytes = self.bytes(name).await?;
-            let reader = RecordReader::open(bytes.as_slice(), kind).map_err(self.file_err())?;
+            let file = self.download(name).await?;
+            let reader = RecordReader::open(file, kind).map_err(self.file_err())?;
             let h = reader.header().clone();
             if h.version != to || h.from_version != Some(from) {
                 return Err(self.mismatch(kind, "delta versions"));
