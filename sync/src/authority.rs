@@ -880,11 +880,18 @@ impl Authority {
         let signed = repo::sign_root(&keys, next, now + lifetimes.root, Some(&old)).await?;
         let keys_dir = Authority::keys_dir(&self.dir);
         let (current_key, retired_key) = (keys_dir.join("root.pem"), keys_dir.join(format!("root-v{current}.pem")));
+        // New key written first, then swapped in: a crash never leaves the authority without
+        // a root key file.
+        let new_key = keys_dir.join(format!("root-v{next}.pem.new"));
+        keys::write_key(&new_key, &keys.root)?;
         std::fs::rename(&current_key, &retired_key).map_err(|source| AuthorityError::Io {
             path: retired_key,
             source,
         })?;
-        keys::write_key(&current_key, &keys.root)?;
+        std::fs::rename(&new_key, &current_key).map_err(|source| AuthorityError::Io {
+            path: current_key,
+            source,
+        })?;
         let metadata = repo::metadata_dir(out);
         std::fs::create_dir_all(&metadata).map_err(|source| AuthorityError::Io {
             path: metadata.clone(),

@@ -206,6 +206,7 @@ pub async fn publish(
         std::fs::create_dir_all(d).map_err(io(d))?;
     }
     let version = NonZeroU64::new(dataset.version).ok_or_else(|| RepoError::Sign("dataset version 0".into()))?;
+    check_signed_files_unchanged(&metadata, &targets).await?;
     let sign_err = |e: tough::error::Error| RepoError::Sign(e.to_string());
     let mut editor = RepositoryEditor::new(root_json).await.map_err(sign_err)?;
     editor
@@ -249,31 +250,10 @@ pub async fn publish(
             ));
         }
     }
-    // Files signed by an earlier publication must still be the bytes that were signed: a file
-    // changed on the publisher's disk is refused, never signed again.
-    let previously_signed: HashMap<String, tough::schema::Target> = std::fs::read(metadata.join("targets.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Signed<tough::schema::Targets>>(&b).ok())
-        .map(|t| {
-            t.signed
-                .targets
-                .into_iter()
-                .map(|(n, t)| (n.raw().to_owned(), t))
-                .collect()
-        })
-        .unwrap_or_default();
     for (name, custom) in files {
         let mut target = tough::schema::Target::from_path(targets.join(&name))
             .await
             .map_err(|e| RepoError::Sign(e.to_string()))?;
-        if let Some(signed) = previously_signed.get(&name)
-            && (signed.hashes.sha256 != target.hashes.sha256 || signed.length != target.length)
-        {
-            return Err(RepoError::Sign(format!(
-                "targets/{name} changed on disk since publication {} signed it; restore it before publishing",
-                custom["version"]
-            )));
-        }
         if let serde_json::Value::Object(fields) = custom {
             target.custom.extend(fields);
         }
@@ -369,6 +349,34 @@ pub fn export(repo: &Path, to: &Path) -> Result<usize, RepoError> {
         copied += 1;
     }
     Ok(copied)
+}
+
+/// Files signed by the last publication must still be the bytes that were signed — before
+/// anything is written: a file changed on the publisher's disk (the previous full file a delta
+/// is computed from, a delta listed again) is refused, never signed again.
+async fn check_signed_files_unchanged(metadata: &Path, targets: &Path) -> Result<(), RepoError> {
+    let Ok(bytes) = std::fs::read(metadata.join("targets.json")) else {
+        return Ok(());
+    };
+    let signed = serde_json::from_slice::<Signed<tough::schema::Targets>>(&bytes)
+        .map_err(|e| RepoError::Sign(format!("the published targets.json cannot be read: {e}")))?;
+    let version = signed.signed.version;
+    for (name, target) in signed.signed.targets {
+        let path = targets.join(name.raw());
+        if !path.exists() {
+            continue;
+        }
+        let on_disk = tough::schema::Target::from_path(&path)
+            .await
+            .map_err(|e| RepoError::Sign(e.to_string()))?;
+        if on_disk.hashes.sha256 != target.hashes.sha256 || on_disk.length != target.length {
+            return Err(RepoError::Sign(format!(
+                "targets/{} changed on disk since publication {version} signed it; restore it before publishing",
+                name.raw()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// How many publications back deltas are listed for.
@@ -554,7 +562,7 @@ pub async fn fetch(
     };
     match source {
         Source::Dir(repo) => {
-            let abs = std::fs::canonicalize(repo).map_err(io(repo))?;
+            let abs = std::fs::canonicalize(repo).map_err(|e| rejected(format!("cannot open the directory: {e}")))?;
             let url = |p: PathBuf| {
                 Url::from_directory_path(&p)
                     .map_err(|()| rejected(format!("{} is not an absolute directory path", p.display())))
@@ -848,8 +856,25 @@ impl TargetReader<'_> {
         if chain.is_empty() || at != Some(self.version) {
             return Ok(Records::Full(self.full(full, kind, as_of).await?.1));
         }
+        match self.chain::<T>(kind, &chain, as_of).await {
+            Ok(links) => Ok(Records::Deltas(links)),
+            Err(e) => {
+                // The full file is verified on its own: a mirror missing a delta, or a delta that
+                // cannot be read, costs bandwidth, not the sync.
+                tracing::info!(location = self.location, kind = kind.as_str(), error = %e, "delta chain unusable; fetching the full file");
+                Ok(Records::Full(self.full(full, kind, as_of).await?.1))
+            }
+        }
+    }
+
+    async fn chain<T: Record>(
+        &self,
+        kind: TargetKind,
+        chain: &[(&TargetName, u64, u64)],
+        as_of: &mut Option<Timestamp>,
+    ) -> Result<Vec<Delta<T>>, RepoError> {
         let mut links = Vec::new();
-        for (name, from, to) in chain {
+        for &(name, from, to) in chain {
             let file = self.download(name).await?;
             let reader = RecordReader::open(file, kind).map_err(self.file_err())?;
             let h = reader.header().clone();
@@ -867,7 +892,7 @@ impl TargetReader<'_> {
                 total: h.total.ok_or_else(|| self.mismatch(kind, "delta total"))?,
             });
         }
-        Ok(Records::Deltas(links))
+        Ok(links)
     }
 }
 

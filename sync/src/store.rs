@@ -85,7 +85,7 @@ pub enum StoreError {
         table: &'static str,
         what: String,
     },
-    #[error("store {path}: {table} delta does not fit: {what}")]
+    #[error("store {path}: {table} do not fit: {what}")]
     DeltaMismatch {
         path: PathBuf,
         table: &'static str,
@@ -430,6 +430,12 @@ fn apply_records<T>(
             tx.execute(&format!("DELETE FROM {table}"), []).map_err(&e)?;
             for r in all {
                 upsert(r).map_err(&e)?;
+            }
+            let count: i64 = tx
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(&e)?;
+            if count as usize != all.len() {
+                return Err(mismatch(format!("{} records but {count} distinct keys", all.len())));
             }
         }
         Records::Deltas(chain) => {

@@ -365,14 +365,26 @@ fn endless_data_and_broken_repository_files_are_refused() {
     lab.publish(now(), Lifetimes::default());
     let good = lab.save();
 
-    // A target longer than its signed length (the delta the appliance, one version behind, reads).
-    let target = lab.repo().join("targets/revocations.v2.from1.jsonl.gz");
-    let original = std::fs::read(&target).expect("target");
-    let mut longer = original.clone();
-    longer.extend(std::iter::repeat_n(0u8, 4 << 20));
-    write(&target, &longer);
-    lab.assert_rejected("endless target", &["revocations.v2.from1.jsonl.gz"]);
-    write(&target, &original);
+    // Targets longer than their signed length: the delta the appliance (one version behind)
+    // reads first, and the full file it falls back to.
+    let targets = lab.repo().join("targets");
+    let (delta, full) = (
+        targets.join("revocations.v2.from1.jsonl.gz"),
+        targets.join("revocations.v2.jsonl.gz"),
+    );
+    let originals = [
+        std::fs::read(&delta).expect("delta"),
+        std::fs::read(&full).expect("full"),
+    ];
+    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
+        let mut longer = original.clone();
+        longer.extend(std::iter::repeat_n(0u8, 4 << 20));
+        write(path, &longer);
+    }
+    lab.assert_rejected("endless target", &["revocations.v2.jsonl.gz"]);
+    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
+        write(path, original);
+    }
 
     // Metadata far beyond any honest size.
     let mut huge = good["timestamp.json"].clone();

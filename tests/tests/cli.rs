@@ -225,27 +225,42 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     let before = digest(&config, d);
 
     ok(run("certsync", &["publish", "--dir", "w"], d));
-    let target = d.join("w/repo/targets/revocations.v2.from1.jsonl.gz");
-    let original = std::fs::read(&target).expect("target");
-    let mut bytes = original.clone();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x55;
-    std::fs::write(&target, bytes).expect("tamper");
+    let targets = d.join("w/repo/targets");
+    let (delta, full) = (
+        targets.join("revocations.v2.from1.jsonl.gz"),
+        targets.join("revocations.v2.jsonl.gz"),
+    );
+    let originals = [
+        std::fs::read(&delta).expect("delta"),
+        std::fs::read(&full).expect("full"),
+    ];
+    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
+        let mut bytes = original.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x55;
+        std::fs::write(path, bytes).expect("tamper");
+    }
     let out = run("certd", &["--config", &config, "sync", "--once"], d);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("revocations.v2.from1.jsonl.gz") && err.trim().lines().count() == 1,
+        err.contains("revocations.v2.jsonl.gz") && err.trim().lines().count() == 1,
         "{err}"
     );
     assert_eq!(digest(&config, d), before, "store unchanged");
+
+    // With only the delta bad, the appliance falls back to the (verified) full file.
+    std::fs::write(&full, &originals[1]).expect("restore full");
+    let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
+    assert!(out.contains("publication 2") && out.contains("in full"), "{out}");
 
     // The publisher refuses to sign the changed file again; restored, publishing and syncing go on.
     let out = run("certsync", &["publish", "--dir", "w"], d);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("changed on disk"), "{}", stderr(&out));
-    std::fs::write(&target, original).expect("restore");
+    std::fs::write(&delta, &originals[0]).expect("restore delta");
     ok(run("certsync", &["publish", "--dir", "w"], d));
-    ok(run("certd", &["--config", &config, "sync", "--once"], d));
+    let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
+    assert!(out.contains("publication 3") && out.contains("as deltas"), "{out}");
     assert_ne!(digest(&config, d), before);
 }
