@@ -32,12 +32,7 @@ pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
     let clock_floor = reader.as_ref().map(|r| r.clock_floor()).transpose()?.flatten();
     let effective_now = clock_floor.map_or(now, |f| f.max(now));
     let age = publication.as_ref().map(|p| effective_now.duration_since(p.as_of));
-    let freshness = match age {
-        None => Freshness::Missing,
-        Some(a) if a <= config.policy.fresh_window => Freshness::Fresh,
-        Some(a) if a <= config.policy.max_status_age => Freshness::Aging,
-        Some(_) => Freshness::Stale,
-    };
+    let freshness = age.map_or(Freshness::Missing, |a| config.policy.grade(a));
     Ok(Status {
         store: config.store_path().display().to_string(),
         publication,

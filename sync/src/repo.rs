@@ -326,7 +326,7 @@ pub fn export(repo: &Path, to: &Path) -> Result<usize, RepoError> {
         copy(&from_targets.join(name), &to_targets.join(name))?;
         copied += 1;
     }
-    let mut roots: Vec<PathBuf> = std::fs::read_dir(&from_meta)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&from_meta)
         .map_err(io(&from_meta))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -335,17 +335,10 @@ pub fn export(repo: &Path, to: &Path) -> Result<usize, RepoError> {
                 .is_some_and(|n| n.ends_with(".root.json"))
         })
         .collect();
-    roots.sort();
-    for path in roots.iter().map(PathBuf::as_path).chain(
-        ["targets.json", "snapshot.json", "timestamp.json"]
-            .iter()
-            .map(|n| from_meta.join(n))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(PathBuf::as_path),
-    ) {
-        let name = path.file_name().unwrap_or_default();
-        copy(path, &to_meta.join(name))?;
+    // Top-level metadata after every root, timestamp.json last.
+    files.extend(["targets.json", "snapshot.json", "timestamp.json"].map(|n| from_meta.join(n)));
+    for path in &files {
+        copy(path, &to_meta.join(path.file_name().unwrap_or_default()))?;
         copied += 1;
     }
     Ok(copied)

@@ -30,6 +30,20 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// Grade status data that is `age` old (DESIGN §4): the one place the thresholds apply,
+    /// for verdicts and for `certd status` alike.
+    pub fn grade(&self, age: SignedDuration) -> Freshness {
+        if age <= self.fresh_window {
+            Freshness::Fresh
+        } else if age <= self.max_status_age {
+            Freshness::Aging
+        } else {
+            Freshness::Stale
+        }
+    }
+}
+
 /// Where "now" comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Now {
@@ -234,14 +248,7 @@ fn grade(v: &mut Verdict, claims: &Claims, policy: &Policy) {
         v.freshness = Freshness::Missing;
         return;
     };
-    let age = v.checked_at.duration_since(t);
-    v.freshness = if age <= policy.fresh_window {
-        Freshness::Fresh
-    } else if age <= policy.max_status_age {
-        Freshness::Aging
-    } else {
-        Freshness::Stale
-    };
+    v.freshness = policy.grade(v.checked_at.duration_since(t));
     if v.freshness != Freshness::Fresh && !v.warnings.contains(&Warning::StatusStale) {
         v.warnings.push(Warning::StatusStale);
     }
