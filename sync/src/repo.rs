@@ -439,7 +439,7 @@ impl TrustState {
     }
 
     /// The root to start from: the newest verified one if present, else the pinned one.
-    pub fn trusted_root(&self) -> Result<(PathBuf, Vec<u8>), RepoError> {
+    pub fn trusted_root(&self) -> Result<Vec<u8>, RepoError> {
         let newest = self.newest_root();
         let path = if newest.exists() {
             newest
@@ -451,7 +451,7 @@ impl TrustState {
             path: path.clone(),
             cause: e.to_string(),
         })?;
-        Ok((path, bytes))
+        Ok(bytes)
     }
 }
 
@@ -583,7 +583,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
     trust: &TrustState,
     held: Option<Held>,
 ) -> Result<Fetched, RepoError> {
-    let (_, root) = trust.trusted_root()?;
+    let root = trust.trusted_root()?;
     let datastore = trust.datastore();
     std::fs::create_dir_all(&datastore).map_err(io(&datastore))?;
     let repository = RepositoryLoader::new(&root, metadata_url, targets_url)
