@@ -1,0 +1,214 @@
+//! QR codes out of one grayscale picture, within a time budget.
+//!
+//! rqrr is the decoder. On its own it finds only the easy codes: its single built-in threshold
+//! and its capstone search miss codes under glare, shadow, blur, small modules, light-on-dark
+//! printing and mirroring. The pipeline therefore hands rqrr the same picture several ways —
+//! rqrr's own threshold, local thresholds at two window sizes, Otsu, half and double scale,
+//! inverted — and reads every grid it finds both ways round (mirrored codes). Tries run
+//! cheapest and likeliest first and stop as soon as a text is accepted (for the kiosk: a text
+//! that parses as a credential), or when the budget is spent.
+//!
+//! rqrr can panic on some photos (DESIGN §7): every call into it is contained, and a panic
+//! counts as a failed try.
+
+use crate::gray::{Bits, Gray};
+use rqrr::{BitGrid, PreparedImage};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+/// What one scan found.
+#[derive(Debug, Default, Clone)]
+pub struct Scan {
+    /// Distinct texts, in the order found; the last one is the accepted one when `accepted`.
+    pub texts: Vec<String>,
+    pub accepted: bool,
+    /// Tries run, out of the pipeline's list.
+    pub tries: u32,
+    /// Decoder panics contained.
+    pub panics: u32,
+    pub out_of_time: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scale {
+    Half,
+    One,
+    Double,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Threshold {
+    /// rqrr's own running-average threshold.
+    Rqrr,
+    Otsu,
+    /// Local mean over a window of (shorter side / divisor) pixels.
+    Local {
+        divisor: usize,
+        offset: u8,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Try {
+    scale: Scale,
+    threshold: Threshold,
+    inverted: bool,
+}
+
+const fn t(scale: Scale, threshold: Threshold, inverted: bool) -> Try {
+    Try {
+        scale,
+        threshold,
+        inverted,
+    }
+}
+
+const LOCAL_WIDE: Threshold = Threshold::Local { divisor: 8, offset: 8 };
+const LOCAL_NARROW: Threshold = Threshold::Local { divisor: 24, offset: 4 };
+
+/// The order of tries: what finds most codes soonest on the corpus comes first.
+const TRIES: &[Try] = &[
+    t(Scale::One, Threshold::Rqrr, false),
+    t(Scale::One, LOCAL_WIDE, false),
+    t(Scale::Half, LOCAL_WIDE, false),
+    t(Scale::One, LOCAL_NARROW, false),
+    t(Scale::One, Threshold::Otsu, false),
+    t(Scale::One, LOCAL_WIDE, true),
+    t(Scale::Half, LOCAL_WIDE, true),
+    t(Scale::Double, LOCAL_WIDE, false),
+    t(Scale::Double, LOCAL_NARROW, false),
+    t(Scale::One, Threshold::Otsu, true),
+    t(Scale::Double, LOCAL_WIDE, true),
+];
+
+/// Pictures larger than this are not enlarged (the enlargement would cost more than it finds).
+const MAX_PIXELS_TO_DOUBLE: usize = 1_300_000;
+/// Smaller than this, halving leaves too few pixels per module to be worth a try.
+const MIN_SIDE_TO_HALVE: usize = 400;
+
+/// Reads the QR codes in `picture`, stopping at the first text `accept` takes or when `budget`
+/// is spent (a try that has started is finished).
+pub fn scan(picture: &Gray, budget: Duration, accept: &dyn Fn(&str) -> bool) -> Scan {
+    let deadline = Instant::now() + budget;
+    let mut scan = Scan::default();
+    if picture.width() < 21 || picture.height() < 21 {
+        return scan;
+    }
+    let mut scaled = Scaled::new(picture);
+    for step in TRIES {
+        if Instant::now() >= deadline {
+            scan.out_of_time = true;
+            break;
+        }
+        let Some(source) = scaled.get(step.scale) else {
+            continue;
+        };
+        scan.tries += 1;
+        for text in read_grids(source, step, &mut scan.panics) {
+            if !scan.texts.contains(&text) {
+                let ok = accept(&text);
+                scan.texts.push(text);
+                if ok {
+                    scan.accepted = true;
+                    return scan;
+                }
+            }
+        }
+    }
+    scan
+}
+
+/// The picture at each scale, made when first needed.
+struct Scaled<'a> {
+    one: &'a Gray,
+    half: Option<Option<Gray>>,
+    double: Option<Option<Gray>>,
+}
+
+impl<'a> Scaled<'a> {
+    fn new(one: &'a Gray) -> Self {
+        Scaled {
+            one,
+            half: None,
+            double: None,
+        }
+    }
+
+    fn get(&mut self, scale: Scale) -> Option<&Gray> {
+        let one = self.one;
+        match scale {
+            Scale::One => Some(one),
+            Scale::Half => self
+                .half
+                .get_or_insert_with(|| (one.width().min(one.height()) >= MIN_SIDE_TO_HALVE).then(|| one.half()))
+                .as_ref(),
+            Scale::Double => self
+                .double
+                .get_or_insert_with(|| (one.pixels().len() <= MAX_PIXELS_TO_DOUBLE).then(|| one.enlarged(2)))
+                .as_ref(),
+        }
+    }
+}
+
+fn binarised(source: &Gray, step: &Try) -> Option<Bits> {
+    let bits = match step.threshold {
+        Threshold::Rqrr => return None,
+        Threshold::Otsu => source.threshold(source.otsu_level()),
+        Threshold::Local { divisor, offset } => {
+            source.local_threshold((source.width().min(source.height()) / divisor).max(15), offset)
+        }
+    };
+    Some(if step.inverted { bits.inverted() } else { bits })
+}
+
+/// Every text rqrr reads from the grids it finds in `source` prepared as `step` says.
+fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
+    let bits = binarised(source, step);
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        let (w, h) = (source.width(), source.height());
+        let mut prepared = match &bits {
+            None => PreparedImage::prepare_from_greyscale(w, h, |x, y| source.at(x, y)),
+            Some(bits) => PreparedImage::prepare_from_bitmap(w, h, |x, y| bits.dark[y * w + x]),
+        };
+        let mut texts = Vec::new();
+        for grid in prepared.detect_grids() {
+            if let Some(text) = decode_either_way(&grid.grid) {
+                texts.push(text);
+            }
+        }
+        texts
+    }));
+    found.unwrap_or_else(|_| {
+        *panics += 1;
+        Vec::new()
+    })
+}
+
+/// A grid read as printed, or else transposed (a mirrored code).
+fn decode_either_way<G: BitGrid>(grid: &G) -> Option<String> {
+    let as_printed = rqrr::Grid::new(Borrowed(grid)).decode();
+    let decoded = as_printed.or_else(|_| rqrr::Grid::new(Transposed(grid)).decode());
+    decoded.ok().map(|(_, text)| text)
+}
+
+struct Borrowed<'a, G>(&'a G);
+
+impl<G: BitGrid> BitGrid for Borrowed<'_, G> {
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+    fn bit(&self, y: usize, x: usize) -> bool {
+        self.0.bit(y, x)
+    }
+}
+
+struct Transposed<'a, G>(&'a G);
+
+impl<G: BitGrid> BitGrid for Transposed<'_, G> {
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+    fn bit(&self, y: usize, x: usize) -> bool {
+        self.0.bit(x, y)
+    }
+}
