@@ -40,7 +40,8 @@ enum Command {
         #[arg(value_name = "PATH")]
         path: PathBuf,
     },
-    /// Verify credentials: each INPUT is a .txt file holding the QR text, or - for stdin.
+    /// Verify credentials: each INPUT is an image (PNG, JPEG), a PDF, a .txt file holding the
+    /// QR text, or - for stdin.
     Verify {
         /// One JSON object per input, one per line.
         #[arg(long)]
@@ -51,6 +52,12 @@ enum Command {
         /// Language of the explanations: zh (default) or en.
         #[arg(long, value_parser = parse_lang)]
         lang: Option<Lang>,
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+    },
+    /// Print every QR text found in images and PDFs, one per line (exit 1: none found).
+    /// Needs no configuration.
+    Decode {
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<String>,
     },
@@ -88,6 +95,8 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 fn main() -> ExitCode {
+    // When started as the contained file reader, that is all this process does.
+    acquire::child::serve(verify_cmd::is_credential);
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -97,6 +106,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Command::Decode { inputs } = &cli.command {
+        return ExitCode::from(decode(inputs));
+    }
     let Some(config_path) = cli.config.as_deref() else {
         eprintln!("certd: --config FILE is required");
         return ExitCode::from(exit::USAGE);
@@ -109,6 +121,27 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(run(cli.command, &config))
+}
+
+/// `certd decode`: texts on stdout, one per line and nothing else; problems on stderr.
+fn decode(inputs: &[String]) -> u8 {
+    let mut any = false;
+    for input in inputs {
+        match verify_cmd::read_input(input, acquire::child::Want::EveryText) {
+            Ok((verify_cmd::Input::NotText { reason, .. }, _)) => eprintln!("certd: decode: {input}: {reason}"),
+            Ok((verify_cmd::Input::Text { source, .. }, found)) => {
+                if source == verify_cmd::SOURCE_PAYLOAD {
+                    eprintln!("certd: decode: {input}: not an image or PDF");
+                }
+                for f in found {
+                    any = true;
+                    println!("{}", f.text);
+                }
+            }
+            Err(e) => eprintln!("certd: {e}"),
+        }
+    }
+    if any { exit::OK } else { exit::INPUT }
 }
 
 fn run(command: Command, config: &Config) -> u8 {
@@ -149,6 +182,7 @@ fn run(command: Command, config: &Config) -> u8 {
                 exit::USAGE
             }
         },
+        Command::Decode { inputs } => decode(&inputs),
         Command::Verify { json, at, lang, inputs } => {
             let lang = lang.unwrap_or(config.lang);
             let store = match Store::open(&config.store_path(), Mode::ReadOnly) {

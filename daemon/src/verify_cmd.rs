@@ -1,9 +1,13 @@
-//! `certd verify`: read each input, verify it against the store, print the verdicts.
+//! `certd verify` and `certd decode`: read each input, find the credential text, verify it.
 //!
-//! An input is a file holding the credential text (`.txt`) or `-` for standard input. Inputs
-//! are read with a size cap; a file that cannot be read is reported on one line and the others
-//! still run (exit code 1 at the end).
+//! An input is a text file holding the credential (`.txt`), `-` for standard input, or an image
+//! (PNG, JPEG) or PDF — told apart by content, not name. Images and PDFs are only ever parsed in
+//! a contained child process (`acquire::child`). A file that cannot be opened is reported on one
+//! line and the others still run (exit code 1 at the end); a file that opens but holds no
+//! credential, or is hostile, gets the verdict `unreadable` with the reason.
 
+use acquire::child::{Contained, Want};
+use acquire::{Found, Kind};
 use certkiosk_verify::i18n;
 use certkiosk_verify::{Freshness, Lang, Now, Policy, Verdict, VerdictCode, verify};
 use certsync::store::Reader;
@@ -12,18 +16,29 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
-/// Read at most this much of an input: far beyond any QR code's text, small enough to be safe.
+/// Read at most this much of a text input: far beyond any QR code's text, small enough to be safe.
 pub const MAX_INPUT_BYTES: u64 = 1 << 20;
 
 /// Where a credential text came from (DESIGN §5 `source`).
 pub const SOURCE_PAYLOAD: &str = "payload";
 
-/// The text of one input, or why it could not be read.
+/// The child's test for "this is the credential": it parses as one (signature not yet checked).
+pub fn is_credential(text: &str) -> bool {
+    certsync::credential::Envelope::parse(text).is_ok()
+}
+
+/// The text of one input, or why none could be had from it.
 #[derive(Debug)]
 pub enum Input {
-    Text(String),
-    /// Read, but not text (or too large to be a credential): verified as unreadable.
-    NotText(String),
+    Text {
+        text: String,
+        source: &'static str,
+    },
+    /// Read, but no credential text in it (or too large, or hostile): verified as unreadable.
+    NotText {
+        reason: String,
+        source: Option<&'static str>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,31 +48,86 @@ pub struct InputError {
     pub cause: String,
 }
 
-pub fn read_input(name: &str) -> Result<Input, InputError> {
-    let err = |cause: String| InputError {
+fn input_error(name: &str, cause: impl ToString) -> InputError {
+    InputError {
         name: name.to_owned(),
-        cause,
-    };
-    let mut bytes = Vec::new();
+        cause: cause.to_string(),
+    }
+}
+
+/// Opens `name` (or standard input) and tells what it holds: `(kind, first bytes)`.
+fn open(name: &str) -> Result<(Option<Kind>, Vec<u8>), InputError> {
+    let mut head = Vec::new();
     let read = if name == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut bytes)
+        std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut head)
     } else {
         let path = Path::new(name);
         if path.is_dir() {
-            return Err(err("is a directory".into()));
+            return Err(input_error(name, "is a directory"));
         }
-        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut head))
     };
-    read.map_err(|e| err(e.to_string()))?;
+    read.map_err(|e| input_error(name, e))?;
+    let kind = if name == "-" { None } else { acquire::sniff(&head) };
+    Ok((kind, head))
+}
+
+/// The credential text of one input, searching images and PDFs in the child with `want`.
+pub fn read_input(name: &str, want: Want) -> Result<(Input, Vec<Found>), InputError> {
+    let (kind, bytes) = open(name)?;
+    let Some(kind) = kind else {
+        return Ok((text_input(bytes), Vec::new()));
+    };
+    let program = std::env::current_exe().map_err(|e| input_error(name, format!("cannot find certd itself: {e}")))?;
+    let fallback = match kind {
+        Kind::Image => acquire::Source::QrImage,
+        Kind::Pdf => acquire::Source::PdfImage,
+    };
+    match acquire::child::read_file(&program, Path::new(name), want, &Contained::default()) {
+        Ok(found) => {
+            // The credential if there is one, else the first text (verified as unreadable).
+            let chosen = found.iter().find(|f| is_credential(&f.text)).or(found.first());
+            let input = match chosen {
+                Some(f) => Input::Text {
+                    text: f.text.clone(),
+                    source: f.source.as_str(),
+                },
+                None => Input::NotText {
+                    reason: match kind {
+                        Kind::Image => "no QR code found in the image".into(),
+                        Kind::Pdf => "no QR code or attached credential found in the PDF".into(),
+                    },
+                    source: Some(fallback.as_str()),
+                },
+            };
+            Ok((input, found))
+        }
+        Err(unreadable) => Ok((
+            Input::NotText {
+                reason: unreadable.0,
+                source: None,
+            },
+            Vec::new(),
+        )),
+    }
+}
+
+fn text_input(bytes: Vec<u8>) -> Input {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Ok(Input::NotText(format!("input is larger than {MAX_INPUT_BYTES} bytes")));
+        return Input::NotText {
+            reason: format!("input is larger than {MAX_INPUT_BYTES} bytes"),
+            source: None,
+        };
     }
     match String::from_utf8(bytes) {
-        Ok(s) => Ok(Input::Text(s)),
-        Err(_) => Ok(Input::NotText("input is not UTF-8 text".into())),
+        Ok(text) => Input::Text {
+            text,
+            source: SOURCE_PAYLOAD,
+        },
+        Err(_) => Input::NotText {
+            reason: "input is not UTF-8 text, nor a PNG, JPEG or PDF file".into(),
+            source: None,
+        },
     }
 }
 
@@ -66,30 +136,32 @@ pub fn read_input(name: &str) -> Result<Input, InputError> {
 pub struct Outcome {
     pub input: String,
     pub verdict: Verdict,
+    pub source: Option<&'static str>,
     pub read_us: u64,
     pub verify_us: u64,
 }
 
 pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Outcome, InputError> {
     let t0 = Instant::now();
-    let input = read_input(name)?;
+    let (input, _) = read_input(name, Want::Credential)?;
     let read_us = t0.elapsed().as_micros() as u64;
     let t1 = Instant::now();
-    let verdict = match input {
-        Input::Text(text) => verify(&text, store, now, policy),
-        Input::NotText(reason) => {
+    let (verdict, source) = match input {
+        Input::Text { text, source } => (verify(&text, store, now, policy), Some(source)),
+        Input::NotText { reason, source } => {
             let at = match now {
                 Now::System(t) | Now::Explicit(t) => t,
             };
             // Same path as any unreadable text, so the verdict has one shape.
             let mut v = verify("", store, Now::Explicit(at), policy);
             v.reason = Some(reason);
-            v
+            (v, source)
         }
     };
     Ok(Outcome {
         input: name.to_owned(),
         verdict,
+        source,
         read_us,
         verify_us: t1.elapsed().as_micros() as u64,
     })
@@ -115,7 +187,7 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "status_time": v.status_time,
         "freshness": v.freshness,
         "checked_at": v.checked_at,
-        "source": SOURCE_PAYLOAD,
+        "source": o.source,
         "timings_us": { "read": o.read_us, "verify": o.verify_us, "total": o.read_us + o.verify_us },
     })
 }

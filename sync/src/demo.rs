@@ -15,6 +15,8 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use std::path::{Path, PathBuf};
 
+pub mod print;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("{path}: {source}")]
@@ -25,6 +27,8 @@ pub enum DemoError {
     Exists { path: PathBuf },
     #[error(transparent)]
     Authority(#[from] AuthorityError),
+    #[error("sample {name}: {message}")]
+    Print { name: String, message: String },
 }
 
 /// One line of `expected.json`.
@@ -90,6 +94,16 @@ impl World {
     fn write_sample(&mut self, name: &str, text: &str, verdict: &str, at: Option<Timestamp>) -> Result<(), DemoError> {
         let path = self.samples.join(format!("{name}.txt"));
         std::fs::write(&path, format!("{text}\n")).map_err(io(&path))?;
+        let printing = |message| DemoError::Print {
+            name: name.to_owned(),
+            message,
+        };
+        let png = print::qr_png(text).map_err(printing)?;
+        let path = self.samples.join(format!("{name}.png"));
+        std::fs::write(&path, png).map_err(io(&path))?;
+        let pdf = print::certificate_pdf(text, name).map_err(printing)?;
+        let path = self.samples.join(format!("{name}.pdf"));
+        std::fs::write(&path, pdf).map_err(io(&path))?;
         self.expectations.push(Expectation {
             sample: name.to_owned(),
             verdict: verdict.to_owned(),

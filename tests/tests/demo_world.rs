@@ -1,9 +1,13 @@
 //! The demo world end to end: `certsync demo`, `certd sync --once`, `certd verify --json` over
-//! every sample, compared with `expected.json`.
+//! every sample — its text, its QR code image and its certificate PDF — compared with
+//! `expected.json`.
 
 use certkiosk_tests::{ok, run, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// Each sample as the demo writes it, and where its text is expected to come from.
+const FORMS: [(&str, &str); 3] = [("txt", "payload"), ("png", "qr-image"), ("pdf", "pdf-embedded")];
 
 #[test]
 fn every_demo_sample_gets_its_expected_verdict() {
@@ -34,17 +38,23 @@ fn every_demo_sample_gets_its_expected_verdict() {
         if !at.is_empty() {
             args.extend(["--at", at.as_str()]);
         }
-        let paths: Vec<String> = samples.iter().map(|(s, _)| format!("world/samples/{s}.txt")).collect();
-        args.extend(paths.iter().map(String::as_str));
+        let cases: Vec<(String, &str, &str)> = samples
+            .iter()
+            .flat_map(|(s, want)| {
+                FORMS.map(|(ext, source)| (format!("world/samples/{s}.{ext}"), want.as_str(), source))
+            })
+            .collect();
+        args.extend(cases.iter().map(|(path, _, _)| path.as_str()));
         let out = ok(run("certd", &args, dir));
         let lines: Vec<Value> = stdout(&out)
             .lines()
             .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
             .collect();
-        assert_eq!(lines.len(), samples.len());
-        for ((sample, want), got) in samples.iter().zip(&lines) {
-            assert_eq!(got["input"], format!("world/samples/{sample}.txt"));
-            assert_eq!(got["verdict"], want.as_str(), "{sample}: {}", got["reason"]);
+        assert_eq!(lines.len(), cases.len());
+        for ((sample, want, source), got) in cases.iter().zip(&lines) {
+            assert_eq!(got["input"], sample.as_str());
+            assert_eq!(got["verdict"], *want, "{sample}: {}", got["reason"]);
+            assert_eq!(got["source"], *source, "{sample}");
             for field in [
                 "warnings",
                 "explanation",
@@ -57,12 +67,12 @@ fn every_demo_sample_gets_its_expected_verdict() {
                 assert!(got.get(field).is_some(), "{sample}: field {field}");
             }
             assert!(got["timings_us"]["total"].is_u64());
-            *seen_codes.entry(want.clone()).or_insert(0) += 1;
+            *seen_codes.entry(want.to_string()).or_insert(0) += 1;
         }
     }
     // At least two samples for every verdict code of DESIGN §4.
     assert_eq!(seen_codes.len(), 10, "{seen_codes:?}");
-    assert!(seen_codes.values().all(|&n| n >= 2), "{seen_codes:?}");
+    assert!(seen_codes.values().all(|&n| n >= 2 * FORMS.len()), "{seen_codes:?}");
 
     // The rare-character names survive the whole trip, code point for code point.
     let names = ["王䶮", "李𠇔", "陈𬱖", "张𫍯", "赵𡟣", "刘𰻝𰻝", "阿依古丽·买买提"];
