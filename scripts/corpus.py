@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import io
 import json
 import math
 import os
@@ -232,6 +233,12 @@ def field_lines(cert: Certificate) -> list[tuple[str, str, str]]:
             ("签发单位", "Issued by", cert.issuer)]
 
 
+def issuer_x(cert: Certificate, size_mm: float = 3.2) -> float:
+    """Centre of the issuer's line: under the seal, but inside the border."""
+    half = len(cert.issuer) * size_mm / 2
+    return min(max(cert.seal_centre[0], 24 + half), PAGE_MM[0] - 24 - half)
+
+
 def guilloche_curves(cert: Certificate) -> list[np.ndarray]:
     """Interlaced sine waves along the four sides of the border band, as mm polylines."""
     x0, y0, x1, y1 = 14.0, 14.0, PAGE_MM[0] - 14.0, PAGE_MM[1] - 14.0
@@ -268,12 +275,12 @@ def decoy_positions(cert: Certificate) -> list[tuple[float, float, float]]:
                (14 - side / 2, PAGE_MM[1] - 14 - side / 2),
                (PAGE_MM[0] - 14 - side / 2, PAGE_MM[1] - 14 - side / 2)]
     out = [(x, y, u) for x, y in corners]
-    # A pair flanking the title, and a small pair flanking the QR's caption, at module scale.
+    # A pair flanking the title, and a pair at module scale beside the QR's lower corners.
     out += [(30.0, 36.0, u), (PAGE_MM[0] - 30.0 - side, 36.0, u)]
     qx, qy = cert.qr_centre
     half = cert.qr_span_mm / 2
     m = cert.module_mm
-    out += [(qx - half - 2 * m, qy + half + 6 * m, m), (qx + half - 5 * m, qy + half + 6 * m, m)]
+    out += [(qx - half - 10 * m, qy + half - 7 * m, m), (qx + half + 3 * m, qy + half - 7 * m, m)]
     return out
 
 
@@ -287,10 +294,9 @@ def font(px: int) -> ImageFont.FreeTypeFont:
 class Painter:
     """Draws in page millimetres onto a crop of the page rendered at `scale` px/mm."""
 
-    def __init__(self, scale: float, origin: tuple[float, float], size: tuple[int, int], paper):
+    def __init__(self, img: Image.Image, scale: float, origin: tuple[float, float]):
         self.s, (self.ox, self.oy) = scale, origin
-        self.img = Image.new("RGB", size, tuple(paper))
-        self.draw = ImageDraw.Draw(self.img)
+        self.img, self.draw = img, ImageDraw.Draw(img)
 
     def px(self, x: float, y: float) -> tuple[float, float]:
         return (x - self.ox) * self.s, (y - self.oy) * self.s
@@ -356,7 +362,7 @@ def draw_texts(p: Painter, cert: Certificate):
     p.text(cx, 190, "本证书在中华人民共和国境内有效 · Valid within the People's Republic of China",
            2.6, ink, "ms")
     sx, sy = cert.seal_centre
-    p.text(sx, sy + 2, cert.issuer, 3.2, ink, "ms")
+    p.text(issuer_x(cert), sy + 2, cert.issuer, 3.2, ink, "ms")
     p.text(sx, sy + 8, f"{cert.approved[:4]}年{cert.approved[5:7]}月{cert.approved[8:]}日", 3.2,
            ink, "ms")
     qx, qy = cert.qr_centre
@@ -385,8 +391,7 @@ def paste_qr(arr: np.ndarray, cert: Certificate, scale: float, origin):
 def seal_mask(cert: Certificate, scale: float, origin, size) -> np.ndarray:
     """The seal's ink coverage in [0, 1]: ring, star, text along the upper arc."""
     mask = Image.new("L", size, 0)
-    p = Painter(scale, origin, size, 0)
-    p.img, p.draw = mask, ImageDraw.Draw(mask)
+    p = Painter(mask, scale, origin)
     cx, cy = cert.seal_centre
     r = 19.0
     p.draw.ellipse([*p.px(cx - r, cy - r), *p.px(cx + r, cy + r)], outline=255,
@@ -417,7 +422,7 @@ def render_page(cert: Certificate, scale: float, origin=(0.0, 0.0), size=None) -
     """RGB uint8 crop of the page: `origin` (mm) at pixel (0, 0), `scale` px/mm."""
     if size is None:
         size = (round(PAGE_MM[0] * scale), round(PAGE_MM[1] * scale))
-    p = Painter(scale, origin, size, cert.paper)
+    p = Painter(Image.new("RGB", size, tuple(cert.paper)), scale, origin)
     draw_border(p, cert)
     draw_decoys(p, cert)
     draw_texts(p, cert)
@@ -521,7 +526,7 @@ def qr_fits(shot: Shot, cert: Certificate, margin_px: float) -> bool:
                 and (corners[:, 1] < shot.height - margin_px).all())
 
 
-def fit_qr_in_frame(shot: Shot, cert: Certificate, rng) -> None:
+def fit_qr_in_frame(shot: Shot, cert: Certificate) -> None:
     """Moves the QR towards the centre, then shrinks it, until it and a margin are in view."""
     margin = 0.03 * shot.height
     for _ in range(12):
@@ -600,7 +605,7 @@ def desk_texture(shot: Shot, rng, shape) -> np.ndarray:
     low = cv2.resize(rng.normal(size=(6, 10)).astype(np.float32), (w, h),
                      interpolation=cv2.INTER_CUBIC)
     yy = np.arange(h, dtype=np.float32)[:, None]
-    grain = np.sin((yy / h * 40 + 3 * low) * math.pi) * 0.04
+    grain = np.sin((yy / h * 40 + 1.5 * low) * math.pi) * 0.025
     tex = base * (1 + 0.12 * low + grain)[..., None]
     return np.clip(tex, 0, 255).astype(np.uint8)
 
@@ -629,11 +634,6 @@ def photograph_geometry(cert: Certificate, shot: Shot, rng) -> np.ndarray:
     return scene / 255.0
 
 
-def qr_in_frame(shot: Shot) -> tuple[float, float, float]:
-    """QR centre (px) and its approximate half-size (px) in the frame."""
-    return shot.qr_at[0] * shot.width, shot.qr_at[1] * shot.height, 0.0
-
-
 def hand_mask(shape, centre, size, angle_deg) -> np.ndarray:
     """A hand's silhouette (palm and five fingers) as a float mask, before softening."""
     h, w = shape
@@ -651,7 +651,7 @@ def hand_mask(shape, centre, size, angle_deg) -> np.ndarray:
     return mask
 
 
-def illumination(shot: Shot, qr_uv, qr_half, rng) -> np.ndarray:
+def illumination(shot: Shot, qr_uv, qr_half) -> np.ndarray:
     """Multiplicative light field: vignetting, exposure, shadows."""
     h, w = shot.height, shot.width
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -712,7 +712,7 @@ def develop(scene: np.ndarray, shot: Shot, rng) -> np.ndarray:
     """Light, optics and sensor: float scene in [0, 1] → uint8 RGB."""
     qr_uv = (shot.qr_at[0] * shot.width, shot.qr_at[1] * shot.height)
     qr_half = shot.module_px * 32  # about half the symbol with its quiet zone
-    img = scene * illumination(shot, qr_uv, qr_half, rng)[..., None]
+    img = scene * illumination(shot, qr_uv, qr_half)[..., None]
     img = img * np.array(shot.white_balance, np.float32)
     glare = glare_field(shot, qr_uv, qr_half)
     if glare is not None:
@@ -798,7 +798,7 @@ def sample_medium(rng) -> tuple[Shot, dict]:
     elif extra < 0.35:
         shot.gain = float(rng.uniform(0.4, 0.6))
     elif extra < 0.45:
-        shot.glare = glare(rng, amplitude=(0.25, 0.45), distance=(0.8, 1.4))
+        shot.glare = glare_spot(rng, amplitude=(0.25, 0.45), distance=(0.8, 1.4))
     shot.jpeg_quality = jpeg_quality(rng, phone, 0.7, 60, 90)
     return shot, {}
 
@@ -811,11 +811,11 @@ def gradient_shadow(rng, strength) -> dict:
 
 def hand_shadow(rng, strength) -> dict:
     return {"type": "hand", "dx": float(rng.uniform(-1.3, 1.3)), "dy": float(rng.uniform(0.6, 1.4)),
-            "size": float(rng.uniform(1.2, 2.0)), "angle_deg": float(rng.uniform(-60, 60)),
+            "size": float(rng.uniform(2.0, 3.2)), "angle_deg": float(rng.uniform(-60, 60)),
             "softness": float(rng.uniform(0.05, 0.15)), "strength": float(rng.uniform(*strength))}
 
 
-def glare(rng, amplitude, distance) -> dict:
+def glare_spot(rng, amplitude, distance) -> dict:
     a = rng.uniform(0, 2 * math.pi)
     r = rng.uniform(*distance)
     return {"dx": float(r * math.cos(a)), "dy": float(r * math.sin(a)),
@@ -841,7 +841,7 @@ def sample_hard(rng) -> tuple[Shot, dict]:
             shot.motion_px = float(rng.uniform(0.5, 0.9) * m)
             shot.motion_deg = float(rng.uniform(0, 180))
     if "glare" in features:
-        shot.glare = glare(rng, amplitude=(0.5, 0.9), distance=(0.35, 0.9))
+        shot.glare = glare_spot(rng, amplitude=(0.5, 0.9), distance=(0.35, 0.9))
     if "shadow" in features:
         shot.shadow = (hand_shadow if rng.random() < 0.5 else gradient_shadow)(rng, strength=(0.45, 0.7))
     cert = {}
@@ -892,7 +892,7 @@ def make_image(bucket: str, index: int, payloads, out_dir: Path) -> dict:
     shot, cert_overrides = SAMPLERS[bucket](rng)
     module_mm = float(rng.uniform(0.38, 0.6))
     cert = random_certificate(rng, payloads, module_mm, **cert_overrides)
-    fit_qr_in_frame(shot, cert, rng)
+    fit_qr_in_frame(shot, cert)
     image = develop(photograph_geometry(cert, shot, rng), shot, rng)
     ext = "jpg" if shot.jpeg_quality else "png"
     rel = f"images/{bucket}/{'-'.join(image_tags(shot, cert))}-{index:04d}.{ext}"
@@ -902,7 +902,8 @@ def make_image(bucket: str, index: int, payloads, out_dir: Path) -> dict:
                   qr_version=qr_version(cert.payload), inverted=cert.inverted, faded=cert.faded,
                   seed=[SEED, BUCKETS.index(bucket), index])
     return {"file": rel, "kind": "image", "bucket": bucket, "expected": cert.payload,
-            "width": shot.width, "height": shot.height, "tool": IMAGE_TOOL, "params": rounded(params)}
+            "width": shot.width, "height": shot.height, "tool": IMAGE_TOOL, "source": "qr-image",
+            "params": rounded(params)}
 
 
 def write_image(path: Path, rgb: np.ndarray, quality: int | None):
@@ -1070,7 +1071,7 @@ def rl_seal(c, cert: Certificate):
     sx, sy = cert.seal_centre
     c.setFillColorRGB(*rl_rgb(cert.ink))
     c.setFont("WQY", 3.2 / MM_PER_PT)
-    c.drawCentredString(*rl_pt(sx, sy + 2), cert.issuer)
+    c.drawCentredString(*rl_pt(issuer_x(cert), sy + 2), cert.issuer)
     c.saveState()
     red = rl_rgb(RED_SEAL)
     c.setStrokeColorRGB(*red, alpha=0.85)
@@ -1082,7 +1083,10 @@ def rl_seal(c, cert: Certificate):
         rad = 5.2 if k % 2 == 0 else 2.1
         a = -math.pi / 2 + k * math.pi / 5
         point = rl_pt(sx + rad * math.cos(a), sy + rad * math.sin(a))
-        star.moveTo(*point) if k == 0 else star.lineTo(*point)
+        if k == 0:
+            star.moveTo(*point)
+        else:
+            star.lineTo(*point)
     star.close()
     c.drawPath(star, stroke=0, fill=1)
     chars = SEAL_TEXT[:14]
@@ -1116,7 +1120,7 @@ def reportlab_image_pdf(job: PdfJob, path: Path, cert: Certificate):
 
 def pdf_reportlab_attachment(job: PdfJob) -> dict:
     cert = job.certificate(module_mm=float(job.rng.uniform(0.4, 0.55)))
-    base = job.scratch("base.pdf")
+    base = job.scratch("no-attachment.pdf")
     reportlab_image_pdf(job, base, cert)
     attach_credential(job, base, job.out, cert.payload)
     return entry(job, cert.payload, "reportlab+qpdf", "pdf-embedded", "easy",
@@ -1225,7 +1229,7 @@ def qpdf_transform(kind: str):
     def make(job: PdfJob) -> dict:
         """Variant 0: reportlab with a QR image; 1: with the attachment too; 2: vector QR."""
         args, bucket = QPDF_TRANSFORMS[kind]
-        base = job.scratch("base.pdf")
+        base = job.scratch("qpdf-input.pdf")
         sub = PdfJob(**{**asdict_shallow(job), "out": base, "params": {}})
         inner = [pdf_reportlab_image, pdf_reportlab_attachment, pdf_reportlab_vector][job.variant % 3](sub)
         run("qpdf", base, job.out, *args)
@@ -1334,10 +1338,10 @@ def raw_page_decor(cert: Certificate) -> str:
     return "\n".join(ops)
 
 
-def raw_single_page(xobject_dict: str | None, content: str, rotate: int = 0) -> RawPdf:
+def raw_single_page(has_image: bool, content: str, rotate: int = 0) -> RawPdf:
     pdf = RawPdf()
     pdf.add("<< /Type /Catalog /Pages 2 0 R >>", 1)
-    resources = "/Font << /F1 4 0 R >>" + (" /XObject << /Im1 5 0 R >>" if xobject_dict else "")
+    resources = "/Font << /F1 4 0 R >>" + (" /XObject << /Im1 5 0 R >>" if has_image else "")
     rot = f" /Rotate {rotate}" if rotate else ""
     pdf.add("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 2)
     pdf.add(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {A4_PT[0]} {A4_PT[1]}]{rot} "
@@ -1397,7 +1401,7 @@ def pdf_raw_imagemask(job: PdfJob) -> dict:
     n = qr_modules(cert.payload).shape[0]
     size = n * float(job.rng.uniform(1.3, 1.7))  # pt; about 0.5 mm per module
     content = raw_page_decor(cert) + "\n0.05 0.05 0.2 rg\n" + image_placement(size)
-    pdf = raw_single_page("mask", content)
+    pdf = raw_single_page(True, content)
     pdf.add(stencil_image(cert.payload), 5)
     job.out.write_bytes(pdf.write(1)[0])
     return raw_entry(job, cert.payload, cert.sample, "pdf-image", image="1-bit /ImageMask, /Decode [1 0]",
@@ -1409,7 +1413,7 @@ def pdf_raw_predictor(job: PdfJob) -> dict:
     box = int(job.rng.integers(2, 5))
     n = qr_modules(cert.payload).shape[0] + 2 * QUIET
     size = n * 1.5
-    pdf = raw_single_page("img", raw_page_decor(cert) + "\n" + image_placement(size))
+    pdf = raw_single_page(True, raw_page_decor(cert) + "\n" + image_placement(size))
     pdf.add(flate_image(cert.payload, box, job.rng, predictor=True), 5)
     job.out.write_bytes(pdf.write(1)[0])
     return raw_entry(job, cert.payload, cert.sample, "pdf-image",
@@ -1423,12 +1427,11 @@ def pdf_raw_incremental(job: PdfJob) -> dict:
     second_sample, second = job.payload(n=1)
     n = qr_modules(first.payload).shape[0] + 2 * QUIET
     size = n * 1.5
-    pdf = raw_single_page("img", raw_page_decor(first) + "\n" + image_placement(size))
+    pdf = raw_single_page(True, raw_page_decor(first) + "\n" + image_placement(size))
     pdf.add(flate_image(first.payload, 3, job.rng, predictor=False), 5)
     base, startxref = pdf.write(1)
     update = RawPdf()
     update.add(flate_image(second, 3, job.rng, predictor=False), 5)
-    update.add("<< /Type /Catalog /Pages 2 0 R >>", 1)
     data, _ = update.write(1, base=base, prev=startxref, size=7)
     job.out.write_bytes(data)
     return raw_entry(job, second, second_sample, "pdf-image", revisions=2,
@@ -1455,7 +1458,7 @@ def pdf_raw_vector(job: PdfJob) -> dict:
                 c += 1
     qr = f"q 0 g {scale:.4f} 0 0 {-scale:.4f} {x0 + QUIET * scale:.2f} {top:.2f} cm\n" \
          + "\n".join(rects) + "\nf Q"
-    pdf = raw_single_page(None, raw_page_decor(cert) + "\n" + qr)
+    pdf = raw_single_page(False, raw_page_decor(cert) + "\n" + qr)
     job.out.write_bytes(pdf.write(1)[0])
     return raw_entry(job, cert.payload, cert.sample, "pdf-vector", ctm_scale=round(scale, 4),
                      rectangles=len(rects))
@@ -1465,7 +1468,7 @@ def pdf_raw_rotate90(job: PdfJob) -> dict:
     cert = job.certificate(0.5)
     n = qr_modules(cert.payload).shape[0] + 2 * QUIET
     size = n * 1.5
-    pdf = raw_single_page("img", raw_page_decor(cert) + "\n" + image_placement(size), rotate=90)
+    pdf = raw_single_page(True, raw_page_decor(cert) + "\n" + image_placement(size), rotate=90)
     pdf.add(flate_image(cert.payload, 4, job.rng, predictor=False), 5)
     job.out.write_bytes(pdf.write(1)[0])
     return raw_entry(job, cert.payload, cert.sample, "pdf-image", rotate=90)
@@ -1503,7 +1506,7 @@ LO_FILTER = ('pdf:writer_pdf_Export:{"UseLosslessCompression":{"type":"boolean",
 
 
 def write_odt(path: Path, cert: Certificate, size_mm: float):
-    png = job_png_bytes(qr_pil(cert.payload, 8))
+    png = png_bytes(qr_pil(cert.payload, 8))
     stamp = (1980, 1, 1, 0, 0, 0)
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype", stamp), "application/vnd.oasis.opendocument.text",
@@ -1517,8 +1520,7 @@ def write_odt(path: Path, cert: Certificate, size_mm: float):
             z.writestr(zipfile.ZipInfo(name, stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def job_png_bytes(img: Image.Image) -> bytes:
-    import io
+def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
@@ -1540,8 +1542,7 @@ def pdf_libreoffice(job: PdfJob) -> dict:
 # ─── PDFs: the list ───────────────────────────────────────────────────────────────────────
 
 def entry(job: PdfJob, expected: str, tool: str, source: str, bucket: str, **params) -> dict:
-    return {"file": str(job.out.relative_to(job.out.parents[1])) if job.out.parent.name == "pdfs"
-            else job.out.name, "kind": "pdf", "bucket": bucket, "expected": expected, "tool": tool,
+    return {"file": f"pdfs/{job.out.name}", "kind": "pdf", "bucket": bucket, "expected": expected, "tool": tool,
             "source": source, "params": rounded({"variant": job.variant, **params, **job.params})}
 
 

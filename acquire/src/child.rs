@@ -83,7 +83,9 @@ pub fn read_file(program: &Path, path: &Path, want: Want, contained: &Contained)
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                let _ = reader.join();
+                // The reader thread ends when the pipe closes; it is not waited for, in case
+                // something the child started still holds the pipe open.
+                drop(reader);
                 return Err(Unreadable::new(format!(
                     "reading the file took longer than {} s",
                     contained.wall.as_secs()

@@ -127,10 +127,12 @@ pub enum Kind {
     Pdf,
 }
 
+/// A PDF must start with its header. ISO 32000 tolerates junk in front of it, but so does a ZIP
+/// or a mail that merely contains a PDF, and lopdf would load those (DESIGN §7).
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     if picture::format(bytes).is_some() {
         Some(Kind::Image)
-    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    } else if bytes.starts_with(b"%PDF-") {
         Some(Kind::Pdf)
     } else {
         None

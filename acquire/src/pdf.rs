@@ -20,8 +20,6 @@ use std::time::Instant;
 const MAX_EMBEDDED_BYTES: usize = 16 * 1024;
 /// References followed in a row before giving up (a cycle of references).
 const MAX_HOPS: usize = 32;
-/// The header may follow some junk, but not much (ISO 32000: within the first 1024 bytes).
-const HEADER_WINDOW: usize = 1024;
 /// Form XObjects entered per document.
 const MAX_FORMS: usize = 256;
 
@@ -63,9 +61,8 @@ impl std::fmt::Debug for Pdf<'_> {
 
 /// Loads `bytes` as a PDF, refusing what is not one.
 pub fn load(bytes: &[u8], limits: &Limits) -> Result<Document, Unreadable> {
-    let window = &bytes[..bytes.len().min(HEADER_WINDOW)];
-    if !window.windows(5).any(|w| w == b"%PDF-") {
-        return Err(Unreadable::new("not a PDF (no %PDF- header)"));
+    if crate::sniff(bytes) != Some(crate::Kind::Pdf) {
+        return Err(Unreadable::new("not a PDF (it does not start with %PDF-)"));
     }
     let options = LoadOptions {
         max_decompressed_size: Some(limits.max_decompressed),
@@ -103,6 +100,7 @@ pub fn search(bytes: &[u8], limits: &Limits, goal: &Goal<'_>, deadline: Instant)
         images_seen: HashSet::new(),
         pictures: 0,
         forms: 0,
+        skipped: Vec::new(),
     };
     search.embedded_files();
     let pages: Vec<ObjectId> = doc.get_pages().into_values().take(limits.max_pages).collect();
@@ -112,8 +110,17 @@ pub fn search(bytes: &[u8], limits: &Limits, goal: &Goal<'_>, deadline: Instant)
         }
         search.page(page);
     }
+    if search.found.is_empty() && !search.skipped.is_empty() {
+        return Err(Unreadable::new(format!(
+            "nothing readable in the PDF ({})",
+            search.skipped.join("; ")
+        )));
+    }
     Ok(search.found)
 }
+
+/// Reasons kept for the message.
+const MAX_SKIPPED: usize = 3;
 
 struct Search<'a, 'd> {
     pdf: &'a Pdf<'d>,
@@ -126,9 +133,18 @@ struct Search<'a, 'd> {
     pictures: usize,
     /// Form XObjects entered so far: a form drawn many times, or drawing itself, is bounded.
     forms: usize,
+    /// What was skipped and why, for the reason when nothing is found.
+    skipped: Vec<String>,
 }
 
 impl Search<'_, '_> {
+    fn skip(&mut self, what: impl std::fmt::Display) {
+        let what = one_line(&what.to_string());
+        if self.skipped.len() < MAX_SKIPPED && !self.skipped.contains(&what) {
+            self.skipped.push(what);
+        }
+    }
+
     fn offer(&mut self, text: String, source: Source) {
         if self.found.iter().any(|f| f.text == text) {
             return;
@@ -248,7 +264,9 @@ impl Search<'_, '_> {
             fill => fills.extend(Fill::from_paint(fill)),
         });
         // A content stream that breaks a limit still had its earlier paints.
-        drop(result);
+        if let Err(e) = result {
+            self.skip(e);
+        }
         let pdf = self.pdf;
         for (name, ctm) in draws {
             if self.done || Instant::now() >= self.deadline {
@@ -262,14 +280,19 @@ impl Search<'_, '_> {
                     if id.is_some_and(|id| !self.images_seen.insert(id)) {
                         continue;
                     }
-                    if let Ok(picture) = image::to_gray(pdf, stream, self.limits) {
-                        self.scan(&picture, Source::PdfImage);
+                    match image::to_gray(pdf, stream, self.limits) {
+                        Ok(picture) => self.scan(&picture, Source::PdfImage),
+                        Err(e) => self.skip(e),
                     }
                 }
                 Some(b"Form") if depth < self.limits.max_depth && self.forms < MAX_FORMS => {
                     self.forms += 1;
-                    let Ok(inner) = stream.decompressed_content_with_limit(self.limits.max_decompressed) else {
-                        continue;
+                    let inner = match stream.decompressed_content_with_limit(self.limits.max_decompressed) {
+                        Ok(inner) => inner,
+                        Err(e) => {
+                            self.skip(format_args!("form content: {e}"));
+                            continue;
+                        }
                     };
                     let matrix = form_matrix(pdf, &stream.dict).then(&ctm);
                     let mut inner_resources: Vec<&Dictionary> = Vec::new();

@@ -27,7 +27,10 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Gray, Unreadable> {
     image_limits.max_image_width = Some(limits.max_side);
     image_limits.max_image_height = Some(limits.max_side);
     reader.limits(image_limits);
-    let bad = |e: image::ImageError| Unreadable::new(format!("image cannot be read: {}", e.to_string().trim()));
+    let bad = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => Unreadable::new("image is beyond the size limit"),
+        e => Unreadable::new(format!("image cannot be read: {}", e.to_string().trim())),
+    };
     let decoder = reader.into_decoder().map_err(bad)?;
     let (w, h) = decoder.dimensions();
     if w as u64 * h as u64 > limits.max_pixels {

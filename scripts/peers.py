@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""Peer QR decoders for the corpus of scripts/corpus, and a table of how well they read it.
+
+    scripts/peers.py MANIFEST [--results FILE.jsonl] [--peers zbar,zxing-cpp,opencv] [-v]
+
+One function per peer, each taking a file path (an image, or a PDF rasterized by
+`pdftoppm -r 300 -gray`) and returning (decoded texts, seconds):
+
+  zbar       libzbar through python3-zbar (the library behind zbarimg), QR only, with
+             test-inverted on (zbar does not try light-on-dark codes otherwise)
+  zxing-cpp  the zxing-cpp wheel (pip), defaults (try rotate, downscale and invert), QR only
+  opencv     cv2.QRCodeDetector().detectAndDecode from python3-opencv, defaults
+
+Seconds cover everything from the path: reading and decoding the image file (or rasterizing
+the PDF, which is done once per file and its time charged to every peer) plus the peer's
+decode. Images are read as 8-bit gray with OpenCV.
+
+The table gives per kind and bucket: files, the share decoded to the expected text, misreads
+(something decoded, none of it the expected text; not counted as decoded) and the median and
+95th-percentile seconds per file.
+
+zxing-cpp is not in Debian 12. If it cannot be imported, peers.py looks in the virtualenv the
+corpus wrapper makes ($CERTKIOSK_PEERS_VENV, default /tmp/certkiosk-peers-venv); without it the
+zxing-cpp column says n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+PDF_DPI = 300
+DEFAULT_VENV = "/tmp/certkiosk-peers-venv"
+
+
+def _import_zxing():
+    try:
+        import zxingcpp
+        return zxingcpp
+    except ImportError:
+        venv = os.environ.get("CERTKIOSK_PEERS_VENV", DEFAULT_VENV)
+        for site in sorted(glob.glob(f"{venv}/lib/python3*/site-packages")):
+            sys.path.append(site)
+        try:
+            import zxingcpp
+            return zxingcpp
+        except ImportError:
+            return None
+
+
+zxingcpp = _import_zxing()
+
+
+# ─── loading: one gray image per page ─────────────────────────────────────────────────────
+
+@functools.lru_cache(maxsize=1)
+def load_pages(path: str) -> tuple[tuple[np.ndarray, ...], float]:
+    """The file as gray pages and the seconds that took (cached for the next peer)."""
+    start = time.perf_counter()
+    if path.lower().endswith(".pdf"):
+        pages = rasterize_pdf(path)
+    else:
+        img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise OSError(f"cannot read image {path}")
+        pages = (img,)
+    return pages, time.perf_counter() - start
+
+
+def rasterize_pdf(path: str) -> tuple[np.ndarray, ...]:
+    with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
+        subprocess.run(["pdftoppm", "-r", str(PDF_DPI), "-gray", "-png", path, f"{tmp}/page"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return tuple(cv2.imread(p, cv2.IMREAD_GRAYSCALE) for p in sorted(glob.glob(f"{tmp}/page*.png"),
+                                                                          key=page_number))
+
+
+def page_number(p: str) -> int:
+    return int(Path(p).stem.rsplit("-", 1)[-1])
+
+
+def decode_pages(path: str, decode_one) -> tuple[list[str], float]:
+    """Runs `decode_one(gray) -> list[str]` on each page until one gives something."""
+    pages, load_seconds = load_pages(path)
+    start = time.perf_counter()
+    texts: list[str] = []
+    for page in pages:
+        texts = decode_one(page)
+        if texts:
+            break
+    return texts, load_seconds + time.perf_counter() - start
+
+
+# ─── the peers ────────────────────────────────────────────────────────────────────────────
+
+@functools.lru_cache(maxsize=1)
+def _zbar_scanner():
+    import zbar as zbar_module
+    scanner = zbar_module.ImageScanner()
+    scanner.parse_config("disable")
+    scanner.parse_config("qrcode.enable")
+    scanner.parse_config("test-inverted")
+    return zbar_module, scanner
+
+
+def zbar(path: str) -> tuple[list[str], float]:
+    def one(gray: np.ndarray) -> list[str]:
+        module, scanner = _zbar_scanner()
+        image = module.Image(gray.shape[1], gray.shape[0], "Y800", np.ascontiguousarray(gray).tobytes())
+        scanner.scan(image)
+        return [symbol.data for symbol in image]
+    return decode_pages(path, one)
+
+
+def zxing(path: str) -> tuple[list[str], float]:
+    if zxingcpp is None:
+        raise RuntimeError("zxing-cpp is not installed")
+
+    def one(gray: np.ndarray) -> list[str]:
+        found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
+                                       text_mode=zxingcpp.TextMode.Plain)
+        return [b.text for b in found if b.valid]
+    return decode_pages(path, one)
+
+
+@functools.lru_cache(maxsize=1)
+def _opencv_detector():
+    return cv2.QRCodeDetector()
+
+
+def opencv(path: str) -> tuple[list[str], float]:
+    def one(gray: np.ndarray) -> list[str]:
+        text, _points, _ = _opencv_detector().detectAndDecode(gray)
+        return [text] if text else []
+    return decode_pages(path, one)
+
+
+PEERS = {"zbar": zbar, "zxing-cpp": zxing, "opencv": opencv}
+
+
+def available_peers() -> dict:
+    return {name: fn for name, fn in PEERS.items() if name != "zxing-cpp" or zxingcpp is not None}
+
+
+# ─── the table ────────────────────────────────────────────────────────────────────────────
+
+def outcome(texts: list[str], expected: str) -> str:
+    if expected in texts:
+        return "ok"
+    return "misread" if texts else "none"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def run_manifest(manifest: Path, peers: dict, results_path: Path | None, verbose: bool) -> list[dict]:
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    base = manifest.parent
+    rows = []
+    out = results_path.open("w", encoding="utf-8") if results_path else None
+    for e in entries:
+        path = str(base / e["file"])
+        for name, fn in peers.items():
+            texts, seconds = fn(path)
+            row = {"file": e["file"], "kind": e["kind"], "bucket": e["bucket"], "peer": name,
+                   "outcome": outcome(texts, e["expected"]), "seconds": round(seconds, 6)}
+            rows.append(row)
+            if out:
+                out.write(json.dumps({**row, "texts": texts}, ensure_ascii=False) + "\n")
+            if verbose and row["outcome"] != "ok":
+                print(f"{name:10} {row['outcome']:8} {e['file']}", file=sys.stderr)
+    if out:
+        out.close()
+    return rows
+
+
+def print_table(rows: list[dict], peers: list[str]):
+    groups = sorted({(r["kind"], r["bucket"]) for r in rows},
+                    key=lambda g: (g[0] != "image", ["easy", "medium", "hard"].index(g[1])))
+    head = f"{'kind':6} {'bucket':7} {'files':>5}"
+    for p in peers:
+        head += f" │ {p + ' ok':>13} {'mis':>3} {'med ms':>7} {'p95 ms':>7}"
+    print(head)
+    print("─" * len(head))
+    for kind, bucket in groups + [("all", "")]:
+        line_rows = [r for r in rows if kind == "all" or (r["kind"], r["bucket"]) == (kind, bucket)]
+        n = len({r["file"] for r in line_rows})
+        line = f"{kind:6} {bucket:7} {n:5d}"
+        for p in peers:
+            mine = [r for r in line_rows if r["peer"] == p]
+            ok = sum(r["outcome"] == "ok" for r in mine)
+            mis = sum(r["outcome"] == "misread" for r in mine)
+            secs = [r["seconds"] for r in mine]
+            line += (f" │ {100 * ok / len(mine):12.1f}% {mis:3d} {1000 * statistics.median(secs):7.1f} "
+                     f"{1000 * percentile(secs, 0.95):7.1f}") if mine else f" │ {'n/a':>13} {'':3} {'':7} {'':7}"
+        print(line)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("manifest", type=Path)
+    ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of " + ", ".join(PEERS))
+    ap.add_argument("--results", type=Path, help="write one JSON line per file and peer")
+    ap.add_argument("-v", "--verbose", action="store_true", help="name every file a peer missed")
+    args = ap.parse_args(argv)
+    cv2.setNumThreads(1)
+    wanted = [p for p in args.peers.split(",") if p]
+    unknown = set(wanted) - set(PEERS)
+    if unknown:
+        ap.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    peers = {p: fn for p, fn in available_peers().items() if p in wanted}
+    for missing in set(wanted) - set(peers):
+        print(f"peers: {missing} not available (pip install zxing-cpp into {DEFAULT_VENV})", file=sys.stderr)
+    rows = run_manifest(args.manifest, peers, args.results, args.verbose)
+    print_table(rows, wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
