@@ -152,6 +152,29 @@ impl Gray {
         }
     }
 
+    /// Unsharp mask over the 3×3 neighbourhood: restores the edges that defocus and motion
+    /// blur soften, so that small modules separate again.
+    pub fn sharpened(&self, amount: f32) -> Gray {
+        let (w, h) = (self.width, self.height);
+        let mut pixels = self.pixels.clone();
+        for y in 1..h.saturating_sub(1) {
+            for x in 1..w.saturating_sub(1) {
+                let mut sum = 0u32;
+                for row in self.pixels[(y - 1) * w + x - 1..].chunks(w).take(3) {
+                    sum += row[..3].iter().map(|&p| p as u32).sum::<u32>();
+                }
+                let p = self.pixels[y * w + x] as f32;
+                let mean = sum as f32 / 9.0;
+                pixels[y * w + x] = (p + amount * (p - mean)).clamp(0.0, 255.0) as u8;
+            }
+        }
+        Gray {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
     /// Otsu's global threshold: the level that best separates the histogram into two classes.
     pub fn otsu_level(&self) -> u8 {
         let mut hist = [0u64; 256];

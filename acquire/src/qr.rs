@@ -11,6 +11,9 @@
 //! rqrr can panic on some photos (DESIGN §7): every call into it is contained, and a panic
 //! counts as a failed try.
 
+mod finder;
+mod refit;
+
 use crate::gray::{Bits, Gray};
 use rqrr::{BitGrid, PreparedImage};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,7 +22,7 @@ use std::time::{Duration, Instant};
 /// What one scan found.
 #[derive(Debug, Default, Clone)]
 pub struct Scan {
-    /// Distinct texts, in the order found; the last one is the accepted one when `accepted`.
+    /// Distinct texts, in the order found.
     pub texts: Vec<String>,
     pub accepted: bool,
     /// Tries run, out of the pipeline's list.
@@ -34,6 +37,10 @@ enum Scale {
     Half,
     One,
     Double,
+    /// Original size, sharpened (blurred photos).
+    Sharp,
+    /// Double size, sharpened (blurred small modules).
+    DoubleSharp,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -77,10 +84,14 @@ const TRIES: &[Try] = &[
     t(Scale::Half, LOCAL_WIDE, true),
     t(Scale::Double, LOCAL_WIDE, false),
     t(Scale::Double, LOCAL_NARROW, false),
+    t(Scale::Sharp, LOCAL_NARROW, false),
+    t(Scale::DoubleSharp, LOCAL_NARROW, false),
     t(Scale::One, Threshold::Otsu, true),
     t(Scale::Double, LOCAL_WIDE, true),
 ];
 
+/// Strength of the unsharp mask for blurred pictures.
+const SHARPEN: f32 = 2.0;
 /// Pictures larger than this are not enlarged (the enlargement would cost more than it finds).
 const MAX_PIXELS_TO_DOUBLE: usize = 1_300_000;
 /// Smaller than this, halving leaves too few pixels per module to be worth a try.
@@ -104,18 +115,79 @@ pub fn scan(picture: &Gray, budget: Duration, accept: &dyn Fn(&str) -> bool) -> 
             continue;
         };
         scan.tries += 1;
+        // All the texts of this try are kept (a page may carry several codes), then stop if one
+        // of them is the one wanted.
         for text in read_grids(source, step, &mut scan.panics) {
             if !scan.texts.contains(&text) {
-                let ok = accept(&text);
+                scan.accepted |= accept(&text);
                 scan.texts.push(text);
-                if ok {
-                    scan.accepted = true;
-                    return scan;
-                }
             }
+        }
+        if scan.accepted {
+            return scan;
         }
     }
     scan
+}
+
+/// For people tuning the pipeline: what each try does with `picture` — grids found, and each
+/// grid's decoding error or text length. Used by `cargo run --example qr-explain`.
+pub fn explain(picture: &Gray) -> Vec<String> {
+    let mut scaled = Scaled::new(picture);
+    let mut lines = Vec::new();
+    for step in TRIES {
+        let Some(source) = scaled.get(step.scale) else {
+            lines.push(format!("{step:?}: skipped at this size"));
+            continue;
+        };
+        let bits = binarised(source, step);
+        let started = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let (w, h) = (source.width(), source.height());
+            let mut prepared = match &bits {
+                None => PreparedImage::prepare_from_greyscale(w, h, |x, y| source.at(x, y)),
+                Some(bits) => PreparedImage::prepare_from_bitmap(w, h, |x, y| bits.dark[y * w + x]),
+            };
+            let grids = prepared.detect_grids();
+            let results: Vec<String> = grids
+                .iter()
+                .map(|g| {
+                    let plain = rqrr::Grid::new(Borrowed(&g.grid)).decode();
+                    let flipped = rqrr::Grid::new(Transposed(&g.grid)).decode();
+                    match (plain, flipped) {
+                        (Ok((_, t)), _) | (_, Ok((_, t))) => format!("text of {} bytes", t.len()),
+                        (Err(a), Err(b)) => match refitted(source, g) {
+                            Some(t) => format!("size {} {a:?}; refitted: text of {} bytes", g.grid.size(), t.len()),
+                            None => format!(
+                                "size {} {a:?}/{b:?}; refit failed; bounds {:?}",
+                                g.grid.size(),
+                                g.bounds
+                            ),
+                        },
+                    }
+                })
+                .collect();
+            let mut results = results;
+            if let Some(bits) = &bits {
+                let finders = finder::find(bits);
+                let candidates = finder::candidates(&finders);
+                let texts = from_finders(source, bits);
+                results.push(format!(
+                    "finder patterns: {} found, {} triples, {} text(s)",
+                    finders.len(),
+                    candidates.len(),
+                    texts.len()
+                ));
+            }
+            results
+        }));
+        let took = started.elapsed();
+        lines.push(match outcome {
+            Ok(results) => format!("{step:?} ({took:.1?}): {results:?}"),
+            Err(_) => format!("{step:?} ({took:.1?}): rqrr panicked"),
+        });
+    }
+    lines
 }
 
 /// The picture at each scale, made when first needed.
@@ -123,6 +195,8 @@ struct Scaled<'a> {
     one: &'a Gray,
     half: Option<Option<Gray>>,
     double: Option<Option<Gray>>,
+    sharp: Option<Gray>,
+    double_sharp: Option<Option<Gray>>,
 }
 
 impl<'a> Scaled<'a> {
@@ -131,6 +205,8 @@ impl<'a> Scaled<'a> {
             one,
             half: None,
             double: None,
+            sharp: None,
+            double_sharp: None,
         }
     }
 
@@ -146,6 +222,16 @@ impl<'a> Scaled<'a> {
                 .double
                 .get_or_insert_with(|| (one.pixels().len() <= MAX_PIXELS_TO_DOUBLE).then(|| one.enlarged(2)))
                 .as_ref(),
+            Scale::Sharp => Some(self.sharp.get_or_insert_with(|| one.sharpened(SHARPEN))),
+            Scale::DoubleSharp => {
+                if self.double.is_none() {
+                    self.get(Scale::Double);
+                }
+                let double = self.double.as_ref().and_then(Option::as_ref);
+                self.double_sharp
+                    .get_or_insert_with(|| double.map(|d| d.sharpened(SHARPEN)))
+                    .as_ref()
+            }
         }
     }
 }
@@ -172,9 +258,14 @@ fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
         };
         let mut texts = Vec::new();
         for grid in prepared.detect_grids() {
-            if let Some(text) = decode_either_way(&grid.grid) {
+            if let Some(text) = decode_either_way(&grid.grid).or_else(|| refitted(source, &grid)) {
                 texts.push(text);
             }
+        }
+        if texts.is_empty()
+            && let Some(bits) = &bits
+        {
+            texts.extend(from_finders(source, bits));
         }
         texts
     }));
@@ -182,6 +273,36 @@ fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
         *panics += 1;
         Vec::new()
     })
+}
+
+/// Sizes tried around the one rqrr measured: the same, then one and two versions off.
+const REFIT_SIZE_STEPS: [isize; 5] = [0, -4, 4, -8, 8];
+
+/// The grid read again from the grayscale picture at its measured and neighbouring sizes.
+fn refitted<G: BitGrid>(source: &Gray, grid: &rqrr::Grid<G>) -> Option<String> {
+    let fitted = grid.grid.size();
+    let h = refit::from_bounds(&grid.bounds, fitted)?;
+    REFIT_SIZE_STEPS.iter().find_map(|step| {
+        let size = fitted.checked_add_signed(*step)?;
+        decode_either_way(&refit::Sampled::new(source, &h, fitted, size)?)
+    })
+}
+
+/// Codes located by their finder patterns alone (see [`finder`]).
+fn from_finders(source: &Gray, bits: &Bits) -> Vec<String> {
+    let mut texts: Vec<String> = Vec::new();
+    for candidate in finder::candidates(&finder::find(bits)) {
+        let text = REFIT_SIZE_STEPS.iter().find_map(|step| {
+            let size = candidate.size.checked_add_signed(*step)?;
+            decode_either_way(&refit::Sampled::new(source, &candidate.h, candidate.size, size)?)
+        });
+        if let Some(text) = text
+            && !texts.contains(&text)
+        {
+            texts.push(text);
+        }
+    }
+    texts
 }
 
 /// A grid read as printed, or else transposed (a mirrored code).
@@ -212,3 +333,6 @@ impl<G: BitGrid> BitGrid for Transposed<'_, G> {
         self.0.bit(x, y)
     }
 }
+
+#[cfg(test)]
+mod tests;
