@@ -19,9 +19,11 @@ The table gives per kind and bucket: files, the share decoded to the expected te
 (something decoded, none of it the expected text; not counted as decoded) and the median and
 95th-percentile seconds per file.
 
-zxing-cpp is not in Debian 12. If it cannot be imported, peers.py looks in the virtualenv the
-corpus wrapper makes ($CERTKIOSK_PEERS_VENV, default /tmp/certkiosk-peers-venv); without it the
-zxing-cpp column says n/a.
+Debian 12 has no zxing-cpp, and its OpenCV 4.6 is built without QUIRC, so QRCodeDetector finds
+codes but cannot decode them. `scripts/corpus --check` makes a virtualenv from /usr/bin/python3
+with pinned wheels of both ($CERTKIOSK_PEERS_VENV, default /tmp/certkiosk-peers-venv); run as a
+program, peers.py re-executes itself in it when it exists. A peer that cannot work is shown n/a.
+All peers run on one thread (cv2.setNumThreads(1); zbar and zxing-cpp use one anyway).
 """
 
 from __future__ import annotations
@@ -45,22 +47,19 @@ PDF_DPI = 300
 DEFAULT_VENV = "/tmp/certkiosk-peers-venv"
 
 
-def _import_zxing():
-    try:
-        import zxingcpp
-        return zxingcpp
-    except ImportError:
-        venv = os.environ.get("CERTKIOSK_PEERS_VENV", DEFAULT_VENV)
-        for site in sorted(glob.glob(f"{venv}/lib/python3*/site-packages")):
-            sys.path.append(site)
-        try:
-            import zxingcpp
-            return zxingcpp
-        except ImportError:
-            return None
+VENV = os.environ.get("CERTKIOSK_PEERS_VENV", DEFAULT_VENV)
+
+try:
+    import zxingcpp
+except ImportError:
+    zxingcpp = None
 
 
-zxingcpp = _import_zxing()
+def reexec_in_venv():
+    """Runs this program again with the peers' virtualenv's Python, if there is one."""
+    python = Path(VENV) / "bin" / "python"
+    if python.exists() and Path(sys.prefix).resolve() != Path(VENV).resolve():
+        os.execv(str(python), [str(python), os.path.abspath(__file__), *sys.argv[1:]])
 
 
 # ─── loading: one gray image per page ─────────────────────────────────────────────────────
@@ -150,8 +149,26 @@ def opencv(path: str) -> tuple[list[str], float]:
 PEERS = {"zbar": zbar, "zxing-cpp": zxing, "opencv": opencv}
 
 
-def available_peers() -> dict:
-    return {name: fn for name, fn in PEERS.items() if name != "zxing-cpp" or zxingcpp is not None}
+def unavailable_reason(name: str) -> str | None:
+    """Why a peer cannot decode here, or None if it can (tried on a clean code)."""
+    if name == "zxing-cpp" and zxingcpp is None:
+        return f"zxing-cpp is not installed (see scripts/corpus --check, {VENV})"
+    if name == "zbar":
+        try:
+            _zbar_scanner()
+        except ImportError:
+            return "python3-zbar is not installed"
+    if name == "opencv" and not _opencv_detector().detectAndDecode(probe_qr())[0]:
+        return f"OpenCV {cv2.__version__} cannot decode (built without QUIRC)"
+    return None
+
+
+def probe_qr() -> np.ndarray:
+    """A clean QR code, 4 px per module, to see whether a peer can decode at all."""
+    import qrcode
+    code = qrcode.QRCode(box_size=4, border=4)
+    code.add_data("peer probe")
+    return np.array(code.make_image().get_image().convert("L"))
 
 
 # ─── the table ────────────────────────────────────────────────────────────────────────────
@@ -222,13 +239,18 @@ def main(argv=None) -> int:
     unknown = set(wanted) - set(PEERS)
     if unknown:
         ap.error(f"unknown peers: {', '.join(sorted(unknown))}")
-    peers = {p: fn for p, fn in available_peers().items() if p in wanted}
-    for missing in set(wanted) - set(peers):
-        print(f"peers: {missing} not available (pip install zxing-cpp into {DEFAULT_VENV})", file=sys.stderr)
+    peers = {}
+    for name in wanted:
+        reason = unavailable_reason(name)
+        if reason:
+            print(f"peers: {name} n/a: {reason}", file=sys.stderr)
+        else:
+            peers[name] = PEERS[name]
     rows = run_manifest(args.manifest, peers, args.results, args.verbose)
     print_table(rows, wanted)
     return 0
 
 
 if __name__ == "__main__":
+    reexec_in_venv()
     sys.exit(main())

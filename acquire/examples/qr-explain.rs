@@ -2,9 +2,6 @@
 //! the QR pipeline finds in each picture (PNG or JPEG), for tuning the pipeline.
 
 fn main() {
-    if let Ok(p) = std::env::var("DUMP") {
-        dump(&p);
-    }
     for path in std::env::args().skip(1) {
         println!("{path}");
         let bytes = match std::fs::read(&path) {
@@ -25,18 +22,3 @@ fn main() {
     }
 }
 
-#[allow(dead_code)]
-fn dump(path: &str) {
-    let bytes = std::fs::read(path).unwrap();
-    let g = acquire::picture::decode(&bytes, &acquire::Limits::default()).unwrap();
-    let b = g.local_threshold(g.width().min(g.height()) / 8, 8);
-    let px: Vec<u8> = b.dark.iter().map(|d| if *d { 0 } else { 255 }).collect();
-    image::save_buffer(
-        "/tmp/bits.png",
-        &px,
-        g.width() as u32,
-        g.height() as u32,
-        image::ExtendedColorType::L8,
-    )
-    .unwrap();
-}

@@ -112,7 +112,7 @@ pub fn find(bits: &Bits) -> Vec<Finder> {
             confirm(bits, cx, y, max_run, &mut found);
         }
     }
-    found.sort_by(|a, b| b.hits.cmp(&a.hits));
+    found.sort_by_key(|f| std::cmp::Reverse(f.hits));
     found.truncate(MAX_FINDERS);
     found
 }

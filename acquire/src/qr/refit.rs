@@ -35,8 +35,9 @@ impl Homography {
             for row in 0..8 {
                 if row != col {
                     let f = m[row][col] / m[col][col];
-                    for k in col..9 {
-                        m[row][k] -= f * m[col][k];
+                    let pivot_row = m[col];
+                    for (cell, p) in m[row].iter_mut().zip(pivot_row).skip(col) {
+                        *cell -= f * p;
                     }
                 }
             }
@@ -161,7 +162,7 @@ pub struct Sampled {
 
 impl Sampled {
     pub fn new(picture: &Gray, h: &Homography, fitted: usize, size: usize) -> Option<Sampled> {
-        if !(21..=177).contains(&size) || (size - 17) % 4 != 0 {
+        if !(21..=177).contains(&size) || !(size - 17).is_multiple_of(4) {
             return None;
         }
         let h = jiggle(picture, corners(h, fitted, size), size)?;
