@@ -1,0 +1,10 @@
+//! The credential decoder: any text a QR code or a file can carry.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|text: &str| {
+    if let Ok(envelope) = certsync::credential::Envelope::parse(text) {
+        let _ = envelope.claims();
+    }
+});
