@@ -923,8 +923,9 @@ def image_tags(shot: Shot, cert: Certificate) -> list[str]:
 
 
 def rounded(value):
+    """Floats to 3 decimals, or 4 significant digits below 1 (noise variances are tiny)."""
     if isinstance(value, float):
-        return round(value, 3)
+        return round(value, 3) if abs(value) >= 1 else float(f"{value:.4g}")
     if isinstance(value, dict):
         return {k: rounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -942,7 +943,8 @@ def make_image(bucket: str, index: int, payloads, out_dir: Path) -> dict:
     ext = "jpg" if shot.jpeg_quality else "png"
     rel = f"images/{bucket}/{'-'.join(image_tags(shot, cert))}-{index:04d}.{ext}"
     write_image(out_dir / rel, image, shot.jpeg_quality)
-    params = {k: v for k, v in asdict(shot).items() if v not in (None, 0.0, False) or k == "roll_deg"}
+    params = {k: v for k, v in asdict(shot).items()
+              if k not in ("width", "height") and (v not in (None, 0.0, False) or k == "roll_deg")}
     params.update(sample=cert.sample, layout=cert.layout, module_mm=cert.module_mm,
                   qr_version=qr_version(cert.payload), inverted=cert.inverted, faded=cert.faded,
                   seed=[SEED, BUCKETS.index(bucket), index])

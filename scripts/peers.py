@@ -1,19 +1,21 @@
 #!/usr/bin/python3
 """Peer QR decoders for the corpus of scripts/corpus, and a table of how well they read it.
 
-    scripts/peers.py MANIFEST [--results FILE.jsonl] [--peers zbar,zxing-cpp,opencv] [-v]
+    scripts/peers.py MANIFEST [--results FILE.jsonl] [--peers zbar,zxing-cpp,...] [-v]
 
-One function per peer, each taking a file path (an image, or a PDF rasterized by
-`pdftoppm -r 300 -gray`) and returning (decoded texts, seconds):
+One function per peer, each taking a file path (an image, or a PDF) and returning
+(decoded texts, seconds):
 
-  zbar       libzbar through python3-zbar (the library behind zbarimg), QR only, with
-             test-inverted on (zbar does not try light-on-dark codes otherwise)
-  zxing-cpp  the zxing-cpp wheel (pip), defaults (try rotate, downscale and invert), QR only
-  opencv     cv2.QRCodeDetector().detectAndDecode from python3-opencv, defaults
+  zbar          libzbar through python3-zbar (the library behind zbarimg), QR only, with
+                test-inverted on (zbar does not try light-on-dark codes otherwise)
+  zxing-cpp     the zxing-cpp wheel, defaults (tries rotations, downscaling, inversion), QR only
+  opencv        cv2.QRCodeDetector().detectAndDecode, defaults
+  opencv-aruco  cv2.QRCodeDetectorAruco().detectAndDecode (OpenCV >= 4.8), defaults
 
-Seconds cover everything from the path: reading and decoding the image file (or rasterizing
-the PDF, which is done once per file and its time charged to every peer) plus the peer's
-decode. Images are read as 8-bit gray with OpenCV.
+Seconds cover everything from the path: reading the image file as 8-bit gray with OpenCV, or
+rasterizing the PDF with `pdftoppm -r 300 -gray` (PGM), plus the peer's decode. A file is
+loaded once and its loading time charged to every peer. A PDF's pages are decoded in order
+until one gives a result.
 
 The table gives per kind and bucket: files, the share decoded to the expected text, misreads
 (something decoded, none of it the expected text; not counted as decoded) and the median and
@@ -45,8 +47,6 @@ import numpy as np
 
 PDF_DPI = 300
 DEFAULT_VENV = "/tmp/certkiosk-peers-venv"
-
-
 VENV = os.environ.get("CERTKIOSK_PEERS_VENV", DEFAULT_VENV)
 
 try:
@@ -80,9 +80,9 @@ def load_pages(path: str) -> tuple[tuple[np.ndarray, ...], float]:
 
 def rasterize_pdf(path: str) -> tuple[np.ndarray, ...]:
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
-        subprocess.run(["pdftoppm", "-r", str(PDF_DPI), "-gray", "-png", path, f"{tmp}/page"],
+        subprocess.run(["pdftoppm", "-r", str(PDF_DPI), "-gray", path, f"{tmp}/page"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return tuple(cv2.imread(p, cv2.IMREAD_GRAYSCALE) for p in sorted(glob.glob(f"{tmp}/page*.png"),
+        return tuple(cv2.imread(p, cv2.IMREAD_GRAYSCALE) for p in sorted(glob.glob(f"{tmp}/page*.pgm"),
                                                                           key=page_number))
 
 
@@ -146,7 +146,19 @@ def opencv(path: str) -> tuple[list[str], float]:
     return decode_pages(path, one)
 
 
-PEERS = {"zbar": zbar, "zxing-cpp": zxing, "opencv": opencv}
+@functools.lru_cache(maxsize=1)
+def _aruco_detector():
+    return cv2.QRCodeDetectorAruco()
+
+
+def opencv_aruco(path: str) -> tuple[list[str], float]:
+    def one(gray: np.ndarray) -> list[str]:
+        text, _points, _ = _aruco_detector().detectAndDecode(gray)
+        return [text] if text else []
+    return decode_pages(path, one)
+
+
+PEERS = {"zbar": zbar, "zxing-cpp": zxing, "opencv": opencv, "opencv-aruco": opencv_aruco}
 
 
 def unavailable_reason(name: str) -> str | None:
@@ -158,8 +170,12 @@ def unavailable_reason(name: str) -> str | None:
             _zbar_scanner()
         except ImportError:
             return "python3-zbar is not installed"
-    if name == "opencv" and not _opencv_detector().detectAndDecode(probe_qr())[0]:
-        return f"OpenCV {cv2.__version__} cannot decode (built without QUIRC)"
+    if name == "opencv-aruco" and not hasattr(cv2, "QRCodeDetectorAruco"):
+        return f"OpenCV {cv2.__version__} has no QRCodeDetectorAruco (4.8 and later)"
+    if name.startswith("opencv"):
+        detector = _opencv_detector() if name == "opencv" else _aruco_detector()
+        if not detector.detectAndDecode(probe_qr())[0]:
+            return f"OpenCV {cv2.__version__} cannot decode (built without QUIRC)"
     return None
 
 
@@ -192,9 +208,13 @@ def run_manifest(manifest: Path, peers: dict, results_path: Path | None, verbose
     for e in entries:
         path = str(base / e["file"])
         for name, fn in peers.items():
-            texts, seconds = fn(path)
+            try:
+                texts, seconds = fn(path)
+                result = outcome(texts, e["expected"])
+            except Exception as err:  # a file a peer chokes on counts as not decoded
+                texts, seconds, result = [f"error: {err}"], float("nan"), "error"
             row = {"file": e["file"], "kind": e["kind"], "bucket": e["bucket"], "peer": name,
-                   "outcome": outcome(texts, e["expected"]), "seconds": round(seconds, 6)}
+                   "outcome": result, "seconds": round(seconds, 6)}
             rows.append(row)
             if out:
                 out.write(json.dumps({**row, "texts": texts}, ensure_ascii=False) + "\n")
@@ -205,26 +225,32 @@ def run_manifest(manifest: Path, peers: dict, results_path: Path | None, verbose
     return rows
 
 
+COLUMN = 28  # characters per peer's cells in the table
+
+
+def peer_cells(mine: list[dict]) -> str:
+    if not mine:
+        return f"{'n/a':>{COLUMN}}"
+    ok = sum(r["outcome"] == "ok" for r in mine)
+    mis = sum(r["outcome"] == "misread" for r in mine)
+    secs = [r["seconds"] for r in mine if r["seconds"] == r["seconds"]]  # without NaN (errors)
+    med = 1000 * statistics.median(secs) if secs else float("nan")
+    p95 = 1000 * percentile(secs, 0.95) if secs else float("nan")
+    return f"{100 * ok / len(mine):6.1f}% {mis:4d} {med:7.1f} {p95:7.1f}"
+
+
 def print_table(rows: list[dict], peers: list[str]):
+    """Decode rate, misreads and median/p95 milliseconds per (kind, bucket) and peer."""
     groups = sorted({(r["kind"], r["bucket"]) for r in rows},
                     key=lambda g: (g[0] != "image", ["easy", "medium", "hard"].index(g[1])))
-    head = f"{'kind':6} {'bucket':7} {'files':>5}"
-    for p in peers:
-        head += f" │ {p + ' ok':>13} {'mis':>3} {'med ms':>7} {'p95 ms':>7}"
-    print(head)
-    print("─" * len(head))
+    lead = f"{'kind':5} {'bucket':6} {'files':>5}"
+    print(f"{'':{len(lead)}}" + "".join(f" │ {p:^{COLUMN}}" for p in peers))
+    print(lead + f" │ {'decoded':>7} {'mis':>4} {'med ms':>7} {'p95 ms':>7}" * len(peers))
+    print("─" * (len(lead) + (COLUMN + 3) * len(peers)))
     for kind, bucket in groups + [("all", "")]:
-        line_rows = [r for r in rows if kind == "all" or (r["kind"], r["bucket"]) == (kind, bucket)]
-        n = len({r["file"] for r in line_rows})
-        line = f"{kind:6} {bucket:7} {n:5d}"
-        for p in peers:
-            mine = [r for r in line_rows if r["peer"] == p]
-            ok = sum(r["outcome"] == "ok" for r in mine)
-            mis = sum(r["outcome"] == "misread" for r in mine)
-            secs = [r["seconds"] for r in mine]
-            line += (f" │ {100 * ok / len(mine):12.1f}% {mis:3d} {1000 * statistics.median(secs):7.1f} "
-                     f"{1000 * percentile(secs, 0.95):7.1f}") if mine else f" │ {'n/a':>13} {'':3} {'':7} {'':7}"
-        print(line)
+        mine = [r for r in rows if kind == "all" or (r["kind"], r["bucket"]) == (kind, bucket)]
+        line = f"{kind:5} {bucket:6} {len({r['file'] for r in mine}):5d}"
+        print(line + "".join(f" │ {peer_cells([r for r in mine if r['peer'] == p])}" for p in peers))
 
 
 def main(argv=None) -> int:

@@ -21,7 +21,8 @@ fn main() {
         eprintln!("usage: cargo bench -p certkiosk-acquire --bench corpus -- MANIFEST RESULTS.jsonl");
         std::process::exit(2);
     };
-    let entries: Vec<Value> = serde_json::from_slice(&std::fs::read(manifest).expect("read manifest")).expect("manifest");
+    let entries: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(manifest).expect("read manifest")).expect("manifest");
     let base = Path::new(manifest).parent().unwrap_or(Path::new("."));
     let mut out = std::fs::File::create(results).expect("results file");
     let limits = Limits::default();
@@ -34,7 +35,9 @@ fn main() {
             .map_err(|e| acquire::Unreadable::new(e.to_string()))
             .and_then(|bytes| acquire::search(&bytes, &limits, &goal));
         let seconds = started.elapsed().as_secs_f64();
-        let texts: Vec<String> = found.map(|f| f.into_iter().map(|f| f.text).collect()).unwrap_or_default();
+        let texts: Vec<String> = found
+            .map(|f| f.into_iter().map(|f| f.text).collect())
+            .unwrap_or_default();
         let outcome = if texts.iter().any(|t| t == expected) {
             "ok"
         } else if !texts.is_empty() {

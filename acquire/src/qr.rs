@@ -288,11 +288,22 @@ fn refitted<G: BitGrid>(source: &Gray, grid: &rqrr::Grid<G>) -> Option<String> {
     })
 }
 
+/// Share of function modules that must read right before a finder triple is fitted.
+const MIN_AGREEMENT: f64 = 0.7;
+/// Sizes tried around the one a finder triple suggests.
+const FINDER_SIZE_STEPS: [isize; 3] = [0, -4, 4];
+
 /// Codes located by their finder patterns alone (see [`finder`]).
 fn from_finders(source: &Gray, bits: &Bits) -> Vec<String> {
     let mut texts: Vec<String> = Vec::new();
     for candidate in finder::candidates(&finder::find(bits)) {
-        let text = REFIT_SIZE_STEPS.iter().find_map(|step| {
+        // Finder look-alikes (ornaments, text) make most triples: drop those whose finder and
+        // timing patterns do not read, before the costly fitting.
+        let plausible = refit::agreement(source, &candidate.h, candidate.size).unwrap_or(0.0);
+        if plausible < MIN_AGREEMENT {
+            continue;
+        }
+        let text = FINDER_SIZE_STEPS.iter().find_map(|step| {
             let size = candidate.size.checked_add_signed(*step)?;
             decode_either_way(&refit::Sampled::new(source, &candidate.h, candidate.size, size)?)
         });

@@ -10,7 +10,7 @@ const PIXELS_PER_UNIT: f64 = 4.0;
 const MAX_SIDE: f64 = 2400.0;
 /// Features thinner than this (in page units) are hairlines, not modules.
 const MIN_FEATURE: f64 = 0.05;
-/// Fewer dark fills than this cannot be a QR code (version 1 has more modules than this).
+/// Fewer dark shapes than this cannot be a QR code (version 1 has more modules than this).
 pub const MIN_DARK_FILLS: usize = 20;
 const QUIET_ZONE_UNITS: f64 = 6.0;
 
@@ -42,8 +42,9 @@ impl Fill {
         self.darkness >= 0.5
     }
 
-    fn bounds(&self) -> Option<Bounds> {
-        Bounds::of(self.polygons.iter().flatten())
+    /// The bounds of each of its polygons (a code is often one path of many rectangles).
+    fn polygon_bounds(&self) -> impl Iterator<Item = Bounds> + '_ {
+        self.polygons.iter().filter_map(|p| Bounds::of(p.iter()))
     }
 }
 
@@ -97,7 +98,11 @@ impl Bounds {
 /// The dark fills painted onto white, cropped to where they are, scaled so the smallest filled
 /// feature is a few pixels wide. `None` when there are too few dark fills to be a code.
 pub fn rasterise(fills: &[Fill]) -> Option<Gray> {
-    let dark: Vec<Bounds> = fills.iter().filter(|f| f.is_dark()).filter_map(Fill::bounds).collect();
+    let dark: Vec<Bounds> = fills
+        .iter()
+        .filter(|f| f.is_dark())
+        .flat_map(Fill::polygon_bounds)
+        .collect();
     if dark.len() < MIN_DARK_FILLS {
         return None;
     }

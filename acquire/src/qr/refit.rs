@@ -114,6 +114,27 @@ fn fitness(picture: &Gray, h: &Homography, modules: &[(usize, usize, bool)]) -> 
     )
 }
 
+/// The share of the function modules of a `size`-module grid that read the right colour through
+/// `h` (grid coordinates of that size): a cheap test of a candidate before fitting it.
+pub fn agreement(picture: &Gray, h: &Homography, size: usize) -> Option<f64> {
+    if size < 21 {
+        return None;
+    }
+    let modules = function_modules(size);
+    let mut values = Vec::with_capacity(modules.len());
+    for &(x, y, _) in &modules {
+        let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
+        values.push(bilinear(picture, px, py)?);
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let right = modules
+        .iter()
+        .zip(&values)
+        .filter(|((_, _, dark), v)| (**v < mean) == *dark)
+        .count();
+    Some(right as f64 / modules.len() as f64)
+}
+
 /// Moves each corner a little at a time while the function modules read better (coordinate
 /// descent at shrinking steps of a module's width).
 fn jiggle(picture: &Gray, mut corners: [(f64, f64); 4], size: usize) -> Option<Homography> {
