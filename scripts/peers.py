@@ -258,6 +258,8 @@ def main(argv=None) -> int:
     ap.add_argument("manifest", type=Path)
     ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of " + ", ".join(PEERS))
     ap.add_argument("--results", type=Path, help="write one JSON line per file and peer")
+    ap.add_argument("--merge", type=Path, action="append", default=[],
+                    help="rows of another decoder in the same format (e.g. certkiosk's corpus bench), shown first")
     ap.add_argument("-v", "--verbose", action="store_true", help="name every file a peer missed")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
@@ -273,7 +275,9 @@ def main(argv=None) -> int:
         else:
             peers[name] = PEERS[name]
     rows = run_manifest(args.manifest, peers, args.results, args.verbose)
-    print_table(rows, wanted)
+    merged = [json.loads(line) for path in args.merge for line in path.read_text(encoding="utf-8").splitlines() if line]
+    extra = list(dict.fromkeys(r["peer"] for r in merged))
+    print_table(merged + rows, extra + wanted)
     return 0
 
 
