@@ -4,17 +4,20 @@
     scripts/corpus DEMO_DIR OUT_DIR [--quick] [--with-libreoffice] [--check]
     (the wrapper installs the Debian packages, then runs /usr/bin/python3 scripts/corpus.py)
 
-Payloads are the texts of DEMO_DIR/samples/*.txt that start with `CK1:` (the others are the
-demo's deliberately unreadable texts). Each QR code is made by python3-qrcode from the exact
-text, error correction M (what the authority prints), mode chosen by the library (the text is
-Base45, so alphanumeric: version 9-10, 53-57 modules).
+Payloads are the texts of DEMO_DIR/samples/*.txt (without the final newline) that start with
+`CK1:`, duplicates dropped. Each QR code is made by python3-qrcode from the exact text, error
+correction M (what the authority prints), mode chosen by the library: the credentials are
+Base45, so alphanumeric, version 9-10 (53-57 modules); the demo's short `CK1:!!!NOT~BASE45`
+gives a byte-mode version 2.
 
 Images: a synthetic certificate page (cream or white paper, guilloche border, red round seal,
 Chinese and English text, nested-square ornaments shaped like QR finder patterns as decoys)
-with the QR printed on it, seen by a pinhole camera by ray casting (tilt, any rotation,
-cylindrical page curl), then lighting (shadows: gradient or hand, glare, low light, veiling
-flare), optics (lens blur, defocus, motion), a sensor (noise) and encoding (PNG or JPEG).
-Module size is the geometric mean of a module's sides at the QR's centre in the final image.
+with the QR printed on it, seen by a pinhole camera by ray casting (tilt, any rotation, a
+page curling towards the lens, parabolic in section), then lighting (shadows: gradient or
+hand, glare, low light, veiling flare), optics (lens blur, defocus, motion), a sensor (noise)
+and encoding (PNG or JPEG). Module size is the geometric mean of a module's sides at the QR's
+centre in the final image. File names carry it and the main degradations, e.g.
+images/hard/m1.9-tilt44-curl-inv-0012.jpg.
 
   bucket  modules (px)  what else
   easy    3-8           near-flat (tilt <= 8 deg), sharp, clean; rotation mostly small
@@ -22,7 +25,9 @@ Module size is the geometric mean of a module's sides at the QR's centre in the 
                         sometimes a mild shadow, dim light or glare
   hard    1.5-2.5       2-3 of: tilt 30-45 deg, curl, strong blur (scaled to the module so it
                         stays decodable), glare, shadow (gradient or hand), low light or low
-                        contrast, inverted (light modules on dark), mirrored (selfie camera)
+                        contrast, inverted (light modules on dark), mirrored (selfie camera);
+                        1-2 of them below 1.9 px/module. Meant to be decodable by a strong
+                        decoder about two times in three (zxing-cpp 3.1 reads about 67 %).
 
 Most images are 1280x720 camera frames (PNG, or JPEG when the degradation includes JPEG); about
 a fifth are phone photos, 1920x1080 or 2000x1500, always JPEG.
@@ -33,7 +38,9 @@ tiff2pdf (CCITT G4), ghostscript pdfwrite rewrites, qpdf (object and xref stream
 linearized, rotated, RC4-40/RC4-128/AES-128/AES-256 with an empty user password, QR on page 3),
 hand-written PDFs (inverted 1-bit stencil mask without quiet zone, Flate with PNG predictors,
 an incremental update replacing the QR, `re f` vector QR under a scaled CTM, /Rotate 90) and,
-with --with-libreoffice, an ODT converted by LibreOffice.
+with --with-libreoffice, an ODT converted by LibreOffice. PDF buckets: easy = plain tool
+output; medium = scans (JPEG, G4), encryption, rotation, the QR on page 3; hard = the
+hand-written ones.
 
 OUT_DIR/manifest.json lists every file: file, kind, bucket, expected, width/height (images),
 tool, source (PDFs: where the credential should be found first), params.
@@ -119,6 +126,7 @@ QUALIFICATIONS = (("注册安全工程师", "Registered Safety Engineer"),
 ISSUERS = ("人力资源和社会保障部", "中国建设工程造价管理协会", "国家药品监督管理局执业药师资格认证中心")
 SEAL_TEXT = "职业资格证书专用章人力资源和社会保障"
 SEAL_RADIUS_MM = 19.0
+FADED_INK = 0.45  # share of the ink left in a faded print
 
 
 # ─── payloads and QR matrices ─────────────────────────────────────────────────────────────
@@ -195,9 +203,9 @@ class Certificate:
         return (qr_modules(self.payload).shape[0] + 2 * QUIET) * self.module_mm
 
     @property
-    def qr_ink(self) -> tuple:
-        return tuple(int(c + 0.55 * (p - c)) for c, p in zip(self.ink, self.paper)) \
-            if self.faded else self.ink
+    def print_ink(self) -> tuple:
+        """The black ink of text and QR: lighter when the print is faded."""
+        return tint(self.ink, self.paper, FADED_INK) if self.faded else self.ink
 
 
 def random_certificate(rng, payloads, module_mm: float, **overrides) -> Certificate:
@@ -343,7 +351,7 @@ def draw_decoys(p: Painter, cert: Certificate):
 
 
 def draw_texts(p: Painter, cert: Certificate):
-    ink = cert.qr_ink if cert.faded else cert.ink
+    ink = cert.print_ink
     cx = PAGE_MM[0] / 2
     p.text(cx, 44, "中华人民共和国", 6.5, ink, "ms")
     p.text(cx, 57, "专业技术人员职业资格证书", 8.0, ink, "ms")
@@ -375,7 +383,7 @@ def paste_qr(arr: np.ndarray, cert: Certificate, scale: float, origin):
     """The symbol with its quiet zone, at an integer number of pixels per module."""
     mods = with_quiet_zone(qr_modules(cert.payload))
     box = max(1, round(cert.module_mm * scale))
-    dark, light = np.array(cert.qr_ink, np.uint8), np.array(cert.paper, np.uint8)
+    dark, light = np.array(cert.print_ink, np.uint8), np.array(cert.paper, np.uint8)
     if cert.inverted:
         dark, light = light, dark
     tile = np.where(np.kron(mods, np.ones((box, box), bool))[..., None], dark, light)
@@ -480,6 +488,7 @@ class Shot:
     jpeg_quality: int | None = None
     mirrored: bool = False
     supersample: int = 2
+    qr_span_modules: int = 65  # symbol and quiet zone; glare and shadows scale with it
     module_px_min: float = 0.0  # measured: the shorter side of a module at the QR's centre
     distance_mm: float = 0.0
 
@@ -751,7 +760,7 @@ def motion_kernel(length: float, angle_deg: float) -> np.ndarray:
 def develop(scene: np.ndarray, shot: Shot, rng) -> np.ndarray:
     """Light, optics and sensor: float scene in [0, 1] → uint8 RGB."""
     qr_uv = (shot.qr_at[0] * shot.width, shot.qr_at[1] * shot.height)
-    qr_half = shot.module_px * 32  # about half the symbol with its quiet zone
+    qr_half = shot.module_px * shot.qr_span_modules / 2
     img = scene * illumination(shot, qr_uv, qr_half)[..., None]
     img = img * np.array(shot.white_balance, np.float32)
     glare = glare_field(shot, qr_uv, qr_half)
@@ -829,7 +838,7 @@ def sample_medium(rng) -> tuple[Shot, dict]:
     if blur < 0.35:
         shot.defocus_px = float(rng.uniform(0.2, 0.4) * m)
     elif blur < 0.65:
-        shot.motion_px = float(rng.uniform(0.3, 0.6) * m)
+        shot.motion_px = float(rng.uniform(0.3, 0.5) * m)
         shot.motion_deg = float(rng.uniform(0, 180))
     shot.gain = float(rng.uniform(0.7, 1.0))
     shot.noise_shot = float(rng.uniform(0.0005, 0.002))
@@ -938,6 +947,7 @@ def make_image(bucket: str, index: int, payloads, out_dir: Path) -> dict:
     shot, cert_overrides = SAMPLERS[bucket](rng)
     module_mm = float(rng.uniform(0.38, 0.6))
     cert = random_certificate(rng, payloads, module_mm, **cert_overrides)
+    shot.qr_span_modules = qr_modules(cert.payload).shape[0] + 2 * QUIET
     fit_qr_in_frame(shot, cert)
     image = develop(photograph_geometry(cert, shot, rng), shot, rng)
     ext = "jpg" if shot.jpeg_quality else "png"
@@ -1640,10 +1650,12 @@ def prepare_out_dir(out_dir: Path):
 
 
 def refuse_git_work_tree(out_dir: Path):
-    probe = subprocess.run(["git", "-C", str(out_dir), "rev-parse", "--is-inside-work-tree"],
+    """Generated files must not go into git: OUT_DIR must be outside a work tree, or ignored."""
+    where = out_dir if out_dir.exists() else out_dir.parent
+    probe = subprocess.run(["git", "-C", str(where), "rev-parse", "--is-inside-work-tree"],
                            capture_output=True, text=True)
     if probe.returncode == 0 and probe.stdout.strip() == "true":
-        ignored = subprocess.run(["git", "-C", str(out_dir), "check-ignore", "-q", "."])
+        ignored = subprocess.run(["git", "-C", str(where), "check-ignore", "-q", str(out_dir)])
         if ignored.returncode != 0:
             sys.exit(f"corpus: {out_dir} is inside a git work tree and not ignored; "
                      "the corpus must not go into git")
@@ -1664,7 +1676,7 @@ def main(argv=None) -> int:
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     payloads = load_payloads(args.demo_dir)
     out_dir = args.out_dir.resolve()
-    refuse_git_work_tree(out_dir.parent if not out_dir.exists() else out_dir)
+    refuse_git_work_tree(out_dir)
     prepare_out_dir(out_dir)
 
     counts = QUICK_COUNTS if args.quick else FULL_COUNTS
