@@ -157,12 +157,12 @@ impl Search<'_, '_> {
         self.found.push(Found { text, source });
     }
 
-    fn scan(&mut self, picture: &Gray, source: Source) {
+    fn scan(&mut self, picture: Gray, source: Source) {
         if self.pictures >= self.limits.max_pictures {
             return;
         }
         self.pictures += 1;
-        let picture = crate::picture::fit(picture.clone());
+        let picture = crate::picture::fit(picture);
         let budget = self.deadline.saturating_duration_since(Instant::now());
         let scan = qr::scan(&picture, budget, &|t| self.goal.accepts(t));
         for text in scan.texts {
@@ -251,7 +251,7 @@ impl Search<'_, '_> {
             return;
         }
         if let Some(picture) = raster::rasterise(&fills) {
-            self.scan(&picture, Source::PdfVector);
+            self.scan(picture, Source::PdfVector);
         }
     }
 
@@ -281,7 +281,7 @@ impl Search<'_, '_> {
                         continue;
                     }
                     match image::to_gray(pdf, stream, self.limits) {
-                        Ok(picture) => self.scan(&picture, Source::PdfImage),
+                        Ok(picture) => self.scan(picture, Source::PdfImage),
                         Err(e) => self.skip(e),
                     }
                 }

@@ -143,13 +143,7 @@ pub fn explain(picture: &Gray) -> Vec<String> {
         let bits = binarised(source, step);
         let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let (w, h) = (source.width(), source.height());
-            let mut prepared = match &bits {
-                None => PreparedImage::prepare_from_greyscale(w, h, |x, y| source.at(x, y)),
-                Some(bits) => PreparedImage::prepare_from_bitmap(w, h, |x, y| bits.dark[y * w + x]),
-            };
-            let grids = prepared.detect_grids();
-            let results: Vec<String> = grids
+            let mut results: Vec<String> = locate(source, bits.as_ref())
                 .iter()
                 .map(|g| {
                     let plain = rqrr::Grid::new(Borrowed(&g.grid)).decode();
@@ -167,7 +161,6 @@ pub fn explain(picture: &Gray) -> Vec<String> {
                     }
                 })
                 .collect();
-            let mut results = results;
             if let Some(bits) = &bits {
                 let finders = finder::find(bits);
                 let candidates = finder::candidates(&finders);
@@ -251,17 +244,10 @@ fn binarised(source: &Gray, step: &Try) -> Option<Bits> {
 fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
     let bits = binarised(source, step);
     let found = catch_unwind(AssertUnwindSafe(|| {
-        let (w, h) = (source.width(), source.height());
-        let mut prepared = match &bits {
-            None => PreparedImage::prepare_from_greyscale(w, h, |x, y| source.at(x, y)),
-            Some(bits) => PreparedImage::prepare_from_bitmap(w, h, |x, y| bits.dark[y * w + x]),
-        };
-        let mut texts = Vec::new();
-        for grid in prepared.detect_grids() {
-            if let Some(text) = decode_either_way(&grid.grid).or_else(|| refitted(source, &grid)) {
-                texts.push(text);
-            }
-        }
+        let mut texts: Vec<String> = locate(source, bits.as_ref())
+            .iter()
+            .filter_map(|grid| decode_either_way(&grid.grid).or_else(|| refitted(source, grid)))
+            .collect();
         if texts.is_empty()
             && let Some(bits) = &bits
         {
@@ -273,6 +259,24 @@ fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
         *panics += 1;
         Vec::new()
     })
+}
+
+/// The grids rqrr locates in `source`, thresholded by rqrr itself or given as `bits`, copied
+/// out of rqrr's prepared picture (a few hundred bytes each).
+fn locate(source: &Gray, bits: Option<&Bits>) -> Vec<rqrr::Grid<rqrr::SimpleGrid>> {
+    let (w, h) = (source.width(), source.height());
+    let mut prepared = match bits {
+        None => PreparedImage::prepare_from_greyscale(w, h, |x, y| source.at(x, y)),
+        Some(bits) => PreparedImage::prepare_from_bitmap(w, h, |x, y| bits.dark[y * w + x]),
+    };
+    prepared
+        .detect_grids()
+        .into_iter()
+        .map(|g| rqrr::Grid {
+            grid: rqrr::SimpleGrid::from_func(g.grid.size(), |x, y| g.grid.bit(y, x)),
+            bounds: g.bounds,
+        })
+        .collect()
 }
 
 /// Sizes tried around the one rqrr measured: the same, then one and two versions off.

@@ -55,21 +55,38 @@ fn input_error(name: &str, cause: impl ToString) -> InputError {
     }
 }
 
-/// Opens `name` (or standard input) and tells what it holds: `(kind, first bytes)`.
+/// Bytes enough to tell an image or a PDF by its signature.
+const SIGNATURE_BYTES: u64 = 8;
+
+/// Opens `name` (or standard input) and tells what it holds: `(kind, bytes read)`. An image or
+/// PDF is read only as far as its signature (the child reads the file itself); text is read
+/// whole, up to one byte past the cap.
 fn open(name: &str) -> Result<(Option<Kind>, Vec<u8>), InputError> {
-    let mut head = Vec::new();
-    let read = if name == "-" {
-        std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut head)
-    } else {
-        let path = Path::new(name);
-        if path.is_dir() {
-            return Err(input_error(name, "is a directory"));
-        }
-        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut head))
-    };
-    read.map_err(|e| input_error(name, e))?;
-    let kind = if name == "-" { None } else { acquire::sniff(&head) };
-    Ok((kind, head))
+    let mut bytes = Vec::new();
+    if name == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| input_error(name, e))?;
+        return Ok((None, bytes));
+    }
+    let path = Path::new(name);
+    if path.is_dir() {
+        return Err(input_error(name, "is a directory"));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| input_error(name, e))?;
+    (&mut file)
+        .take(SIGNATURE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| input_error(name, e))?;
+    let kind = acquire::sniff(&bytes);
+    if kind.is_none() {
+        file.take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| input_error(name, e))?;
+    }
+    Ok((kind, bytes))
 }
 
 /// The credential text of one input, searching images and PDFs in the child with `want`.

@@ -96,15 +96,26 @@ fn function_modules(size: usize) -> Vec<(usize, usize, bool)> {
     out
 }
 
+/// The grayscale value at the centre of each module `(x, y)` through `h`; `None` when one of
+/// them falls outside the picture.
+fn module_values(picture: &Gray, h: &Homography, modules: impl Iterator<Item = (usize, usize)>) -> Option<Vec<f64>> {
+    modules
+        .map(|(x, y)| {
+            let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
+            bilinear(picture, px, py)
+        })
+        .collect()
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
 /// How well the function modules read through `h`: dark ones darker than the mean, light ones
 /// lighter. `None` when the grid leaves the picture.
 fn fitness(picture: &Gray, h: &Homography, modules: &[(usize, usize, bool)]) -> Option<f64> {
-    let mut values = Vec::with_capacity(modules.len());
-    for &(x, y, _) in modules {
-        let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
-        values.push(bilinear(picture, px, py)?);
-    }
-    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let values = module_values(picture, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
+    let mean = mean(&values);
     Some(
         modules
             .iter()
@@ -121,12 +132,8 @@ pub fn agreement(picture: &Gray, h: &Homography, size: usize) -> Option<f64> {
         return None;
     }
     let modules = function_modules(size);
-    let mut values = Vec::with_capacity(modules.len());
-    for &(x, y, _) in &modules {
-        let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
-        values.push(bilinear(picture, px, py)?);
-    }
-    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let values = module_values(picture, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
+    let mean = mean(&values);
     let right = modules
         .iter()
         .zip(&values)
@@ -187,13 +194,7 @@ impl Sampled {
             return None;
         }
         let h = jiggle(picture, corners(h, fitted, size), size)?;
-        let mut values = Vec::with_capacity(size * size);
-        for y in 0..size {
-            for x in 0..size {
-                let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
-                values.push(bilinear(picture, px, py)?);
-            }
-        }
+        let values = module_values(picture, &h, (0..size).flat_map(|y| (0..size).map(move |x| (x, y))))?;
         // Each module against the mean of its neighbourhood in module space.
         let mut dark = Vec::with_capacity(size * size);
         for y in 0..size {
