@@ -15,6 +15,7 @@ mod finder;
 mod refit;
 
 use crate::gray::{Bits, Gray};
+use refit::Ink;
 use rqrr::{BitGrid, PreparedImage};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -60,6 +61,16 @@ struct Try {
     scale: Scale,
     threshold: Threshold,
     inverted: bool,
+}
+
+impl Try {
+    /// How the grids this try locates are sampled again from the grayscale picture.
+    fn ink<'a>(&self, source: &'a Gray) -> Ink<'a> {
+        Ink {
+            picture: source,
+            light_on_dark: self.inverted,
+        }
+    }
 }
 
 const fn t(scale: Scale, threshold: Threshold, inverted: bool) -> Try {
@@ -141,6 +152,7 @@ pub fn explain(picture: &Gray) -> Vec<String> {
             continue;
         };
         let bits = binarised(source, step);
+        let ink = step.ink(source);
         let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut results: Vec<String> = locate(source, bits.as_ref())
@@ -150,7 +162,7 @@ pub fn explain(picture: &Gray) -> Vec<String> {
                     let flipped = rqrr::Grid::new(Transposed(&g.grid)).decode();
                     match (plain, flipped) {
                         (Ok((_, t)), _) | (_, Ok((_, t))) => format!("text of {} bytes", t.len()),
-                        (Err(a), Err(b)) => match refitted(source, g) {
+                        (Err(a), Err(b)) => match refitted(ink, g) {
                             Some(t) => format!("size {} {a:?}; refitted: text of {} bytes", g.grid.size(), t.len()),
                             None => format!(
                                 "size {} {a:?}/{b:?}; refit failed; bounds {:?}",
@@ -164,7 +176,11 @@ pub fn explain(picture: &Gray) -> Vec<String> {
             if let Some(bits) = &bits {
                 let finders = finder::find(bits);
                 let candidates = finder::candidates(&finders);
-                let texts = from_finders(source, bits);
+                let texts = from_finders(ink, bits);
+                if std::env::var_os("QR_EXPLAIN_FINDERS").is_some() {
+                    for f in &finders { results.push(format!("{:.0},{:.0} m{:.2} h{}", f.x, f.y, f.module, f.hits())); }
+                    for c in &candidates { results.push(format!("size {} agree {:?}", c.size, refit::agreement(ink, &c.h, c.size))); }
+                }
                 results.push(format!(
                     "finder patterns: {} found, {} triples, {} text(s)",
                     finders.len(),
@@ -243,15 +259,16 @@ fn binarised(source: &Gray, step: &Try) -> Option<Bits> {
 /// Every text rqrr reads from the grids it finds in `source` prepared as `step` says.
 fn read_grids(source: &Gray, step: &Try, panics: &mut u32) -> Vec<String> {
     let bits = binarised(source, step);
+    let ink = step.ink(source);
     let found = catch_unwind(AssertUnwindSafe(|| {
         let mut texts: Vec<String> = locate(source, bits.as_ref())
             .iter()
-            .filter_map(|grid| decode_either_way(&grid.grid).or_else(|| refitted(source, grid)))
+            .filter_map(|grid| decode_either_way(&grid.grid).or_else(|| refitted(ink, grid)))
             .collect();
         if texts.is_empty()
             && let Some(bits) = &bits
         {
-            texts.extend(from_finders(source, bits));
+            texts.extend(from_finders(ink, bits));
         }
         texts
     }));
@@ -283,12 +300,12 @@ fn locate(source: &Gray, bits: Option<&Bits>) -> Vec<rqrr::Grid<rqrr::SimpleGrid
 const REFIT_SIZE_STEPS: [isize; 5] = [0, -4, 4, -8, 8];
 
 /// The grid read again from the grayscale picture at its measured and neighbouring sizes.
-fn refitted<G: BitGrid>(source: &Gray, grid: &rqrr::Grid<G>) -> Option<String> {
+fn refitted<G: BitGrid>(ink: Ink, grid: &rqrr::Grid<G>) -> Option<String> {
     let fitted = grid.grid.size();
     let h = refit::from_bounds(&grid.bounds, fitted)?;
     REFIT_SIZE_STEPS.iter().find_map(|step| {
         let size = fitted.checked_add_signed(*step)?;
-        decode_either_way(&refit::Sampled::new(source, &h, fitted, size)?)
+        decode_either_way(&refit::Sampled::new(ink, &h, fitted, size)?)
     })
 }
 
@@ -298,18 +315,18 @@ const MIN_AGREEMENT: f64 = 0.7;
 const FINDER_SIZE_STEPS: [isize; 3] = [0, -4, 4];
 
 /// Codes located by their finder patterns alone (see [`finder`]).
-fn from_finders(source: &Gray, bits: &Bits) -> Vec<String> {
+fn from_finders(ink: Ink, bits: &Bits) -> Vec<String> {
     let mut texts: Vec<String> = Vec::new();
     for candidate in finder::candidates(&finder::find(bits)) {
         // Finder look-alikes (ornaments, text) make most triples: drop those whose finder and
         // timing patterns do not read, before the costly fitting.
-        let plausible = refit::agreement(source, &candidate.h, candidate.size).unwrap_or(0.0);
+        let plausible = refit::agreement(ink, &candidate.h, candidate.size).unwrap_or(0.0);
         if plausible < MIN_AGREEMENT {
             continue;
         }
         let text = FINDER_SIZE_STEPS.iter().find_map(|step| {
             let size = candidate.size.checked_add_signed(*step)?;
-            decode_either_way(&refit::Sampled::new(source, &candidate.h, candidate.size, size)?)
+            decode_either_way(&refit::Sampled::new(ink, &candidate.h, candidate.size, size)?)
         });
         if let Some(text) = text
             && !texts.contains(&text)

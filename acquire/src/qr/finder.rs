@@ -17,6 +17,10 @@ pub struct Finder {
     hits: u32,
 }
 
+impl Finder {
+    pub fn hits(&self) -> u32 { self.hits }
+}
+
 /// Finder candidates kept for grouping (the strongest first): bounds the triples tried.
 const MAX_FINDERS: usize = 12;
 /// Triples tried per picture.

@@ -13,6 +13,21 @@ use rqrr::{BitGrid, Point};
 /// Module-space neighbourhood (radius) whose mean decides a module's colour.
 const NEIGHBOURHOOD: usize = 3;
 
+/// The grayscale picture as the sampler reads it: a code printed light on dark is read with its
+/// values turned round, so that the code's dark modules are always the low values.
+#[derive(Clone, Copy)]
+pub struct Ink<'a> {
+    pub picture: &'a Gray,
+    pub light_on_dark: bool,
+}
+
+impl Ink<'_> {
+    fn value(&self, x: f64, y: f64) -> Option<f64> {
+        let v = bilinear(self.picture, x, y)?;
+        Some(if self.light_on_dark { 255.0 - v } else { v })
+    }
+}
+
 /// A perspective transform (homography) from grid coordinates to picture coordinates.
 #[derive(Clone, Copy, Debug)]
 pub struct Homography([f64; 9]);
@@ -98,11 +113,11 @@ fn function_modules(size: usize) -> Vec<(usize, usize, bool)> {
 
 /// The grayscale value at the centre of each module `(x, y)` through `h`; `None` when one of
 /// them falls outside the picture.
-fn module_values(picture: &Gray, h: &Homography, modules: impl Iterator<Item = (usize, usize)>) -> Option<Vec<f64>> {
+fn module_values(ink: Ink, h: &Homography, modules: impl Iterator<Item = (usize, usize)>) -> Option<Vec<f64>> {
     modules
         .map(|(x, y)| {
             let (px, py) = h.map(x as f64 + 0.5, y as f64 + 0.5);
-            bilinear(picture, px, py)
+            ink.value(px, py)
         })
         .collect()
 }
@@ -113,8 +128,8 @@ fn mean(values: &[f64]) -> f64 {
 
 /// How well the function modules read through `h`: dark ones darker than the mean, light ones
 /// lighter. `None` when the grid leaves the picture.
-fn fitness(picture: &Gray, h: &Homography, modules: &[(usize, usize, bool)]) -> Option<f64> {
-    let values = module_values(picture, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
+fn fitness(ink: Ink, h: &Homography, modules: &[(usize, usize, bool)]) -> Option<f64> {
+    let values = module_values(ink, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
     let mean = mean(&values);
     Some(
         modules
@@ -127,12 +142,12 @@ fn fitness(picture: &Gray, h: &Homography, modules: &[(usize, usize, bool)]) -> 
 
 /// The share of the function modules of a `size`-module grid that read the right colour through
 /// `h` (grid coordinates of that size): a cheap test of a candidate before fitting it.
-pub fn agreement(picture: &Gray, h: &Homography, size: usize) -> Option<f64> {
+pub fn agreement(ink: Ink, h: &Homography, size: usize) -> Option<f64> {
     if size < 21 {
         return None;
     }
     let modules = function_modules(size);
-    let values = module_values(picture, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
+    let values = module_values(ink, h, modules.iter().map(|&(x, y, _)| (x, y)))?;
     let mean = mean(&values);
     let right = modules
         .iter()
@@ -144,10 +159,10 @@ pub fn agreement(picture: &Gray, h: &Homography, size: usize) -> Option<f64> {
 
 /// Moves each corner a little at a time while the function modules read better (coordinate
 /// descent at shrinking steps of a module's width).
-fn jiggle(picture: &Gray, mut corners: [(f64, f64); 4], size: usize) -> Option<Homography> {
+fn jiggle(ink: Ink, mut corners: [(f64, f64); 4], size: usize) -> Option<Homography> {
     let modules = function_modules(size);
     let module_px = ((corners[1].0 - corners[0].0).hypot(corners[1].1 - corners[0].1)) / size as f64;
-    let mut best = fitness(picture, &grid_to_picture(&corners, size)?, &modules)?;
+    let mut best = fitness(ink, &grid_to_picture(&corners, size)?, &modules)?;
     for step in [0.5, 0.25, 0.125] {
         let d = step * module_px;
         for _round in 0..4 {
@@ -164,7 +179,7 @@ fn jiggle(picture: &Gray, mut corners: [(f64, f64); 4], size: usize) -> Option<H
                     let Some(h) = grid_to_picture(&trial, size) else {
                         continue;
                     };
-                    if let Some(f) = fitness(picture, &h, &modules)
+                    if let Some(f) = fitness(ink, &h, &modules)
                         && f > best
                     {
                         best = f;
@@ -181,7 +196,7 @@ fn jiggle(picture: &Gray, mut corners: [(f64, f64); 4], size: usize) -> Option<H
     grid_to_picture(&corners, size)
 }
 
-/// A grid of `size` modules, refitted and sampled from `picture`, starting from rqrr's
+/// A grid of `size` modules, refitted and sampled from the picture, starting from rqrr's
 /// transform `h` for a grid of `fitted` modules.
 pub struct Sampled {
     size: usize,
@@ -189,12 +204,12 @@ pub struct Sampled {
 }
 
 impl Sampled {
-    pub fn new(picture: &Gray, h: &Homography, fitted: usize, size: usize) -> Option<Sampled> {
+    pub fn new(ink: Ink, h: &Homography, fitted: usize, size: usize) -> Option<Sampled> {
         if !(21..=177).contains(&size) || !(size - 17).is_multiple_of(4) {
             return None;
         }
-        let h = jiggle(picture, corners(h, fitted, size), size)?;
-        let values = module_values(picture, &h, (0..size).flat_map(|y| (0..size).map(move |x| (x, y))))?;
+        let h = jiggle(ink, corners(h, fitted, size), size)?;
+        let values = module_values(ink, &h, (0..size).flat_map(|y| (0..size).map(move |x| (x, y))))?;
         // Each module against the mean of its neighbourhood in module space.
         let mut dark = Vec::with_capacity(size * size);
         for y in 0..size {
