@@ -177,12 +177,12 @@ pub fn explain(picture: &Gray) -> Vec<String> {
                 let finders = finder::find(bits);
                 let candidates = finder::candidates(&finders);
                 let texts = from_finders(ink, bits);
-                if std::env::var_os("QR_EXPLAIN_FINDERS").is_some() {
-                    for f in &finders { results.push(format!("{:.0},{:.0} m{:.2} h{}", f.x, f.y, f.module, f.hits())); }
-                    for c in &candidates { results.push(format!("size {} agree {:?}", c.size, refit::agreement(ink, &c.h, c.size))); }
-                }
+                let best = candidates
+                    .iter()
+                    .filter_map(|c| refit::agreement(ink, &c.h, c.size))
+                    .fold(0.0, f64::max);
                 results.push(format!(
-                    "finder patterns: {} found, {} triples, {} text(s)",
+                    "finder patterns: {} found, {} triples (best agreement {best:.2}), {} text(s)",
                     finders.len(),
                     candidates.len(),
                     texts.len()
@@ -314,16 +314,23 @@ const MIN_AGREEMENT: f64 = 0.7;
 /// Sizes tried around the one a finder triple suggests.
 const FINDER_SIZE_STEPS: [isize; 3] = [0, -4, 4];
 
+/// Finder triples fitted and sampled per picture, the best agreeing first.
+const MAX_FITS: usize = 6;
+
 /// Codes located by their finder patterns alone (see [`finder`]).
 fn from_finders(ink: Ink, bits: &Bits) -> Vec<String> {
+    // Finder look-alikes (ornaments, text) make most triples: keep those whose finder and timing
+    // patterns read, best first, before the costly fitting.
+    let mut plausible: Vec<(f64, finder::Candidate)> = finder::candidates(&finder::find(bits))
+        .into_iter()
+        .filter_map(|c| {
+            let agreement = refit::agreement(ink, &c.h, c.size)?;
+            (agreement >= MIN_AGREEMENT).then_some((agreement, c))
+        })
+        .collect();
+    plausible.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut texts: Vec<String> = Vec::new();
-    for candidate in finder::candidates(&finder::find(bits)) {
-        // Finder look-alikes (ornaments, text) make most triples: drop those whose finder and
-        // timing patterns do not read, before the costly fitting.
-        let plausible = refit::agreement(ink, &candidate.h, candidate.size).unwrap_or(0.0);
-        if plausible < MIN_AGREEMENT {
-            continue;
-        }
+    for (_, candidate) in plausible.iter().take(MAX_FITS) {
         let text = FINDER_SIZE_STEPS.iter().find_map(|step| {
             let size = candidate.size.checked_add_signed(*step)?;
             decode_either_way(&refit::Sampled::new(ink, &candidate.h, candidate.size, size)?)

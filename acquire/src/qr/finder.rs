@@ -17,14 +17,12 @@ pub struct Finder {
     hits: u32,
 }
 
-impl Finder {
-    pub fn hits(&self) -> u32 { self.hits }
-}
-
-/// Finder candidates kept for grouping (the strongest first): bounds the triples tried.
-const MAX_FINDERS: usize = 12;
-/// Triples tried per picture.
-const MAX_TRIPLES: usize = 40;
+/// Finder candidates kept for grouping (the strongest first). Small modules give a real finder
+/// few hits while text gives many look-alikes, so the pool is generous; the geometry of a triple
+/// and a cheap agreement check (in the caller) thin it out.
+const MAX_FINDERS: usize = 24;
+/// Geometrically plausible triples kept per picture.
+const MAX_TRIPLES: usize = 600;
 
 fn ratio_ok(runs: &[usize; 5]) -> Option<f64> {
     let total: usize = runs.iter().sum();

@@ -111,6 +111,49 @@ fn function_modules(size: usize) -> Vec<(usize, usize, bool)> {
     out
 }
 
+/// The function modules and the alignment patterns' modules: what the fit maximises. The
+/// alignment patterns are what pins the fourth corner, which no finder marks.
+fn fitted_modules(size: usize) -> Vec<(usize, usize, bool)> {
+    let mut out = function_modules(size);
+    let centres = alignment_centres(size);
+    let last = size - 7;
+    for &cy in &centres {
+        for &cx in &centres {
+            // The three corners taken by finder patterns have no alignment pattern.
+            if matches!((cx, cy), (6, 6)) || (cx, cy) == (6, last) || (cx, cy) == (last, 6) {
+                continue;
+            }
+            for y in 0..5 {
+                for x in 0..5 {
+                    let ring = x.min(y).min(4 - x).min(4 - y);
+                    out.push((cx + x - 2, cy + y - 2, ring != 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The rows (and columns) of the alignment patterns' centres in a code of `size` modules, as
+/// ISO/IEC 18004 Annex E places them: the first at 6, the last 7 in from the far edge, the rest
+/// evenly spaced by an even step. Version 1 has none.
+fn alignment_centres(size: usize) -> Vec<usize> {
+    let version = (size - 17) / 4;
+    if version < 2 {
+        return Vec::new();
+    }
+    let count = version / 7 + 2;
+    let step = if version == 32 {
+        26
+    } else {
+        (version * 4 + count * 2 + 1) / (count * 2 - 2) * 2
+    };
+    let mut centres: Vec<usize> = (0..count - 1).map(|i| size - 7 - i * step).collect();
+    centres.push(6);
+    centres.reverse();
+    centres
+}
+
 /// The grayscale value at the centre of each module `(x, y)` through `h`; `None` when one of
 /// them falls outside the picture.
 fn module_values(ink: Ink, h: &Homography, modules: impl Iterator<Item = (usize, usize)>) -> Option<Vec<f64>> {
@@ -160,7 +203,7 @@ pub fn agreement(ink: Ink, h: &Homography, size: usize) -> Option<f64> {
 /// Moves each corner a little at a time while the function modules read better (coordinate
 /// descent at shrinking steps of a module's width).
 fn jiggle(ink: Ink, mut corners: [(f64, f64); 4], size: usize) -> Option<Homography> {
-    let modules = function_modules(size);
+    let modules = fitted_modules(size);
     let module_px = ((corners[1].0 - corners[0].0).hypot(corners[1].1 - corners[0].1)) / size as f64;
     let mut best = fitness(ink, &grid_to_picture(&corners, size)?, &modules)?;
     for step in [0.5, 0.25, 0.125] {
@@ -254,6 +297,22 @@ fn bilinear(g: &Gray, x: f64, y: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fitted_modules_are_those_every_code_of_that_size_shares() {
+        use qrcode::{Color, EcLevel, QrCode, Version};
+        for version in [1, 2, 7, 10, 19, 32, 40] {
+            let code = QrCode::with_version(b"certkiosk", Version::Normal(version), EcLevel::L).expect("fits");
+            let size = code.width();
+            let colors = code.to_colors();
+            let modules = fitted_modules(size);
+            for &(x, y, dark) in &modules {
+                assert_eq!(colors[y * size + x] == Color::Dark, dark, "version {version} module ({x}, {y})");
+            }
+            let patterns = alignment_centres(size).len().pow(2).saturating_sub(3);
+            assert_eq!(modules.len(), 3 * 49 + 2 * (size - 16) + 25 * patterns, "version {version}");
+        }
+    }
 
     #[test]
     fn a_homography_maps_its_four_points_and_inverts_nothing_else() {
