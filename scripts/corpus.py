@@ -72,7 +72,10 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
+try:
+    import cv2
+except ImportError:  # the PDFs need no OpenCV (scripts/corpus --pdfs-only does not install it)
+    cv2 = None
 import numpy as np
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -1668,10 +1671,13 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="about 10/10/15 images, one PDF of each kind")
     ap.add_argument("--with-libreoffice", action="store_true", help="also an ODT → PDF by LibreOffice")
     ap.add_argument("--images-only", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--pdfs-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--pdfs-only", action="store_true", help="only the PDFs (no OpenCV needed)")
     args = ap.parse_args(argv)
 
-    cv2.setNumThreads(1)
+    if not args.pdfs_only:
+        if cv2 is None:
+            sys.exit("corpus: the images need OpenCV (python3-opencv); --pdfs-only makes only the PDFs")
+        cv2.setNumThreads(1)
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     payloads = load_payloads(args.demo_dir)
