@@ -50,8 +50,8 @@ pub struct Found {
 pub enum Goal<'a> {
     /// Stop at the first text this accepts (a text that parses as a credential).
     Credential(&'a dyn Fn(&str) -> bool),
-    /// Every text: each picture is searched until something is found in it, every picture and
-    /// source of a document is searched.
+    /// Every text: every try of the pipeline on every picture, and every picture and source of
+    /// a document (a page may carry several codes, which different tries find).
     EveryText,
 }
 
@@ -69,7 +69,7 @@ impl Goal<'_> {
     pub fn accepts(&self, text: &str) -> bool {
         match self {
             Goal::Credential(accept) => accept(text),
-            Goal::EveryText => true,
+            Goal::EveryText => false,
         }
     }
 }
