@@ -239,16 +239,22 @@ def peer_cells(mine: list[dict]) -> str:
     return f"{100 * ok / len(mine):6.1f}% {mis:4d} {med:7.1f} {p95:7.1f}"
 
 
-def print_table(rows: list[dict], peers: list[str]):
-    """Decode rate, misreads and median/p95 milliseconds per (kind, bucket) and peer."""
+def print_table(rows: list[dict], peers: list[str], frames: set[str]):
+    """Decode rate, misreads and median/p95 milliseconds per (kind, bucket) and peer; then all
+    images, the 1280x720 camera frames among them (`frames`, DESIGN §6's time goal), and all."""
     groups = sorted({(r["kind"], r["bucket"]) for r in rows},
                     key=lambda g: (g[0] != "image", ["easy", "medium", "hard"].index(g[1])))
     lead = f"{'kind':5} {'bucket':6} {'files':>5}"
     print(f"{'':{len(lead)}}" + "".join(f" │ {p:^{COLUMN}}" for p in peers))
     print(lead + f" │ {'decoded':>7} {'mis':>4} {'med ms':>7} {'p95 ms':>7}" * len(peers))
     print("─" * (len(lead) + (COLUMN + 3) * len(peers)))
-    for kind, bucket in groups + [("all", "")]:
-        mine = [r for r in rows if kind == "all" or (r["kind"], r["bucket"]) == (kind, bucket)]
+    selections = [((kind, bucket), lambda r, g=(kind, bucket): (r["kind"], r["bucket"]) == g)
+                  for kind, bucket in groups]
+    selections += [(("image", "all"), lambda r: r["kind"] == "image"),
+                   (("frame", "720p"), lambda r: r["file"] in frames),
+                   (("all", ""), lambda r: True)]
+    for (kind, bucket), chosen in selections:
+        mine = [r for r in rows if chosen(r)]
         line = f"{kind:5} {bucket:6} {len({r['file'] for r in mine}):5d}"
         print(line + "".join(f" │ {peer_cells([r for r in mine if r['peer'] == p])}" for p in peers))
 
@@ -277,7 +283,10 @@ def main(argv=None) -> int:
     rows = run_manifest(args.manifest, peers, args.results, args.verbose)
     merged = [json.loads(line) for path in args.merge for line in path.read_text(encoding="utf-8").splitlines() if line]
     extra = list(dict.fromkeys(r["peer"] for r in merged))
-    print_table(merged + rows, extra + wanted)
+    entries = json.loads(args.manifest.read_text(encoding="utf-8"))
+    frames = {e["file"] for e in entries
+              if e["kind"] == "image" and (e.get("width"), e.get("height")) == (1280, 720)}
+    print_table(merged + rows, extra + wanted, frames)
     return 0
 
 

@@ -17,6 +17,31 @@ struct RawConfig {
     sync: RawSync,
     #[serde(default)]
     verify: RawVerify,
+    #[serde(default)]
+    run: RawRun,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    enabled: Option<bool>,
+    dir: Option<PathBuf>,
+    max_file_kib: Option<u32>,
+    keep_files: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    interval_minutes: Option<u32>,
+    jitter_percent: Option<u32>,
+    first_sync_secs: Option<u32>,
+    media_dirs: Option<Vec<PathBuf>>,
+    media_poll_secs: Option<u32>,
+    grace_secs: Option<u32>,
+    metrics: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +73,38 @@ pub struct Retry {
     pub max: Duration,
 }
 
+/// How `certd run` behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    /// Between scheduled syncs from the mirrors.
+    pub interval: Duration,
+    /// Each pause is spread by ± this fraction of itself.
+    pub jitter: f64,
+    /// The first sync after start (also jittered).
+    pub first_sync: Duration,
+    /// Watched for repository copies (removable media); empty: not watched.
+    pub media_dirs: Vec<PathBuf>,
+    pub media_poll: Duration,
+    /// How long a sync in flight may take to finish at shutdown.
+    pub grace: Duration,
+    /// Prometheus exposition address (loopback only); `None`: off.
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            interval: Duration::from_secs(3600),
+            jitter: 0.2,
+            first_sync: Duration::from_secs(30),
+            media_dirs: vec![PathBuf::from("/media"), PathBuf::from("/run/media")],
+            media_poll: Duration::from_secs(5),
+            grace: Duration::from_secs(20),
+            metrics: None,
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -59,6 +116,16 @@ pub struct Config {
     pub retry: Retry,
     pub policy: Policy,
     pub lang: Lang,
+    pub run: RunSettings,
+    /// Where verifications are recorded (`None`: not recorded).
+    pub audit: Option<AuditSettings>,
+}
+
+/// The audit log of verifications (`certkiosk_verify::audit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    pub dir: PathBuf,
+    pub limits: certkiosk_verify::audit::Limits,
 }
 
 /// A configuration that cannot be used: always names the file, and the key where it can.
@@ -191,7 +258,33 @@ impl Config {
             None => Lang::default(),
             Some(l) => Lang::parse(l).ok_or_else(|| invalid("verify.lang", format!("{l:?} is not zh or en")))?,
         };
+        let run = run_settings(&raw.run, &base).map_err(|(key, problem)| invalid(key, problem))?;
+        let audit = if raw.audit.enabled.unwrap_or(true) {
+            let defaults = certkiosk_verify::audit::Limits::default();
+            let limits = certkiosk_verify::audit::Limits {
+                max_file_bytes: match raw.audit.max_file_kib {
+                    Some(0) => return Err(invalid("audit.max_file_kib", "must be at least 1".into())),
+                    Some(k) => u64::from(k) * 1024,
+                    None => defaults.max_file_bytes,
+                },
+                keep_files: match raw.audit.keep_files {
+                    Some(0) => return Err(invalid("audit.keep_files", "must be at least 1".into())),
+                    Some(n) => n,
+                    None => defaults.keep_files,
+                },
+            };
+            let dir = raw
+                .audit
+                .dir
+                .as_ref()
+                .map_or_else(|| state_dir.join("audit"), |d| base.join(d));
+            Some(AuditSettings { dir, limits })
+        } else {
+            None
+        };
         Ok(Config {
+            run,
+            audit,
             file: file.to_owned(),
             trusted_root,
             state_dir,
@@ -205,6 +298,54 @@ impl Config {
             lang,
         })
     }
+}
+
+fn run_settings(raw: &RawRun, base: &Path) -> Result<RunSettings, (&'static str, String)> {
+    let defaults = RunSettings::default();
+    let at_least_one = |v: Option<u32>, key: &'static str| match v {
+        Some(0) => Err((key, "must be at least 1".to_owned())),
+        other => Ok(other.map(u64::from)),
+    };
+    let interval = at_least_one(raw.interval_minutes, "run.interval_minutes")?
+        .map_or(defaults.interval, |m| Duration::from_secs(m * 60));
+    let jitter = match raw.jitter_percent {
+        Some(p) if p > 50 => return Err(("run.jitter_percent", format!("{p} is more than 50"))),
+        Some(p) => f64::from(p) / 100.0,
+        None => defaults.jitter,
+    };
+    let first_sync = raw
+        .first_sync_secs
+        .map_or(defaults.first_sync, |s| Duration::from_secs(u64::from(s)));
+    let media_poll =
+        at_least_one(raw.media_poll_secs, "run.media_poll_secs")?.map_or(defaults.media_poll, Duration::from_secs);
+    let grace = raw
+        .grace_secs
+        .map_or(defaults.grace, |s| Duration::from_secs(u64::from(s)));
+    let media_dirs = raw
+        .media_dirs
+        .as_ref()
+        .map_or(defaults.media_dirs, |dirs| dirs.iter().map(|d| base.join(d)).collect());
+    let metrics = match raw.metrics.as_deref() {
+        None | Some("") => None,
+        Some(text) => {
+            let addr: std::net::SocketAddr = text
+                .parse()
+                .map_err(|_| ("run.metrics", format!("{text:?} is not an address like 127.0.0.1:9731")))?;
+            if !addr.ip().is_loopback() {
+                return Err(("run.metrics", format!("{addr} is not a loopback address")));
+            }
+            Some(addr)
+        }
+    };
+    Ok(RunSettings {
+        interval,
+        jitter,
+        first_sync,
+        media_dirs,
+        media_poll,
+        grace,
+        metrics,
+    })
 }
 
 #[cfg(test)]
@@ -232,6 +373,8 @@ mod tests {
         assert!(c.store_path().is_absolute());
         assert_eq!(c.policy, Policy::default());
         assert_eq!(c.lang, Lang::Zh);
+        assert_eq!(c.run, RunSettings::default());
+        assert_eq!(c.run.metrics, None, "no listening socket by default");
     }
 
     #[test]
@@ -261,6 +404,30 @@ mod tests {
                 "sync.rounds",
             ),
             ("state_dir = \"s\"\n", "trusted_root"),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\nmetrics = \"0.0.0.0:9731\"\n",
+                "run.metrics",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\nmetrics = \"localhost\"\n",
+                "run.metrics",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[audit]\nkeep_files = 0\n",
+                "audit.keep_files",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\ninterval_minutes = 0\n",
+                "run.interval_minutes",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\njitter_percent = 80\n",
+                "run.jitter_percent",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\nintervall_minutes = 5\n",
+                "line 4",
+            ),
         ];
         for (text, needle) in cases {
             let msg = parse(&d, text).expect_err(text).to_string();

@@ -3,8 +3,12 @@
 //! * [`sync`] — fetch a repository with tough and apply it to the store (the only writer).
 //! * [`verify_cmd`] — `certd verify`: inputs → verdicts, printed for people or as JSON lines.
 //! * [`status`] — what the store holds and how fresh it is.
+//! * [`service`] — `certd run`: the appliance service's loop; [`metrics`] — its optional
+//!   Prometheus exposition.
 
 pub mod config;
+pub mod metrics;
+pub mod service;
 pub mod status;
 pub mod sync;
 pub mod verify_cmd;

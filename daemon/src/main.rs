@@ -2,7 +2,7 @@
 
 use certd::config::Config;
 use certd::exit;
-use certd::{status, sync, verify_cmd};
+use certd::{service, status, sync, verify_cmd};
 use certkiosk_verify::{Lang, Now};
 use certsync::repo::Source;
 use certsync::store::{Mode, Store};
@@ -68,6 +68,21 @@ enum Command {
     },
     /// Validate the configuration and exit.
     CheckConfig,
+    /// The audit log of verifications.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run as the appliance service: scheduled syncs, removable-media imports, optional
+    /// metrics; systemd readiness and watchdog; stops gracefully on SIGTERM or SIGINT.
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every record and the chain: exit 0 when intact, 1 (with the first problem) if a
+    /// record was edited, inserted or deleted.
+    Verify,
 }
 
 fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp, what: &str) -> u8 {
@@ -86,6 +101,60 @@ fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp,
         Err(e) => {
             eprintln!("certd: {what} failed: {e}");
             exit::INPUT
+        }
+    }
+}
+
+/// `certd run` on a tokio runtime: the real transport, clock and notifier.
+fn serve(config: &Config) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("certd: cannot start the async runtime: {e}");
+            return exit::INPUT;
+        }
+    };
+    let config = std::sync::Arc::new(config.clone());
+    runtime.block_on(async {
+        let metrics = match config.run.metrics {
+            None => None,
+            Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!(
+                        "certd: config {}: run.metrics: cannot listen on {addr}: {e}",
+                        config.file.display()
+                    );
+                    return exit::USAGE;
+                }
+            },
+        };
+        let world = service::World {
+            config: std::sync::Arc::clone(&config),
+            syncer: service::Mirrors(std::sync::Arc::clone(&config)),
+            clock: std::sync::Arc::new(service::SystemClock),
+            notifier: Box::new(service::Systemd),
+            metrics,
+            watchdog: sd_notify::watchdog_enabled().map(|d| d / 2),
+        };
+        service::run(world, shutdown_signal()).await;
+        exit::OK
+    })
+}
+
+/// SIGTERM (systemd stopping the unit) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            }
+        }
+        _ => {
+            tracing::warn!("cannot listen for signals; stopping only when killed");
+            std::future::pending::<()>().await;
         }
     }
 }
@@ -183,6 +252,33 @@ fn run(command: Command, config: &Config) -> u8 {
             }
         },
         Command::Decode { inputs } => decode(&inputs),
+        Command::Run => serve(config),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let Some(audit) = &config.audit else {
+                eprintln!("certd: audit: the audit log is off in {}", config.file.display());
+                return exit::USAGE;
+            };
+            match certkiosk_verify::audit::verify_log(&audit.dir) {
+                Ok(c) => {
+                    let range = c
+                        .first_seq
+                        .map_or(String::new(), |f| format!(", records {f}–{}", c.last_seq));
+                    println!(
+                        "audit log {}: {} records in {} files{range}; chain intact",
+                        audit.dir.display(),
+                        c.records,
+                        c.files
+                    );
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("certd: {e}");
+                    exit::INPUT
+                }
+            }
+        }
         Command::Verify { json, at, lang, inputs } => {
             let lang = lang.unwrap_or(config.lang);
             let store = match Store::open(&config.store_path(), Mode::ReadOnly) {
@@ -204,9 +300,11 @@ fn run(command: Command, config: &Config) -> u8 {
                 None => Now::System(now),
             };
             let mut code = exit::OK;
+            let mut audit = verify_cmd::Audit::open(config.audit.as_ref());
             for input in &inputs {
                 match verify_cmd::verify_input(input, &reader, now, &config.policy) {
                     Ok(outcome) => {
+                        audit.record(&outcome);
                         if json {
                             println!("{}", verify_cmd::to_json(&outcome, lang));
                         } else {

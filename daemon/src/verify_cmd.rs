@@ -158,6 +158,47 @@ pub struct Outcome {
     pub verify_us: u64,
 }
 
+/// Records each verification in the audit log; when the log cannot be written (another user's
+/// state directory, a full disk) says so once on stderr and goes on verifying.
+#[derive(Debug)]
+pub struct Audit {
+    log: Option<certkiosk_verify::audit::AuditLog>,
+    warned: bool,
+}
+
+impl Audit {
+    pub fn open(settings: Option<&crate::config::AuditSettings>) -> Audit {
+        let mut audit = Audit {
+            log: None,
+            warned: false,
+        };
+        if let Some(s) = settings {
+            match certkiosk_verify::audit::AuditLog::open(&s.dir, s.limits) {
+                Ok(log) => audit.log = Some(log),
+                Err(e) => audit.warn(&e.to_string()),
+            }
+        }
+        audit
+    }
+
+    pub fn record(&mut self, outcome: &Outcome) {
+        let Some(log) = &self.log else { return };
+        let v = &outcome.verdict;
+        let number = v.certificate.as_ref().map(|c| c.management_number.as_str());
+        let source = outcome.source.unwrap_or("none");
+        if let Err(e) = log.record(v.checked_at, v.verdict.as_str(), source, number) {
+            self.warn(&e.to_string());
+        }
+    }
+
+    fn warn(&mut self, problem: &str) {
+        if !self.warned {
+            eprintln!("certd: warning: verifications are not being recorded: {problem}");
+            self.warned = true;
+        }
+    }
+}
+
 pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Outcome, InputError> {
     let t0 = Instant::now();
     let (input, _) = read_input(name, Want::Credential)?;

@@ -33,7 +33,11 @@ fn pdfs_from_third_party_tools_are_read_and_verified() {
         .current_dir(dir)
         .output()
         .expect("run scripts/corpus");
-    assert!(made.status.success(), "scripts/corpus: {}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "scripts/corpus: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
 
     let manifest: Vec<Value> =
         serde_json::from_slice(&std::fs::read(dir.join("corpus/manifest.json")).expect("manifest")).expect("json");
@@ -58,10 +62,18 @@ fn pdfs_from_third_party_tools_are_read_and_verified() {
 
         let text_file = dir.join("credential.txt");
         std::fs::write(&text_file, expected).expect("write the text");
-        let by_text = verdict_line(&run("certd", &["--config", config, "verify", "--json", "credential.txt"], dir));
+        let by_text = verdict_line(&run(
+            "certd",
+            &["--config", config, "verify", "--json", "credential.txt"],
+            dir,
+        ));
         let by_pdf = verdict_line(&run("certd", &["--config", config, "verify", "--json", &path], dir));
         // (The corpus also prints the demo's deliberately broken `CK1:` text: both unreadable.)
-        assert_eq!(by_pdf["verdict"], by_text["verdict"], "{file}: {} / {}", by_pdf["reason"], by_text["reason"]);
+        assert_eq!(
+            by_pdf["verdict"], by_text["verdict"],
+            "{file}: {} / {}",
+            by_pdf["reason"], by_text["reason"]
+        );
         assert_eq!(by_pdf["source"], entry["source"], "{file}");
         verdicts.push(by_pdf["verdict"].as_str().unwrap_or_default().to_owned());
     }

@@ -1,8 +1,10 @@
 //! Verification shared by `certd` and the kiosk UI: credential text + store → [`Verdict`].
 //!
 //! Pure functions of (input, store snapshot, clock, policy); nothing here writes the store,
-//! touches the network or panics on any input.
+//! touches the network or panics on any input. The exception is [`audit`], the log of
+//! verifications that certd and the kiosk append to.
 
+pub mod audit;
 pub mod engine;
 pub mod i18n;
 pub mod verdict;

@@ -307,10 +307,18 @@ mod tests {
             let colors = code.to_colors();
             let modules = fitted_modules(size);
             for &(x, y, dark) in &modules {
-                assert_eq!(colors[y * size + x] == Color::Dark, dark, "version {version} module ({x}, {y})");
+                assert_eq!(
+                    colors[y * size + x] == Color::Dark,
+                    dark,
+                    "version {version} module ({x}, {y})"
+                );
             }
             let patterns = alignment_centres(size).len().pow(2).saturating_sub(3);
-            assert_eq!(modules.len(), 3 * 49 + 2 * (size - 16) + 25 * patterns, "version {version}");
+            assert_eq!(
+                modules.len(),
+                3 * 49 + 2 * (size - 16) + 25 * patterns,
+                "version {version}"
+            );
         }
     }
 

@@ -1,0 +1,379 @@
+//! `certd run`: the appliance service.
+//!
+//! One loop over one closed [`Event`] enum (STYLE 7). What it reacts to: the jittered sync
+//! timer, a scan of the removable-media directories for a repository copy, a finished sync or
+//! import, the watchdog timer and shutdown. Syncs and imports run one at a time in their own
+//! task, so the loop — and with it the watchdog ping and the reaction to SIGTERM — never waits
+//! on the network or on SQLite.
+//!
+//! The world is injected (STYLE 5): the [`Syncer`] (the transport: tough over HTTP, or a
+//! directory), the [`Clock`], the [`Notifier`] (systemd's notify socket), the metrics listener
+//! and the shutdown future. Tests run the loop with paused time.
+
+use crate::config::{Config, RunSettings};
+use crate::metrics::{self, Metrics};
+use crate::sync::{SyncError, SyncOutcome};
+use certsync::repo::Source;
+use jiff::Timestamp;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// A sync's future, as the service spawns it.
+pub type SyncFuture = Pin<Box<dyn Future<Output = Result<SyncOutcome, SyncError>> + Send>>;
+
+/// Fetches and applies status data: from the configured mirrors (`None`) or from the given
+/// sources (a repository copy on removable media).
+pub trait Syncer: Send + Sync + 'static {
+    fn sync(&self, sources: Option<Vec<Source>>, now: Timestamp) -> SyncFuture;
+}
+
+/// The real transport: [`crate::sync::sync_once`] with the configuration.
+#[derive(Debug)]
+pub struct Mirrors(pub Arc<Config>);
+
+impl Syncer for Mirrors {
+    fn sync(&self, sources: Option<Vec<Source>>, now: Timestamp) -> SyncFuture {
+        let config = Arc::clone(&self.0);
+        Box::pin(async move { crate::sync::sync_once(&config, sources, now).await })
+    }
+}
+
+/// Wall-clock time (for TUF expiry and the records); the schedule runs on tokio's clock.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// What the service tells its supervisor (systemd's `sd_notify`).
+pub trait Notifier: Send + 'static {
+    fn ready(&mut self);
+    fn watchdog(&mut self);
+    fn status(&mut self, line: &str);
+    fn stopping(&mut self);
+}
+
+/// systemd's notify socket; does nothing when certd was not started by systemd.
+#[derive(Debug)]
+pub struct Systemd;
+
+impl Notifier for Systemd {
+    fn ready(&mut self) {
+        notify(&[sd_notify::NotifyState::Ready]);
+    }
+    fn watchdog(&mut self) {
+        notify(&[sd_notify::NotifyState::Watchdog]);
+    }
+    fn status(&mut self, line: &str) {
+        notify(&[sd_notify::NotifyState::Status(line)]);
+    }
+    fn stopping(&mut self) {
+        notify(&[sd_notify::NotifyState::Stopping]);
+    }
+}
+
+fn notify(state: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        tracing::warn!(error = %e, "cannot notify systemd");
+    }
+}
+
+/// Everything the service runs against.
+pub struct World<S: Syncer> {
+    pub config: Arc<Config>,
+    pub syncer: S,
+    pub clock: Arc<dyn Clock>,
+    pub notifier: Box<dyn Notifier>,
+    /// The Prometheus listener, when `run.metrics` is configured (bound by the caller).
+    pub metrics: Option<tokio::net::TcpListener>,
+    /// How often to ping the watchdog (half of systemd's `WatchdogSec`), if it is on.
+    pub watchdog: Option<Duration>,
+}
+
+impl<S: Syncer> std::fmt::Debug for World<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("config", &self.config.file)
+            .field("metrics", &self.metrics)
+            .field("watchdog", &self.watchdog)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the loop reacts to.
+#[derive(Debug)]
+enum Event {
+    /// The sync timer fired.
+    SyncDue,
+    /// Time to look at the removable-media directories.
+    MediaScan,
+    /// A sync or import finished (or its task died).
+    Finished(Finished),
+    WatchdogDue,
+    Shutdown,
+}
+
+/// What a job was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// The configured mirrors, on the timer.
+    Mirrors,
+    /// A repository copy found on removable media.
+    Import(PathBuf),
+}
+
+#[derive(Debug)]
+struct Finished {
+    job: Job,
+    result: Result<SyncOutcome, String>,
+    took: Duration,
+}
+
+struct Running {
+    job: Job,
+    task: JoinHandle<()>,
+}
+
+/// Runs until `shutdown` resolves. A sync in flight at shutdown is given `run.grace` to
+/// finish; after that it is abandoned, which is atomic: the store changes in one SQLite
+/// transaction, so it holds either the old publication or the new one.
+pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = ()>) {
+    let settings = world.config.run.clone();
+    let metrics = Arc::new(Mutex::new(Metrics::default()));
+    if let Some(listener) = world.metrics.take() {
+        let (config, metrics) = (Arc::clone(&world.config), Arc::clone(&metrics));
+        let clock = Arc::clone(&world.clock);
+        tokio::spawn(metrics::serve(listener, move || {
+            metrics::render(&config, &metrics, clock.now())
+        }));
+    }
+    let (done_tx, mut done_rx) = mpsc::channel::<Finished>(4);
+    let mut running: Option<Running> = None;
+    let mut imports: VecDeque<PathBuf> = VecDeque::new();
+    let mut seen = media::Seen::default();
+    let mut next_sync = Instant::now() + startup_delay(&settings);
+    let mut media_timer = tokio::time::interval(settings.media_poll);
+    media_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watchdog_period = world.watchdog.unwrap_or(Duration::from_secs(3600));
+    let mut watchdog_timer = tokio::time::interval(watchdog_period);
+    tokio::pin!(shutdown);
+
+    world.notifier.ready();
+    world.notifier.status("waiting for the first sync");
+    tracing::info!(
+        mirrors = world.config.mirrors.len(),
+        interval_s = settings.interval.as_secs(),
+        media = ?settings.media_dirs,
+        "certd running"
+    );
+    loop {
+        let event = tokio::select! {
+            () = &mut shutdown => Event::Shutdown,
+            Some(done) = done_rx.recv() => Event::Finished(done),
+            () = tokio::time::sleep_until(next_sync), if running.is_none() => Event::SyncDue,
+            _ = media_timer.tick(), if !settings.media_dirs.is_empty() => Event::MediaScan,
+            _ = watchdog_timer.tick(), if world.watchdog.is_some() => Event::WatchdogDue,
+        };
+        match event {
+            Event::Shutdown => break,
+            Event::WatchdogDue => world.notifier.watchdog(),
+            Event::SyncDue => {
+                running = Some(start(&world, Job::Mirrors, &done_tx));
+            }
+            Event::MediaScan => {
+                for copy in seen.new_copies(&settings.media_dirs) {
+                    tracing::info!(path = %copy.display(), "repository copy found on removable media");
+                    if !imports.contains(&copy) {
+                        imports.push_back(copy);
+                    }
+                }
+                if running.is_none()
+                    && let Some(path) = imports.pop_front()
+                {
+                    running = Some(start(&world, Job::Import(path), &done_tx));
+                }
+            }
+            Event::Finished(done) => {
+                running = None;
+                let line = report(&done);
+                world.notifier.status(&line);
+                if let Ok(mut m) = metrics.lock() {
+                    m.record(&done.job, done.result.is_ok(), done.took, world.clock.now());
+                }
+                if done.job == Job::Mirrors {
+                    next_sync = Instant::now() + next_interval(&settings, done.result.is_ok());
+                }
+                if let Some(path) = imports.pop_front() {
+                    running = Some(start(&world, Job::Import(path), &done_tx));
+                }
+            }
+        }
+    }
+
+    world.notifier.stopping();
+    if let Some(Running { job, task }) = running {
+        tracing::info!(
+            ?job,
+            grace_s = settings.grace.as_secs(),
+            "waiting for the job in flight"
+        );
+        match tokio::time::timeout(settings.grace, done_rx.recv()).await {
+            Ok(Some(done)) => {
+                report(&done);
+            }
+            _ => {
+                task.abort();
+                tracing::warn!(
+                    ?job,
+                    "job abandoned at shutdown; the store keeps its previous publication"
+                );
+            }
+        }
+    }
+    tracing::info!("certd stopped");
+}
+
+fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -> Running {
+    let sources = match &job {
+        Job::Mirrors => None,
+        Job::Import(path) => Some(vec![Source::Dir(path.clone())]),
+    };
+    let future = world.syncer.sync(sources, world.clock.now());
+    let done = done.clone();
+    let for_task = job.clone();
+    let task = tokio::spawn(async move {
+        let started = Instant::now();
+        let result = future.await.map_err(|e| e.to_string());
+        let _ = done
+            .send(Finished {
+                job: for_task,
+                result,
+                took: started.elapsed(),
+            })
+            .await;
+    });
+    Running { job, task }
+}
+
+/// Logs a finished job; returns the line for systemd's status.
+fn report(done: &Finished) -> String {
+    let what = match &done.job {
+        Job::Mirrors => "sync".to_owned(),
+        Job::Import(path) => format!("import from {}", path.display()),
+    };
+    let took_ms = done.took.as_millis() as u64;
+    match &done.result {
+        Ok(outcome) => {
+            tracing::info!(took_ms, "{what}: {outcome}");
+            format!("{what}: {outcome}")
+        }
+        Err(e) => {
+            tracing::warn!(took_ms, "{what} failed: {e}");
+            format!("{what} failed: {e}")
+        }
+    }
+}
+
+/// The first sync comes soon after start, spread over up to a minute so that a fleet powered
+/// on together does not hit the mirrors at once.
+fn startup_delay(settings: &RunSettings) -> Duration {
+    jittered(settings.first_sync, settings.jitter)
+}
+
+/// The pause before the next scheduled sync: the interval, or a quarter of it after a failure
+/// (sync's own rounds and backoff have already been spent), with jitter either way.
+fn next_interval(settings: &RunSettings, ok: bool) -> Duration {
+    let base = if ok { settings.interval } else { settings.interval / 4 };
+    jittered(base, settings.jitter)
+}
+
+/// `base` ± `fraction` × `base`, uniformly.
+pub fn jittered(base: Duration, fraction: f64) -> Duration {
+    let factor = 1.0 + fraction * (2.0 * rand::random::<f64>() - 1.0);
+    base.mul_f64(factor.max(0.0))
+}
+
+/// Repository copies on removable media.
+pub mod media {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// How deep below a media directory a copy is looked for (`/media/USER/LABEL/certkiosk`).
+    const DEPTH: usize = 3;
+    /// Largest `timestamp.json` read to tell versions apart.
+    const MAX_TIMESTAMP_BYTES: u64 = 64 * 1024;
+    /// Versions remembered (a kiosk meets few sticks).
+    const REMEMBERED: usize = 256;
+
+    /// The versions already offered for import, by the digest of their `timestamp.json`: each
+    /// version on a stick is imported once, however often the stick is plugged in.
+    #[derive(Debug, Default)]
+    pub struct Seen {
+        versions: HashSet<[u8; 32]>,
+    }
+
+    impl Seen {
+        /// Copies under `dirs` whose version was not offered before.
+        pub fn new_copies(&mut self, dirs: &[PathBuf]) -> Vec<PathBuf> {
+            let mut out = Vec::new();
+            for dir in dirs {
+                for copy in copies_under(dir, DEPTH) {
+                    let Some(version) = fingerprint(&copy) else { continue };
+                    if self.versions.len() >= REMEMBERED {
+                        self.versions.clear();
+                    }
+                    if self.versions.insert(version) {
+                        out.push(copy);
+                    }
+                }
+            }
+            out
+        }
+    }
+
+    /// Directories holding a repository copy (`metadata/timestamp.json` and `targets/`).
+    pub fn copies_under(dir: &Path, depth: usize) -> Vec<PathBuf> {
+        if dir.join("metadata/timestamp.json").is_file() && dir.join("targets").is_dir() {
+            return vec![dir.to_owned()];
+        }
+        if depth == 0 {
+            return Vec::new();
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut subdirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect();
+        subdirs.sort();
+        subdirs.iter().flat_map(|d| copies_under(d, depth - 1)).collect()
+    }
+
+    fn fingerprint(copy: &Path) -> Option<[u8; 32]> {
+        use sha2::Digest;
+        use std::io::Read;
+        let file = std::fs::File::open(copy.join("metadata/timestamp.json")).ok()?;
+        let mut bytes = Vec::new();
+        file.take(MAX_TIMESTAMP_BYTES).read_to_end(&mut bytes).ok()?;
+        Some(sha2::Sha256::digest(&bytes).into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

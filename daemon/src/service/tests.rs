@@ -1,0 +1,289 @@
+//! The service's loop on paused time: the schedule, media imports, the watchdog and shutdown.
+//! The syncer here records what it is asked and takes as long as told; the real transport
+//! (tough over nginx, a USB copy) is driven through `certd run` in `tests/tests/service.rs`.
+
+use super::*;
+use tokio::sync::oneshot;
+
+/// What the syncer was asked (`None`: the mirrors), and when.
+type Call = (Option<Vec<Source>>, Instant);
+
+#[derive(Clone, Default)]
+struct Calls(Arc<Mutex<Vec<Call>>>);
+
+struct Recorder {
+    calls: Calls,
+    /// How long each sync takes.
+    takes: Duration,
+    /// Set when a sync ran to its end.
+    completed: Arc<Mutex<u32>>,
+}
+
+impl Syncer for Recorder {
+    fn sync(&self, sources: Option<Vec<Source>>, _now: Timestamp) -> SyncFuture {
+        if let Ok(mut c) = self.calls.0.lock() {
+            c.push((sources.clone(), Instant::now()));
+        }
+        let (takes, completed) = (self.takes, Arc::clone(&self.completed));
+        Box::pin(async move {
+            tokio::time::sleep(takes).await;
+            if let Ok(mut n) = completed.lock() {
+                *n += 1;
+            }
+            Ok(SyncOutcome::UpToDate {
+                source: sources.map_or("mirrors".into(), |s| s[0].to_string()),
+                version: 1,
+            })
+        })
+    }
+}
+
+#[derive(Clone, Default)]
+struct Said(Arc<Mutex<Vec<(String, Instant)>>>);
+
+impl Said {
+    fn say(&self, what: &str) {
+        if let Ok(mut s) = self.0.lock() {
+            s.push((what.to_owned(), Instant::now()));
+        }
+    }
+    fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|s| s.iter().map(|(l, _)| l.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Notifier for Said {
+    fn ready(&mut self) {
+        self.say("READY");
+    }
+    fn watchdog(&mut self) {
+        self.say("WATCHDOG");
+    }
+    fn status(&mut self, line: &str) {
+        self.say(&format!("STATUS {line}"));
+    }
+    fn stopping(&mut self) {
+        self.say("STOPPING");
+    }
+}
+
+fn config(dir: &Path, run: RunSettings) -> Arc<Config> {
+    std::fs::write(dir.join("root.json"), r#"{"signed":{"_type":"root"},"signatures":[]}"#).expect("root");
+    let mut c = Config::parse(
+        &dir.join("certd.toml"),
+        "trusted_root = \"root.json\"\nstate_dir = \"state\"\n",
+    )
+    .expect("config");
+    c.run = run;
+    Arc::new(c)
+}
+
+struct Harness {
+    calls: Calls,
+    completed: Arc<Mutex<u32>>,
+    said: Said,
+    stop: oneshot::Sender<()>,
+    service: JoinHandle<()>,
+}
+
+fn start_service(config: Arc<Config>, takes: Duration, watchdog: Option<Duration>) -> Harness {
+    let calls = Calls::default();
+    let completed = Arc::new(Mutex::new(0));
+    let said = Said::default();
+    let world = World {
+        config,
+        syncer: Recorder {
+            calls: calls.clone(),
+            takes,
+            completed: Arc::clone(&completed),
+        },
+        clock: Arc::new(SystemClock),
+        notifier: Box::new(said.clone()),
+        metrics: None,
+        watchdog,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = tokio::spawn(run(world, async move {
+        let _ = stopped.await;
+    }));
+    Harness {
+        calls,
+        completed,
+        said,
+        stop,
+        service,
+    }
+}
+
+fn settings() -> RunSettings {
+    RunSettings {
+        interval: Duration::from_secs(3600),
+        jitter: 0.2,
+        first_sync: Duration::from_secs(30),
+        media_dirs: Vec::new(),
+        media_poll: Duration::from_secs(5),
+        grace: Duration::from_secs(20),
+        metrics: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn syncs_come_on_a_jittered_schedule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let h = start_service(config(dir.path(), settings()), Duration::from_secs(2), None);
+    tokio::time::sleep(Duration::from_secs(10 * 3600)).await;
+    let times: Vec<Duration> = h
+        .calls
+        .0
+        .lock()
+        .expect("calls")
+        .iter()
+        .map(|(_, t)| *t - started)
+        .collect();
+    // First within 30 s ± 20 %, then every hour ± 20 % after the previous one finished.
+    assert!(
+        times[0] >= Duration::from_secs(24) && times[0] <= Duration::from_secs(36),
+        "{times:?}"
+    );
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0] - Duration::from_secs(2);
+        assert!(
+            gap >= Duration::from_secs(2880) && gap <= Duration::from_secs(4320),
+            "{times:?}"
+        );
+    }
+    assert!((9..=13).contains(&times.len()), "{times:?}");
+    // The gaps differ: a fleet spreads out.
+    let gaps: std::collections::HashSet<u64> = times.windows(2).map(|p| (p[1] - p[0]).as_secs()).collect();
+    assert!(gaps.len() > 3, "{times:?}");
+    assert!(
+        h.calls.0.lock().expect("calls").iter().all(|(s, _)| s.is_none()),
+        "mirrors only"
+    );
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_lets_a_sync_finish_within_the_grace_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = start_service(config(dir.path(), settings()), Duration::from_secs(10), None);
+    tokio::time::sleep(Duration::from_secs(40)).await; // the first sync is under way
+    assert_eq!(h.calls.0.lock().expect("calls").len(), 1);
+    let asked = Instant::now();
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+    assert_eq!(*h.completed.lock().expect("completed"), 1, "the sync finished");
+    assert!(Instant::now() - asked < Duration::from_secs(20));
+    let said = h.said.lines();
+    assert_eq!(said.first().map(String::as_str), Some("READY"));
+    assert!(said.iter().any(|l| l == "STOPPING"), "{said:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_abandons_a_sync_that_outlasts_the_grace_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = start_service(config(dir.path(), settings()), Duration::from_secs(600), None);
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let asked = Instant::now();
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+    let waited = Instant::now() - asked;
+    assert!(
+        waited >= Duration::from_secs(20) && waited < Duration::from_secs(21),
+        "{waited:?}"
+    );
+    assert_eq!(*h.completed.lock().expect("completed"), 0, "abandoned, not finished");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_watchdog_is_pinged_while_a_long_sync_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = start_service(
+        config(dir.path(), settings()),
+        Duration::from_secs(300),
+        Some(Duration::from_secs(30)),
+    );
+    tokio::time::sleep(Duration::from_secs(330)).await;
+    let pings = h
+        .said
+        .0
+        .lock()
+        .expect("said")
+        .iter()
+        .filter(|(l, _)| l == "WATCHDOG")
+        .count();
+    assert!((10..=12).contains(&pings), "{pings} pings in 330 s at 30 s");
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+fn repository_copy(at: &Path, timestamp: &str) {
+    std::fs::create_dir_all(at.join("metadata")).expect("metadata");
+    std::fs::create_dir_all(at.join("targets")).expect("targets");
+    std::fs::write(at.join("metadata/timestamp.json"), timestamp).expect("timestamp");
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_version_on_removable_media_is_imported_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(media.join("kiosk/EMPTY-STICK/photos")).expect("a stick without a copy");
+    let mut run_settings = settings();
+    run_settings.media_dirs = vec![media.clone()];
+    run_settings.first_sync = Duration::from_secs(3000);
+    let h = start_service(config(dir.path(), run_settings), Duration::from_secs(1), None);
+    let imports = |h: &Harness| -> Vec<PathBuf> {
+        h.calls
+            .0
+            .lock()
+            .expect("calls")
+            .iter()
+            .filter_map(|(s, _)| match s.as_deref() {
+                Some([Source::Dir(p)]) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(imports(&h).is_empty());
+
+    let stick = media.join("kiosk/STICK/certkiosk");
+    repository_copy(&stick, "{\"version\": 1}");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        imports(&h),
+        std::slice::from_ref(&stick),
+        "found within a poll, imported once"
+    );
+
+    // Unplugged and plugged in again with the same version: nothing to do.
+    std::fs::remove_dir_all(media.join("kiosk/STICK")).expect("unplug");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    repository_copy(&stick, "{\"version\": 1}");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(imports(&h).len(), 1);
+
+    // A new version on the stick is imported.
+    repository_copy(&stick, "{\"version\": 2}");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(imports(&h), [stick.clone(), stick]);
+    let said = h.said.lines();
+    assert!(said.iter().any(|l| l.starts_with("STATUS import from")), "{said:?}");
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+#[test]
+fn jitter_stays_within_its_fraction() {
+    let base = Duration::from_secs(1000);
+    for _ in 0..1000 {
+        let j = jittered(base, 0.2);
+        assert!(j >= Duration::from_secs(800) && j <= Duration::from_secs(1200), "{j:?}");
+    }
+    assert_eq!(jittered(base, 0.0), base);
+}
