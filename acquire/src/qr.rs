@@ -106,7 +106,8 @@ const TRIES: &[Try] = &[
 /// Strength of the unsharp mask for blurred pictures.
 const SHARPEN: f32 = 2.0;
 /// Pictures larger than this are not enlarged (the enlargement would cost more than it finds).
-const MAX_PIXELS_TO_DOUBLE: usize = 1_300_000;
+/// Phone photos (1920×1080, 2000×1500) are: their codes are often at 2–3 px per module too.
+const MAX_PIXELS_TO_DOUBLE: usize = 3_200_000;
 /// Smaller than this, halving leaves too few pixels per module to be worth a try.
 const MIN_SIDE_TO_HALVE: usize = 400;
 
