@@ -153,9 +153,9 @@ fn certd_run_syncs_imports_reports_and_stops_gracefully() {
         "{metrics}"
     );
 
-    // SIGTERM: a clean stop.
-    let killed = Command::new("kill")
-        .args(["-TERM", &certd.id().to_string()])
+    // SIGTERM: a clean stop (bash's own kill: minbase has no /bin/kill).
+    let killed = Command::new("bash")
+        .args(["-c", &format!("kill -TERM {}", certd.id())])
         .status()
         .expect("kill");
     assert!(killed.success());
