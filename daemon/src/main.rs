@@ -85,13 +85,18 @@ enum AuditCommand {
     Verify,
 }
 
+/// The single-threaded tokio runtime of `sync`, `import` and `run`; says why when it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("certd: cannot start the async runtime: {e}"))
+        .ok()
+}
+
 fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp, what: &str) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("certd: cannot start the async runtime: {e}");
-            return exit::INPUT;
-        }
+    let Some(runtime) = runtime() else {
+        return exit::INPUT;
     };
     match runtime.block_on(sync::sync_once(config, sources, now)) {
         Ok(outcome) => {
@@ -107,12 +112,8 @@ fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp,
 
 /// `certd run` on a tokio runtime: the real transport, clock and notifier.
 fn serve(config: &Config) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("certd: cannot start the async runtime: {e}");
-            return exit::INPUT;
-        }
+    let Some(runtime) = runtime() else {
+        return exit::INPUT;
     };
     let config = std::sync::Arc::new(config.clone());
     runtime.block_on(async {

@@ -52,47 +52,39 @@ pub fn render(config: &Config, metrics: &Mutex<Metrics>, now: Timestamp) -> Stri
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    match crate::status::status(config, now) {
-        Ok(s) => {
-            if let Some(p) = &s.publication {
-                metric(
-                    "certkiosk_data_version",
-                    "gauge",
-                    "Publication version of the status data in the store.",
-                    &[("", p.version as f64)],
-                );
-                metric(
-                    "certkiosk_status_as_of_seconds",
-                    "gauge",
-                    "The status data's as_of, as Unix time.",
-                    &[("", p.as_of.as_second() as f64)],
-                );
-            }
-            if let Some(age) = s.age_seconds {
-                metric(
-                    "certkiosk_status_age_seconds",
-                    "gauge",
-                    "Age of the status data's as_of.",
-                    &[("", age as f64)],
-                );
-            }
+    let status = crate::status::status(config, now)
+        .inspect_err(|e| tracing::warn!(error = %e, "metrics: cannot read the store"))
+        .ok();
+    if let Some(s) = &status {
+        if let Some(p) = &s.publication {
             metric(
-                "certkiosk_store_readable",
+                "certkiosk_data_version",
                 "gauge",
-                "1 when the store could be read.",
-                &[("", 1.0)],
+                "Publication version of the status data in the store.",
+                &[("", p.version as f64)],
+            );
+            metric(
+                "certkiosk_status_as_of_seconds",
+                "gauge",
+                "The status data's as_of, as Unix time.",
+                &[("", p.as_of.as_second() as f64)],
             );
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: cannot read the store");
+        if let Some(age) = s.age_seconds {
             metric(
-                "certkiosk_store_readable",
+                "certkiosk_status_age_seconds",
                 "gauge",
-                "1 when the store could be read.",
-                &[("", 0.0)],
+                "Age of the status data's as_of.",
+                &[("", age as f64)],
             );
         }
     }
+    metric(
+        "certkiosk_store_readable",
+        "gauge",
+        "1 when the store could be read.",
+        &[("", if status.is_some() { 1.0 } else { 0.0 })],
+    );
     if let Some(last) = m.last_sync {
         metric(
             "certkiosk_last_sync_success",

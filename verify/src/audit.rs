@@ -139,7 +139,7 @@ impl AuditLog {
             head.current_file += 1;
             while head.current_file - head.oldest_file + 1 > u64::from(self.limits.keep_files.max(1)) {
                 let oldest = file_path(&self.dir, head.oldest_file);
-                head.oldest_prev = last_mac_in(&oldest)?.unwrap_or(head.oldest_prev);
+                head.oldest_prev = records_in(&oldest).last().map_or(head.oldest_prev, |r| r.mac);
                 fs::remove_file(&oldest).map_err(io(&oldest))?;
                 head.oldest_file += 1;
             }
@@ -374,16 +374,13 @@ fn write_head(path: &Path, head: &Head) -> Result<(), AuditError> {
     fs::rename(&tmp, path).map_err(io(path))
 }
 
-/// The last record's MAC in a file (for the chain's new start when it is rotated away).
-fn last_mac_in(path: &Path) -> Result<Option<String>, AuditError> {
-    let file = File::open(path).map_err(io(path))?;
-    let mut last = None;
-    for line in BufReader::new(file).lines().map_while(Result::ok) {
-        if let Ok(r) = serde_json::from_str::<Record>(&line) {
-            last = Some(r.mac);
-        }
-    }
-    Ok(last)
+/// The records of one file that parse, in order (none if it cannot be opened); for counting
+/// and rotation, not for checking (that is [`verify_log`]).
+fn records_in(path: &Path) -> impl Iterator<Item = Record> {
+    File::open(path)
+        .into_iter()
+        .flat_map(|file| BufReader::new(file).lines().map_while(Result::ok))
+        .filter_map(|line| serde_json::from_str::<Record>(&line).ok())
 }
 
 #[cfg(test)]
