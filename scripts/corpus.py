@@ -1654,6 +1654,8 @@ def prepare_out_dir(out_dir: Path):
 
 def refuse_git_work_tree(out_dir: Path):
     """Generated files must not go into git: OUT_DIR must be outside a work tree, or ignored."""
+    if shutil.which("git") is None:  # no git, no work tree to protect (a fresh machine)
+        return
     where = out_dir if out_dir.exists() else out_dir.parent
     probe = subprocess.run(["git", "-C", str(where), "rev-parse", "--is-inside-work-tree"],
                            capture_output=True, text=True)
