@@ -323,15 +323,7 @@ fn load_or_make_key(path: &Path) -> Result<[u8; 32], AuditError> {
     }
     let key: [u8; 32] = rand::random();
     let tmp = path.with_extension("key.tmp");
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    file.write_all(&key).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
+    write_synced(&tmp, &key, 0o600)?;
     // Another writer may have made one meanwhile: the first rename wins, both then read it.
     if fs::hard_link(&tmp, path).is_err() && !path.exists() {
         return Err(AuditError::Io {
@@ -362,16 +354,21 @@ fn write_head(path: &Path, head: &Head) -> Result<(), AuditError> {
         cause: e.to_string(),
     })?;
     let tmp = path.with_extension("json.tmp");
+    write_synced(&tmp, &bytes, 0o640)?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// `bytes` as the whole of `path` (created with `mode`), on disk before this returns.
+fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AuditError> {
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
-        .mode(0o640)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    file.write_all(&bytes).map_err(io(&tmp))?;
-    file.sync_data().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
+        .mode(mode)
+        .open(path)
+        .map_err(io(path))?;
+    file.write_all(bytes).map_err(io(path))?;
+    file.sync_all().map_err(io(path))
 }
 
 /// The records of one file that parse, in order (none if it cannot be opened); for counting
