@@ -55,3 +55,12 @@ pub fn ok(o: Output) -> Output {
     assert!(o.status.success(), "exit {:?}: {}", o.status.code(), stderr(&o));
     o
 }
+
+/// `certsync demo NAME` in `dir`, synced once with its own config; returns that config's path
+/// (relative to `dir`, where the binaries run).
+pub fn synced_demo_world(dir: &Path, name: &str) -> String {
+    ok(run("certsync", &["demo", name], dir));
+    let config = format!("{name}/certd.toml");
+    ok(run("certd", &["--config", &config, "sync", "--once"], dir));
+    config
+}

@@ -2,7 +2,7 @@
 //! names or numbers, `certd audit verify` vouches for the chain, and finds an edited or a
 //! deleted record.
 
-use certkiosk_tests::{ok, run, stderr, stdout};
+use certkiosk_tests::{ok, run, stderr, stdout, synced_demo_world};
 use std::path::Path;
 
 fn records(dir: &Path) -> Vec<String> {
@@ -14,9 +14,8 @@ fn records(dir: &Path) -> Vec<String> {
 fn verifications_are_recorded_and_tampering_is_found() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    ok(run("certsync", &["demo", "w"], d));
-    let config = "w/certd.toml";
-    ok(run("certd", &["--config", config, "sync", "--once"], d));
+    let config = synced_demo_world(d, "w");
+    let config = config.as_str();
     let samples = [
         "w/samples/valid-middle-dot-name.txt",
         "w/samples/revoked-reissued.txt",

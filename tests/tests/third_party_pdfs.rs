@@ -7,7 +7,7 @@
 //! The PDFs come from `scripts/corpus --quick --pdfs-only` over a fresh demo world;
 //! `scripts/install-deps` installs the tools it runs.
 
-use certkiosk_tests::{ok, run, stdout};
+use certkiosk_tests::{ok, run, stdout, synced_demo_world};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -22,10 +22,8 @@ fn verdict_line(out: &std::process::Output) -> Value {
 fn pdfs_from_third_party_tools_are_read_and_verified() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    ok(run("certsync", &["demo", "world"], dir));
-    let config = dir.join("world/certd.toml");
-    let config = config.to_str().expect("utf-8 path");
-    ok(run("certd", &["--config", config, "sync", "--once"], dir));
+    let config = synced_demo_world(dir, "world");
+    let config = config.as_str();
 
     let corpus_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/corpus");
     let made = Command::new(&corpus_script)
