@@ -21,6 +21,19 @@ struct RawConfig {
     run: RawRun,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    kiosk: RawKiosk,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKiosk {
+    result_timeout_secs: Option<u32>,
+    admin_pin: Option<String>,
+    pdf_dir: Option<PathBuf>,
+    camera: Option<u32>,
+    lang: Option<String>,
+    audit_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +132,26 @@ pub struct Config {
     pub run: RunSettings,
     /// Where verifications are recorded (`None`: not recorded).
     pub audit: Option<AuditSettings>,
+    pub kiosk: KioskSettings,
+}
+
+/// The kiosk UI's part of the file (`[kiosk]`): certkiosk reads the same configuration, so the
+/// two never disagree about the store, the policy or the media directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskSettings {
+    /// A result is cleared after this, so the next person never sees it (DESIGN §7).
+    pub result_timeout: Duration,
+    /// Digits that open the admin screen; `None`: the admin screen is not offered.
+    pub admin_pin: Option<String>,
+    /// The one folder besides removable media (`run.media_dirs`) that PDFs are opened from.
+    pub pdf_dir: Option<PathBuf>,
+    /// The V4L2 camera (index of /dev/videoN); `None`: the first that delivers frames.
+    pub camera: Option<u32>,
+    /// The language the kiosk starts in and returns to.
+    pub lang: Lang,
+    /// Where the kiosk records its verifications (its own state directory: it cannot write
+    /// certd's); `None`: not recorded.
+    pub audit_dir: Option<PathBuf>,
 }
 
 /// The audit log of verifications (`certkiosk_verify::audit`).
@@ -282,9 +315,11 @@ impl Config {
         } else {
             None
         };
+        let kiosk = kiosk_settings(&raw.kiosk, &base).map_err(|(key, problem)| invalid(key, problem))?;
         Ok(Config {
             run,
             audit,
+            kiosk,
             file: file.to_owned(),
             trusted_root,
             state_dir,
@@ -298,6 +333,32 @@ impl Config {
             lang,
         })
     }
+}
+
+fn kiosk_settings(raw: &RawKiosk, base: &Path) -> Result<KioskSettings, (&'static str, String)> {
+    let result_timeout = match raw.result_timeout_secs {
+        Some(s) if !(5..=600).contains(&s) => {
+            return Err(("kiosk.result_timeout_secs", format!("{s} is not between 5 and 600")));
+        }
+        s => Duration::from_secs(u64::from(s.unwrap_or(30))),
+    };
+    let admin_pin = match raw.admin_pin.as_deref() {
+        None | Some("") => None,
+        Some(p) if (4..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.to_owned()),
+        Some(_) => return Err(("kiosk.admin_pin", "must be 4 to 12 digits".to_owned())),
+    };
+    let lang = match raw.lang.as_deref() {
+        None => Lang::Zh,
+        Some(l) => Lang::parse(l).ok_or(("kiosk.lang", format!("{l:?} is not zh or en")))?,
+    };
+    Ok(KioskSettings {
+        result_timeout,
+        admin_pin,
+        pdf_dir: raw.pdf_dir.as_ref().map(|d| base.join(d)),
+        camera: raw.camera,
+        lang,
+        audit_dir: raw.audit_dir.as_ref().map(|d| base.join(d)),
+    })
 }
 
 fn run_settings(raw: &RawRun, base: &Path) -> Result<RunSettings, (&'static str, String)> {
@@ -375,6 +436,8 @@ mod tests {
         assert_eq!(c.lang, Lang::Zh);
         assert_eq!(c.run, RunSettings::default());
         assert_eq!(c.run.metrics, None, "no listening socket by default");
+        assert_eq!(c.kiosk.result_timeout, Duration::from_secs(30));
+        assert_eq!((c.kiosk.admin_pin.as_deref(), c.kiosk.lang), (None, Lang::Zh));
     }
 
     #[test]
@@ -427,6 +490,18 @@ mod tests {
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[run]\nintervall_minutes = 5\n",
                 "line 4",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin = \"12a4\"\n",
+                "kiosk.admin_pin",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nresult_timeout_secs = 1\n",
+                "kiosk.result_timeout_secs",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nlang = \"de\"\n",
+                "kiosk.lang",
             ),
         ];
         for (text, needle) in cases {

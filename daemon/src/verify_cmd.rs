@@ -89,18 +89,24 @@ fn open(name: &str) -> Result<(Option<Kind>, Vec<u8>), InputError> {
     Ok((kind, bytes))
 }
 
-/// The credential text of one input, searching images and PDFs in the child with `want`.
+/// The credential text of one input, searching images and PDFs in the child with `want`. The
+/// child is this program itself, run again (its `main` serves [`acquire::child::ARG`]).
 pub fn read_input(name: &str, want: Want) -> Result<(Input, Vec<Found>), InputError> {
+    let program = std::env::current_exe().map_err(|e| input_error(name, format!("cannot find certd itself: {e}")))?;
+    read_input_with(&program, name, want)
+}
+
+/// [`read_input`] with the child run as `program`.
+pub fn read_input_with(program: &Path, name: &str, want: Want) -> Result<(Input, Vec<Found>), InputError> {
     let (kind, bytes) = open(name)?;
     let Some(kind) = kind else {
         return Ok((text_input(bytes), Vec::new()));
     };
-    let program = std::env::current_exe().map_err(|e| input_error(name, format!("cannot find certd itself: {e}")))?;
     let fallback = match kind {
         Kind::Image => acquire::Source::QrImage,
         Kind::Pdf => acquire::Source::PdfImage,
     };
-    match acquire::child::read_file(&program, Path::new(name), want, &Contained::default()) {
+    match acquire::child::read_file(program, Path::new(name), want, &Contained::default()) {
         Ok(found) => {
             // The credential if there is one, else the first text (verified as unreadable).
             let chosen = found.iter().find(|f| is_credential(&f.text)).or(found.first());

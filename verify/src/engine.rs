@@ -69,6 +69,16 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
     }
 }
 
+/// Verify one credential text when there is no store to verify against (an appliance before
+/// its first sync, a store that cannot be opened): a text that is no credential is
+/// `unreadable`; any other cannot be decided, `status_unavailable`, with `reason`.
+pub fn without_store(text: &str, reason: &str, at: Timestamp) -> Verdict {
+    match Envelope::parse(text) {
+        Err(e) => Verdict::bare(VerdictCode::Unreadable, Some(e.to_string()), at),
+        Ok(_) => Verdict::bare(VerdictCode::StatusUnavailable, Some(reason.to_owned()), at),
+    }
+}
+
 fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Verdict, StoreError> {
     let mut warnings = Vec::new();
     let system_clock = matches!(now, Now::System(_));

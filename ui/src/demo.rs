@@ -1,0 +1,73 @@
+//! `certkiosk --demo`: a generated demo world (the same as `certsync demo`), synced into its
+//! own store, and a simulated camera that plays the world's sample pictures one after another,
+//! so that a person with no camera sees every verdict.
+
+use crate::camera::CameraError;
+use crate::camera::replay::Replay;
+use crate::verifier::Clock;
+use anyhow::Context;
+use certd::config::Config;
+use certsync::demo::Expectation;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The admin PIN of the demo (printed at start).
+pub const DEMO_PIN: &str = "2468";
+/// How long the simulated camera holds each sample up.
+pub const HOLD: Duration = Duration::from_secs(6);
+
+#[derive(Debug)]
+pub struct DemoWorld {
+    pub config: Config,
+    pub samples: Vec<PathBuf>,
+    pub clock: Clock,
+}
+
+/// Builds a demo world in `dir` (which must be empty or hold an earlier one) and syncs it.
+pub fn build(dir: &Path) -> anyhow::Result<DemoWorld> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let now = Timestamp::now();
+    certsync::demo::prepare_dir(dir, true)?;
+    let summary = runtime.block_on(certsync::demo::build(dir, now))?;
+    let mut config = Config::load(&dir.join("certd.toml"))?;
+    runtime
+        .block_on(certd::sync::sync_once(&config, None, now))
+        .context("cannot sync the demo world")?;
+    config.kiosk.admin_pin = Some(DEMO_PIN.to_owned());
+    config.kiosk.pdf_dir = Some(dir.join("samples"));
+    config.kiosk.audit_dir = Some(config.state_dir.join("kiosk-audit"));
+    config.run.media_dirs.clear();
+    let samples = summary
+        .expectations
+        .iter()
+        .map(|e| dir.join("samples").join(format!("{}.png", e.sample)))
+        .collect();
+    Ok(DemoWorld {
+        clock: demo_clock(dir, &summary.expectations),
+        config,
+        samples,
+    })
+}
+
+/// Samples whose verdict shows only at another time are verified at that time.
+fn demo_clock(dir: &Path, expectations: &[Expectation]) -> Clock {
+    let mut at = HashMap::new();
+    for e in expectations {
+        if let (Some(t), Ok(text)) = (e.at, std::fs::read_to_string(dir.join("samples").join(format!("{}.txt", e.sample)))) {
+            at.insert(text.trim().to_owned(), t);
+        }
+    }
+    Clock::Demo(Arc::new(at))
+}
+
+impl DemoWorld {
+    pub fn camera(&self) -> Result<Replay, CameraError> {
+        Replay::demo(&self.samples, HOLD)
+    }
+}

@@ -1,0 +1,150 @@
+//! A verdict as the result screen shows it: language-dependent names picked, dates and times
+//! written in Asia/Shanghai, days left counted. Pure, so it is tested without a window.
+
+use crate::generated::{Freshness as UiFreshness, ResultView, Source as UiSource, Verdict as UiVerdict};
+use certkiosk_verify::{Freshness, Lang, Verdict, VerdictCode, Warning};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+/// How a credential text reached the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Camera,
+    Scanner,
+    /// A file, with where in it the text was found (`acquire::Source::as_str`).
+    File(Option<&'static str>),
+}
+
+pub fn verdict_code(code: VerdictCode) -> UiVerdict {
+    match code {
+        VerdictCode::Valid => UiVerdict::Valid,
+        VerdictCode::Revoked => UiVerdict::Revoked,
+        VerdictCode::AnnotationExpired => UiVerdict::AnnotationExpired,
+        VerdictCode::AnnotationNotYetValid => UiVerdict::AnnotationNotYetValid,
+        VerdictCode::AnnotationCancelled => UiVerdict::AnnotationCancelled,
+        VerdictCode::AnnotationRequired => UiVerdict::AnnotationRequired,
+        VerdictCode::NotFound => UiVerdict::NotFound,
+        VerdictCode::StatusUnavailable => UiVerdict::StatusUnavailable,
+        VerdictCode::Forged => UiVerdict::Forged,
+        VerdictCode::Unreadable => UiVerdict::Unreadable,
+    }
+}
+
+pub fn freshness(f: Freshness) -> UiFreshness {
+    match f {
+        Freshness::Fresh => UiFreshness::Fresh,
+        Freshness::Aging => UiFreshness::Aging,
+        Freshness::Stale => UiFreshness::Stale,
+        Freshness::Missing => UiFreshness::Missing,
+    }
+}
+
+fn source(channel: Channel) -> UiSource {
+    match channel {
+        Channel::Camera => UiSource::Camera,
+        Channel::Scanner => UiSource::Scanner,
+        Channel::File(Some("qr-image")) => UiSource::QrImage,
+        Channel::File(Some("pdf-embedded")) => UiSource::PdfEmbedded,
+        Channel::File(Some("pdf-image")) => UiSource::PdfImage,
+        Channel::File(Some("pdf-vector")) => UiSource::PdfVector,
+        Channel::File(_) => UiSource::None,
+    }
+}
+
+/// A moment as people at the desk read it: Beijing time, to the minute.
+pub fn moment(t: Timestamp) -> String {
+    t.to_zoned(TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC))
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The first name present in the wanted language, else the other, else the code.
+fn pick(lang: Lang, zh: Option<&str>, en: Option<&str>, code: &str) -> String {
+    let (first, second) = match lang {
+        Lang::Zh => (zh, en),
+        Lang::En => (en, zh),
+    };
+    first.or(second).unwrap_or(code).to_owned()
+}
+
+pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
+    let mut view = ResultView {
+        verdict: verdict_code(v.verdict),
+        source: source(channel),
+        status_stale: v.warnings.contains(&Warning::StatusStale),
+        clock_suspect: v.warnings.contains(&Warning::ClockSuspect),
+        status_as_of: v.status_as_of.map(moment).unwrap_or_default().into(),
+        freshness: freshness(v.freshness),
+        ..ResultView::default()
+    };
+    if let Some(c) = &v.certificate {
+        view.has_certificate = true;
+        view.holder = c.holder_name.as_str().into();
+        view.masked_id = c.masked_id.as_str().into();
+        view.qualification = pick(
+            lang,
+            c.qualification_zh.as_deref(),
+            c.qualification_en.as_deref(),
+            &c.qualification_code,
+        )
+        .into();
+        view.level = pick(lang, Some(c.level_zh), Some(c.level_en), "").into();
+        view.specialty = c.specialty.clone().unwrap_or_default().into();
+        view.management_number = c.management_number.as_str().into();
+        view.certificate_number = c.certificate_number.clone().unwrap_or_default().into();
+        view.issuing_body = pick(
+            lang,
+            c.issuing_body_zh.as_deref(),
+            c.issuing_body_en.as_deref(),
+            &c.issuing_body_code,
+        )
+        .into();
+        view.approved_on = c.approved_on.to_string().into();
+        view.issued_on = c.ecert_issued_on.to_string().into();
+    }
+    if let Some(a) = &v.annotation {
+        view.has_annotation = true;
+        view.scenario = pick(lang, Some(&a.scenario_zh), Some(&a.scenario_en), "").into();
+        view.valid_from = a.valid_from.to_string().into();
+        view.valid_until = a.valid_until.to_string().into();
+        view.days_left = i32::try_from(a.days_left).unwrap_or(0);
+        view.cancelled_at = a.cancelled_at.map(moment).unwrap_or_default().into();
+    }
+    if let Some(r) = &v.revocation {
+        view.has_revocation = true;
+        view.revoked_at = moment(r.revoked_at).into();
+        let code_name = pick(lang, r.reason_code_zh, r.reason_code_en, &r.reason_code);
+        view.revocation_reason = if r.reason.is_empty() {
+            code_name.into()
+        } else {
+            format!("{code_name}: {}", r.reason).into()
+        };
+        view.revoked_by = pick(
+            lang,
+            r.revoked_by_zh.as_deref(),
+            r.revoked_by_en.as_deref(),
+            &r.revoked_by_code,
+        )
+        .into();
+    }
+    view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_are_beijing_time() {
+        let t: Timestamp = "2026-03-01T16:30:00Z".parse().expect("timestamp");
+        assert_eq!(moment(t), "2026-03-02 00:30");
+    }
+
+    #[test]
+    fn names_fall_back_to_the_other_language_then_the_code() {
+        assert_eq!(pick(Lang::En, Some("经济"), None, "X1"), "经济");
+        assert_eq!(pick(Lang::Zh, Some("经济"), Some("Economics"), "X1"), "经济");
+        assert_eq!(pick(Lang::En, Some("经济"), Some("Economics"), "X1"), "Economics");
+        assert_eq!(pick(Lang::En, None, None, "X1"), "X1");
+    }
+}

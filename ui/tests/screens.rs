@@ -1,0 +1,138 @@
+//! Every screen, at the smallest and the largest kiosk screen, in Chinese and English, drawn by
+//! the software renderer and compared with the reference pictures in `tests/screenshots/`.
+//!
+//! The screens are reached the way a person reaches them: the handheld scanner types a demo
+//! sample's text, buttons are pressed by their labels. After a deliberate change of the look,
+//! refresh the references with
+//! `CERTKIOSK_UPDATE_SCREENSHOTS=1 cargo test -p certkiosk --test screens` and look at them.
+
+mod common;
+
+use certkiosk::camera::replay::{Step, frame_from_rgb};
+use certkiosk::generated::{Api, CameraState, Screen};
+use common::*;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SIZES: [(u32, u32); 2] = [(800, 480), (1920, 1080)];
+/// A channel may differ this much (anti-aliasing, rounding) …
+const CHANNEL_TOLERANCE: u8 = 40;
+/// … and this share of the pixels may differ more before a screen counts as changed.
+const PIXEL_TOLERANCE: f64 = 0.002;
+
+/// A camera picture that is the same on every run: a sheet of paper on a desk.
+fn desk_frame() -> certkiosk::camera::RawFrame {
+    let (w, h) = (640usize, 480usize);
+    let mut rgb = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let paper = (160..480).contains(&x) && (80..420).contains(&y);
+            let v = if paper { 235 } else { 90 + (x * 40 / w) as u8 };
+            rgb[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&[v, v, v.saturating_sub(10)]);
+        }
+    }
+    frame_from_rgb(&rgb, w as u32, h as u32)
+}
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/screenshots")
+}
+
+/// Compares the window with its reference; returns a problem, if any.
+fn check(app: &certkiosk::App, name: &str) -> Vec<String> {
+    let update = std::env::var_os("CERTKIOSK_UPDATE_SCREENSHOTS").is_some();
+    let mut problems = Vec::new();
+    for (w, h) in SIZES {
+        let (width, height, pixels) = snapshot(app, w, h);
+        let file = format!("{name}-{w}x{h}.png");
+        let reference = reference_dir().join(&file);
+        if update {
+            write_png(&reference, width, height, &pixels);
+            continue;
+        }
+        let differs = match read_png(&reference) {
+            None => Some("no reference picture".to_owned()),
+            Some((rw, rh, _)) if (rw, rh) != (width, height) => Some(format!("reference is {rw}×{rh}")),
+            Some((_, _, want)) => {
+                let changed = pixels
+                    .chunks_exact(4)
+                    .zip(want.chunks_exact(4))
+                    .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > CHANNEL_TOLERANCE))
+                    .count();
+                let share = changed as f64 / f64::from(width * height);
+                (share > PIXEL_TOLERANCE).then(|| format!("{:.2} % of the pixels differ", share * 100.0))
+            }
+        };
+        if let Some(why) = differs {
+            let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(&file);
+            write_png(&out, width, height, &pixels);
+            problems.push(format!("{file}: {why}; this run's picture: {}", out.display()));
+        }
+    }
+    // Back to the size the layout was first made at, for the next steps of the test.
+    app.window().set_size(slint::PhysicalSize::new(800, 480));
+    problems
+}
+
+fn show_result(app: &certkiosk::App, world: &World, sample: &str) {
+    if screen(app) != Screen::Scan {
+        click(app, next_person(app));
+    }
+    assert!(scanner_types(app, &world.text(sample)), "the scan screen takes the scanner's keys");
+    assert!(pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result), "{sample}: no result");
+}
+
+fn next_person(app: &certkiosk::App) -> &'static str {
+    if app.global::<Api>().get_language() == "en" { "Next person" } else { "下一位" }
+}
+
+#[test]
+fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
+    init_platform();
+    let world = World::new();
+    let kiosk = world.kiosk(replay(vec![Step::Show(desk_frame(), Duration::from_secs(3600))]));
+    let app = kiosk.app();
+    app.window().set_size(slint::PhysicalSize::new(800, 480));
+    assert!(
+        pump_until(app, Duration::from_secs(10), |a| a.global::<Api>().get_camera() == CameraState::Running),
+        "the camera never ran"
+    );
+    // Let a preview frame arrive.
+    pump_until(app, Duration::from_millis(300), |_| false);
+
+    let mut problems = Vec::new();
+    for lang in ["zh", "en"] {
+        app.global::<Api>().invoke_choose_language(if lang == "en" { "en" } else { "zh_CN" }.into());
+        problems.extend(check(app, &format!("scan-{lang}")));
+
+        by_id(app, "scan.open-pdf").invoke_accessible_default_action();
+        assert_eq!(screen(app), Screen::Picker);
+        problems.extend(check(app, &format!("picker-{lang}")));
+        by_id(app, "picker.back").invoke_accessible_default_action();
+
+        for (sample, shot) in [
+            ("valid-ministry-annotated", "result-valid"),
+            ("revoked-after-annotation", "result-revoked"),
+            ("annotation-expired-days-ago", "result-annotation-expired"),
+            ("forged-altered-name", "result-forged"),
+        ] {
+            show_result(app, &world, sample);
+            problems.extend(check(app, &format!("{shot}-{lang}")));
+        }
+        click(app, next_person(app));
+
+        by_id(app, "scan.admin").invoke_accessible_default_action();
+        assert_eq!(screen(app), Screen::Pin);
+        click(app, "2");
+        click(app, "4");
+        problems.extend(check(app, &format!("pin-{lang}")));
+        click(app, "6");
+        click(app, "8");
+        by_id(app, "pin.ok").invoke_accessible_default_action();
+        assert_eq!(screen(app), Screen::Admin);
+        problems.extend(check(app, &format!("admin-{lang}")));
+        by_id(app, "admin.back").invoke_accessible_default_action();
+    }
+    assert!(problems.is_empty(), "screens changed:\n{}", problems.join("\n"));
+}
