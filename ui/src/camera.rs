@@ -90,10 +90,8 @@ impl RawFrame {
                 })
             }
             PixelFormat::Mjpeg => {
-                let mut reader = image::ImageReader::with_format(
-                    std::io::Cursor::new(&self.bytes),
-                    image::ImageFormat::Jpeg,
-                );
+                let mut reader =
+                    image::ImageReader::with_format(std::io::Cursor::new(&self.bytes), image::ImageFormat::Jpeg);
                 // A camera frame is small; a lying JPEG header must not allocate more.
                 let mut limits = image::Limits::default();
                 limits.max_image_width = Some(8192);
@@ -163,7 +161,9 @@ pub type Maker = Box<dyn FnOnce() -> Box<dyn Camera> + Send>;
 /// What the camera thread reports to the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CameraEvent {
-    Running { simulated: bool },
+    Running {
+        simulated: bool,
+    },
     /// It was running and stopped delivering frames (unplugged).
     Lost,
     /// No device could be opened.
@@ -222,7 +222,11 @@ pub fn run(make: Maker, sink: &dyn FrameSink, mailbox: &Mailbox, stop: &AtomicBo
     while !stop.load(Ordering::Relaxed) {
         if let Err(e) = camera.open() {
             tracing::debug!(error = %e, "camera not available");
-            report(if was_running { CameraEvent::Lost } else { CameraEvent::Absent });
+            report(if was_running {
+                CameraEvent::Lost
+            } else {
+                CameraEvent::Absent
+            });
             std::thread::sleep(REOPEN_EVERY);
             continue;
         }

@@ -59,7 +59,10 @@ pub fn build(dir: &Path) -> anyhow::Result<DemoWorld> {
 fn demo_clock(dir: &Path, expectations: &[Expectation]) -> Clock {
     let mut at = HashMap::new();
     for e in expectations {
-        if let (Some(t), Ok(text)) = (e.at, std::fs::read_to_string(dir.join("samples").join(format!("{}.txt", e.sample)))) {
+        if let (Some(t), Ok(text)) = (
+            e.at,
+            std::fs::read_to_string(dir.join("samples").join(format!("{}.txt", e.sample))),
+        ) {
             at.insert(text.trim().to_owned(), t);
         }
     }

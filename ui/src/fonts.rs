@@ -28,10 +28,7 @@ pub fn install_chain() -> Vec<&'static str> {
         collection.set_generic_families(GenericFamily::SansSerif, ids.iter().copied());
         collection.set_generic_families(GenericFamily::SystemUi, ids.iter().copied());
         for script in [*b"Hani", *b"Bopo"] {
-            collection.append_fallbacks(
-                FallbackKey::new(Script::from_bytes(script), None),
-                ids.iter().copied(),
-            );
+            collection.append_fallbacks(FallbackKey::new(Script::from_bytes(script), None), ids.iter().copied());
         }
     }
     missing

@@ -31,7 +31,9 @@ pub struct Parts {
 
 impl std::fmt::Debug for Parts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parts").field("config", &self.config.file).finish_non_exhaustive()
+        f.debug_struct("Parts")
+            .field("config", &self.config.file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,7 +83,10 @@ impl Kiosk {
         let app = App::new()?;
         let missing = crate::fonts::install_chain();
         if !missing.is_empty() {
-            tracing::error!(?missing, "fonts of the rare-character chain are not installed: names may show boxes");
+            tracing::error!(
+                ?missing,
+                "fonts of the rare-character chain are not installed: names may show boxes"
+            );
         }
         let stop = Arc::new(AtomicBool::new(false));
         let weak = app.as_weak();
@@ -128,11 +133,13 @@ impl Kiosk {
         state.refresh_data(&app);
         {
             let weak = weak.clone();
-            state.data_timer.start(slint::TimerMode::Repeated, DATA_REFRESH, move || {
-                if let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) {
-                    state.refresh_data(&app);
-                }
-            });
+            state
+                .data_timer
+                .start(slint::TimerMode::Repeated, DATA_REFRESH, move || {
+                    if let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) {
+                        state.refresh_data(&app);
+                    }
+                });
         }
         start_camera(parts.camera, &weak, &stop)?;
         app.invoke_focus_scanner();
@@ -235,10 +242,13 @@ fn connect(app: &App, state: &Rc<State>) {
     api.on_key_typed(move |text| {
         let line = s.wedge.borrow_mut().key(&text, Instant::now());
         if let (Some(line), Some(app)) = (line, s.app.upgrade()) {
-            s.submit(&app, Job::Text {
-                text: line,
-                channel: Channel::Scanner,
-            });
+            s.submit(
+                &app,
+                Job::Text {
+                    text: line,
+                    channel: Channel::Scanner,
+                },
+            );
         }
         true
     });
@@ -252,7 +262,11 @@ fn connect(app: &App, state: &Rc<State>) {
         let model: Vec<PdfFile> = files
             .iter()
             .map(|(path, place)| PdfFile {
-                name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default().into(),
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+                    .into(),
                 place: place.display().to_string().into(),
             })
             .collect();
@@ -264,7 +278,9 @@ fn connect(app: &App, state: &Rc<State>) {
     let s = state.clone();
     api.on_pick_pdf(move |index| {
         let Some(app) = s.app.upgrade() else { return };
-        let path = usize::try_from(index).ok().and_then(|i| s.pdfs.borrow().get(i).cloned());
+        let path = usize::try_from(index)
+            .ok()
+            .and_then(|i| s.pdfs.borrow().get(i).cloned());
         s.go(&app, Screen::Scan);
         if let Some(path) = path {
             s.submit(&app, Job::File(path));
@@ -321,7 +337,11 @@ fn connect(app: &App, state: &Rc<State>) {
         let typed = std::mem::take(&mut *s.pin.borrow_mut());
         let api = app.global::<Api>();
         api.set_pin_length(0);
-        let right = s.settings.admin_pin.as_deref().is_some_and(|pin| same_secret(pin, &typed));
+        let right = s
+            .settings
+            .admin_pin
+            .as_deref()
+            .is_some_and(|pin| same_secret(pin, &typed));
         api.set_pin_wrong(!right);
         if right {
             s.refresh_admin(&app);
@@ -365,17 +385,18 @@ impl State {
         self.remaining.set(total);
         app.global::<Api>().set_seconds_left(total as i32);
         let weak = self.app.clone();
-        self.countdown.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
-            let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) else {
-                return;
-            };
-            let left = state.remaining.get().saturating_sub(1);
-            state.remaining.set(left);
-            app.global::<Api>().set_seconds_left(left as i32);
-            if left == 0 {
-                state.clear(&app);
-            }
-        });
+        self.countdown
+            .start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+                let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) else {
+                    return;
+                };
+                let left = state.remaining.get().saturating_sub(1);
+                state.remaining.set(left);
+                app.global::<Api>().set_seconds_left(left as i32);
+                if left == 0 {
+                    state.clear(&app);
+                }
+            });
     }
 
     /// Back to the scan screen with nothing of the last person left on screen or in memory.
@@ -403,10 +424,13 @@ impl State {
             return;
         }
         if self.debounce.borrow_mut().admit(&text, Instant::now()) {
-            self.submit(app, Job::Text {
-                text,
-                channel: Channel::Camera,
-            });
+            self.submit(
+                app,
+                Job::Text {
+                    text,
+                    channel: Channel::Camera,
+                },
+            );
         }
     }
 
@@ -530,7 +554,10 @@ pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
             if kind.is_dir() && depth > 0 {
                 walk(&path, place, depth - 1, out);
             } else if kind.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
-                let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
+                let modified = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
                 out.push((modified, path, place.to_owned()));
             }
         }
@@ -576,7 +603,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         std::fs::write(stick.join("B.PDF"), b"%PDF-").expect("write");
         let listed = list_pdfs(&[d.path().join("media")], 10);
-        let names: Vec<_> = listed.iter().map(|(p, _)| p.file_name().map(|n| n.to_owned())).collect();
+        let names: Vec<_> = listed
+            .iter()
+            .map(|(p, _)| p.file_name().map(|n| n.to_owned()))
+            .collect();
         assert_eq!(names, [Some("B.PDF".into()), Some("a.pdf".into())]);
     }
 }

@@ -1,8 +1,8 @@
 //! `certkiosk --config FILE | --demo`: the kiosk UI (DESIGN §5, §8).
 
 use certd::config::Config;
-use certkiosk::camera::{Camera, Maker};
 use certkiosk::camera::v4l::V4lCamera;
+use certkiosk::camera::{Camera, Maker};
 use certkiosk::kiosk::{Kiosk, Parts};
 use certkiosk::verifier::Clock;
 use clap::Parser;
@@ -61,7 +61,11 @@ fn run(args: Args) -> Result<(), u8> {
             certkiosk::demo::DEMO_PIN
         );
         _demo_dir = Some(dir);
-        (world.config, Box::new(move || Box::new(camera) as Box<dyn Camera>) as Maker, world.clock)
+        (
+            world.config,
+            Box::new(move || Box::new(camera) as Box<dyn Camera>) as Maker,
+            world.clock,
+        )
     } else {
         let file = args.config.unwrap_or_default();
         let config = Config::load(&file).map_err(|e| fail(&e))?;

@@ -43,7 +43,8 @@ impl Debounce {
     }
 
     pub fn admit(&mut self, text: &str, now: Instant) -> bool {
-        let repeat = matches!(&self.last, Some((t, at)) if t == text && now.saturating_duration_since(*at) < self.window);
+        let repeat =
+            matches!(&self.last, Some((t, at)) if t == text && now.saturating_duration_since(*at) < self.window);
         self.last = Some((text.to_owned(), now));
         !repeat
     }

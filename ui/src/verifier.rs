@@ -48,7 +48,9 @@ impl Clock {
         match self {
             Clock::System => Now::System(Timestamp::now()),
             Clock::Fixed(t) => Now::Explicit(*t),
-            Clock::Demo(at) => at.get(text).map_or_else(|| Now::System(Timestamp::now()), |t| Now::Explicit(*t)),
+            Clock::Demo(at) => at
+                .get(text)
+                .map_or_else(|| Now::System(Timestamp::now()), |t| Now::Explicit(*t)),
         }
     }
 
@@ -81,18 +83,26 @@ impl Verifier {
     pub fn start(settings: Settings, done: impl Fn(Done) + Send + 'static) -> std::io::Result<Verifier> {
         let (jobs, queue) = mpsc::channel::<(Job, Instant)>();
         std::thread::Builder::new().name("verifier".into()).spawn(move || {
-            let mut audit = settings.audit_dir.as_ref().and_then(|dir| match AuditLog::open(dir, Limits::default()) {
-                Ok(log) => Some(log),
-                Err(e) => {
-                    tracing::warn!(error = %e, "verifications are not being recorded");
-                    None
-                }
-            });
+            let mut audit = settings
+                .audit_dir
+                .as_ref()
+                .and_then(|dir| match AuditLog::open(dir, Limits::default()) {
+                    Ok(log) => Some(log),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "verifications are not being recorded");
+                        None
+                    }
+                });
             for (job, submitted) in queue {
                 let (verdict, channel) = run_job(&settings, job);
                 if let Some(log) = &audit {
                     let number = verdict.certificate.as_ref().map(|c| c.management_number.as_str());
-                    if let Err(e) = log.record(verdict.checked_at, verdict.verdict.as_str(), channel_name(channel), number) {
+                    if let Err(e) = log.record(
+                        verdict.checked_at,
+                        verdict.verdict.as_str(),
+                        channel_name(channel),
+                        number,
+                    ) {
                         tracing::warn!(error = %e, "verifications are not being recorded");
                         audit = None;
                     }

@@ -35,7 +35,10 @@ impl Wedge {
             return (!spoiled && !line.is_empty()).then(|| line.to_owned());
         }
         // Only printable text: arrows, function keys and the like arrive as private-use chars.
-        if text.chars().all(|c| !c.is_control() && !('\u{e000}'..='\u{f8ff}').contains(&c)) {
+        if text
+            .chars()
+            .all(|c| !c.is_control() && !('\u{e000}'..='\u{f8ff}').contains(&c))
+        {
             self.line.push_str(text);
             if self.line.len() > MAX_LINE {
                 self.line.clear();
@@ -70,7 +73,10 @@ mod tests {
     #[test]
     fn slow_typing_and_a_pause_are_not_a_scan() {
         let mut w = Wedge::default();
-        assert_eq!(burst(&mut w, "CK1:ABC", Instant::now(), Duration::from_millis(300)), None);
+        assert_eq!(
+            burst(&mut w, "CK1:ABC", Instant::now(), Duration::from_millis(300)),
+            None
+        );
         // Half a line, a pause, then a whole burst: only the burst counts.
         let t = Instant::now();
         w.key("x", t);
@@ -96,6 +102,9 @@ mod tests {
         let t = Instant::now();
         w.key("\u{f700}", t);
         w.key("\t", t);
-        assert_eq!(burst(&mut w, "CK1:Q", t, Duration::from_millis(1)).as_deref(), Some("CK1:Q"));
+        assert_eq!(
+            burst(&mut w, "CK1:Q", t, Duration::from_millis(1)).as_deref(),
+            Some("CK1:Q")
+        );
     }
 }

@@ -79,12 +79,22 @@ fn show_result(app: &certkiosk::App, world: &World, sample: &str) {
     if screen(app) != Screen::Scan {
         click(app, next_person(app));
     }
-    assert!(scanner_types(app, &world.text(sample)), "the scan screen takes the scanner's keys");
-    assert!(pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result), "{sample}: no result");
+    assert!(
+        scanner_types(app, &world.text(sample)),
+        "the scan screen takes the scanner's keys"
+    );
+    assert!(
+        pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result),
+        "{sample}: no result"
+    );
 }
 
 fn next_person(app: &certkiosk::App) -> &'static str {
-    if app.global::<Api>().get_language() == "en" { "Next person" } else { "下一位" }
+    if app.global::<Api>().get_language() == "en" {
+        "Next person"
+    } else {
+        "下一位"
+    }
 }
 
 #[test]
@@ -95,7 +105,8 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
     let app = kiosk.app();
     app.window().set_size(slint::PhysicalSize::new(800, 480));
     assert!(
-        pump_until(app, Duration::from_secs(10), |a| a.global::<Api>().get_camera() == CameraState::Running),
+        pump_until(app, Duration::from_secs(10), |a| a.global::<Api>().get_camera()
+            == CameraState::Running),
         "the camera never ran"
     );
     // Let a preview frame arrive.
@@ -103,7 +114,8 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
 
     let mut problems = Vec::new();
     for lang in ["zh", "en"] {
-        app.global::<Api>().invoke_choose_language(if lang == "en" { "en" } else { "zh_CN" }.into());
+        app.global::<Api>()
+            .invoke_choose_language(if lang == "en" { "en" } else { "zh_CN" }.into());
         problems.extend(check(app, &format!("scan-{lang}")));
 
         by_id(app, "scan.open-pdf").invoke_accessible_default_action();

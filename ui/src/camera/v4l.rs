@@ -16,19 +16,27 @@ const MIN_FPS: u32 = 20;
 /// The format to stream: at least 20 fps, as close to 640×480 as offered (never smaller than
 /// 320×240 when something bigger exists), YUYV before MJPEG at the same size.
 pub fn choose_format(offered: &[CameraFormat]) -> Option<CameraFormat> {
-    let usable = |f: &&CameraFormat| {
-        matches!(f.format(), FrameFormat::YUYV | FrameFormat::MJPEG) && f.frame_rate() >= MIN_FPS
-    };
+    let usable =
+        |f: &&CameraFormat| matches!(f.format(), FrameFormat::YUYV | FrameFormat::MJPEG) && f.frame_rate() >= MIN_FPS;
     let distance = |f: &CameraFormat| {
         let area = i64::from(f.width()) * i64::from(f.height());
         let want = i64::from(WANT_WIDTH * WANT_HEIGHT);
         let too_small = i64::from(f.width() < 320 || f.height() < 240);
         (too_small, (area - want).abs())
     };
-    offered.iter().filter(usable).min_by_key(|f| {
-        let (too_small, d) = distance(f);
-        (too_small, d, i64::from(f.format() != FrameFormat::YUYV), -i64::from(f.frame_rate()))
-    }).copied()
+    offered
+        .iter()
+        .filter(usable)
+        .min_by_key(|f| {
+            let (too_small, d) = distance(f);
+            (
+                too_small,
+                d,
+                i64::from(f.format() != FrameFormat::YUYV),
+                -i64::from(f.frame_rate()),
+            )
+        })
+        .copied()
 }
 
 /// A V4L2 camera: a fixed `/dev/videoN`, or the first one that delivers frames.
@@ -39,7 +47,9 @@ pub struct V4lCamera {
 
 impl std::fmt::Debug for V4lCamera {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("V4lCamera").field("index", &self.index).finish_non_exhaustive()
+        f.debug_struct("V4lCamera")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,7 +76,10 @@ impl V4lCamera {
             problem: "offers no YUYV or MJPEG format at 20 fps or more".into(),
         })?;
         camera
-            .set_camera_requset(RequestedFormat::with_formats(RequestedFormatType::Exact(format), &wanted))
+            .set_camera_requset(RequestedFormat::with_formats(
+                RequestedFormatType::Exact(format),
+                &wanted,
+            ))
             .map_err(err)?;
         camera.open_stream().map_err(err)?;
         tracing::info!(%device, %format, "camera open");

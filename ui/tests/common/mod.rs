@@ -47,7 +47,10 @@ pub struct World {
 impl World {
     pub fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(certsync::demo::build(dir.path(), now())).unwrap();
         let mut config = Config::load(&dir.path().join("certd.toml")).unwrap();
         runtime.block_on(certd::sync::sync_once(&config, None, now())).unwrap();
@@ -63,7 +66,10 @@ impl World {
     }
 
     pub fn text(&self, name: &str) -> String {
-        std::fs::read_to_string(self.sample(name, "txt")).unwrap().trim().to_owned()
+        std::fs::read_to_string(self.sample(name, "txt"))
+            .unwrap()
+            .trim()
+            .to_owned()
     }
 
     /// The kiosk on this world, verifying at [`NOW`], with `camera` as its camera.
@@ -128,12 +134,19 @@ pub fn screen(app: &App) -> Screen {
 /// all within milliseconds. Returns whether every key was taken.
 pub fn scanner_types(app: &App, text: &str) -> bool {
     let mut taken = true;
-    let keys = text.chars().map(|c| c.to_string()).chain(std::iter::once("\n".to_owned()));
+    let keys = text
+        .chars()
+        .map(|c| c.to_string())
+        .chain(std::iter::once("\n".to_owned()));
     for key in keys {
         let key: slint::SharedString = key.into();
-        let result = app.window().dispatch_event_with_result(WindowEvent::KeyPressed { text: key.clone() });
+        let result = app
+            .window()
+            .dispatch_event_with_result(WindowEvent::KeyPressed { text: key.clone() });
         taken &= matches!(result, Ok(slint::platform::WindowEventDispatchResult::Accepted));
-        let _ = app.window().dispatch_event_with_result(WindowEvent::KeyReleased { text: key });
+        let _ = app
+            .window()
+            .dispatch_event_with_result(WindowEvent::KeyReleased { text: key });
     }
     taken
 }

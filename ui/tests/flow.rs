@@ -1,0 +1,140 @@
+//! The kiosk used as a person uses it, on a demo world: certificates held up to the camera
+//! (recorded frames through the camera thread, the decoder and the verifier), the camera
+//! unplugged and plugged back, a handheld scanner, a PDF picked from the folder, the result
+//! cleared after its timeout, the admin screen behind its PIN, and the language switch.
+//! One test, because the testing backend's event loop exists once per process.
+
+mod common;
+
+use certkiosk::camera::replay::{Step, frame_of_picture};
+use certkiosk::generated::{Api, CameraState, Screen};
+use common::*;
+use slint::ComponentHandle;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn verifications(world: &World) -> u64 {
+    certkiosk_verify::audit::verify_log(&world.dir.path().join("kiosk-audit")).map_or(0, |c| c.records)
+}
+
+fn holder(app: &certkiosk::App) -> String {
+    app.global::<Api>().get_result().holder.to_string()
+}
+
+#[test]
+fn a_day_at_the_front_desk() {
+    init_platform();
+    let world = World::new();
+    let frame = |sample: &str| frame_of_picture(&world.sample(sample, "png"), 640, 480).expect("sample picture");
+    let camera = replay(vec![
+        Step::Show(frame("valid-ministry-annotated"), Duration::from_secs(3)),
+        Step::Unplug(Duration::from_millis(1500)),
+        Step::Show(frame("revoked-after-annotation"), Duration::from_secs(3600)),
+    ]);
+    let kiosk = world.kiosk(camera);
+    let app = kiosk.app();
+    assert_eq!(screen(app), Screen::Scan);
+    assert!(shows(app, "请将二维码对准此处"), "Chinese first");
+
+    // 1. A certificate held up to the camera: the verdict, in words, with the holder.
+    assert!(
+        pump_until(app, WAIT, |a| screen(a) == Screen::Result),
+        "no result from the camera"
+    );
+    assert!(shows(app, "有效"), "the verdict's word");
+    assert!(shows(app, "王䶮"), "the holder's name, rare character and all");
+    assert!(shows(app, "摄像头"), "read from the camera");
+
+    // 2. Held still for seconds, it is verified once (the audit log counts verifications).
+    pump_until(app, Duration::from_millis(1500), |_| false);
+    assert_eq!(verifications(&world), 1, "debounced");
+
+    // 3. The camera is unplugged: said on the scan screen; plugged back in, it reads again.
+    click(app, "下一位");
+    assert!(
+        pump_until(app, WAIT, |a| a.global::<Api>().get_camera() == CameraState::Lost),
+        "unplugging is noticed"
+    );
+    assert!(shows(app, "摄像头已断开，请重新插好；仍可打开 PDF 或使用扫码枪。"));
+    assert!(
+        pump_until(app, WAIT, |a| screen(a) == Screen::Result),
+        "no result after replugging"
+    );
+    assert_eq!(app.global::<Api>().get_camera(), CameraState::Running);
+    assert!(
+        shows(app, "已撤销") && shows(app, "弄虚作假取得: 考试作弊，资格无效"),
+        "revoked, and why"
+    );
+
+    // 4. Nobody touches it: after the timeout (30 s) the result is gone, from the screen and
+    //    from the window's data.
+    for _ in 0..29 {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    }
+    assert_eq!(screen(app), Screen::Result);
+    assert!(shows(app, "1 秒后清除"));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    assert_eq!(screen(app), Screen::Scan);
+    assert_eq!(holder(app), "", "the last holder is not kept");
+
+    // 5. A handheld scanner types the text and Enter; nothing was touched first.
+    let expired = world.text("annotation-expired-days-ago");
+    assert!(scanner_types(app, &expired), "the scan screen takes the scanner's keys");
+    assert!(pump_until(app, WAIT, |a| screen(a) == Screen::Result));
+    assert!(shows(app, "加注已过期") && shows(app, "扫码枪"));
+    click(app, "下一位");
+
+    // 6. A PDF from the certificates folder.
+    click(app, "打开 PDF");
+    assert_eq!(screen(app), Screen::Picker);
+    assert!(shows(app, "forged-altered-name.pdf"));
+    click(app, "forged-altered-name.pdf");
+    assert!(
+        pump_until(app, WAIT, |a| screen(a) == Screen::Result),
+        "no result from the PDF"
+    );
+    assert!(shows(app, "伪造"));
+    click(app, "下一位");
+
+    // 7. The admin screen, behind the PIN.
+    click(app, "管理");
+    for digit in ["1", "1", "1", "1"] {
+        click(app, digit);
+    }
+    by_id(app, "pin.ok").invoke_accessible_default_action();
+    assert_eq!(screen(app), Screen::Pin);
+    assert!(shows(app, "PIN 错误，请重试"));
+    for digit in ["2", "4", "6", "8"] {
+        click(app, digit);
+    }
+    assert_eq!(
+        by_id(app, "pin.dots").accessible_value().as_deref(),
+        Some("4"),
+        "dots, not digits"
+    );
+    by_id(app, "pin.ok").invoke_accessible_default_action();
+    assert_eq!(screen(app), Screen::Admin);
+    let admin = app.global::<Api>().get_admin();
+    assert_eq!(admin.data_version, "1", "the publication held");
+    assert!(admin.last_error.is_empty(), "{}", admin.last_error);
+    assert!(shows(app, "正常"), "the camera works");
+
+    // 8. English, one touch away; the words change at once.
+    click(app, "English");
+    assert!(shows(app, "Administration"));
+    click(app, "Back");
+    assert!(shows(app, "Hold the QR code here"));
+    let valid = world.text("valid-middle-dot-name");
+    assert!(scanner_types(app, &valid));
+    assert!(pump_until(app, WAIT, |a| screen(a) == Screen::Result));
+    assert!(shows(app, "Valid") && shows(app, "Check the holder's identity, then accept."));
+    assert!(
+        holder(app).contains('·'),
+        "a minority name with its middle dot: {}",
+        holder(app)
+    );
+
+    // Every verification was recorded, and the chain holds.
+    assert_eq!(verifications(&world), 5);
+}

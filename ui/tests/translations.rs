@@ -1,0 +1,179 @@
+//! Every word on the screens is translated through Slint's bundled translations: each `@tr`
+//! message of `ui/*.slint` has its 简体中文 in `lang/zh_CN/LC_MESSAGES/certkiosk.po` (and the
+//! catalogue holds nothing stale), no text is shown untranslated, and the verdicts read
+//! exactly as `certd verify` prints them (`certkiosk_verify::i18n`).
+
+use certkiosk_verify::VerdictCode;
+use certkiosk_verify::i18n::{self, Lang};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// (context, message, plural) of one translatable string.
+type Key = (Option<String>, String, Option<String>);
+
+fn slint_sources() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("ui/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slint"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).expect("read .slint"),
+            )
+        })
+        .collect()
+}
+
+/// A string literal at the start of `s` (after blanks): its text and the rest.
+fn literal(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    let mut chars = s.strip_prefix('"')?.char_indices();
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?.1),
+            '"' => return Some((out, &s[i + 2..])),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Every `@tr(...)` message in the .slint files.
+fn messages() -> Vec<Key> {
+    let mut keys = Vec::new();
+    for (file, text) in slint_sources() {
+        for (at, _) in text.match_indices("@tr(") {
+            let (first, rest) = literal(&text[at + 4..]).unwrap_or_else(|| panic!("{file}: @tr without a literal"));
+            let rest = rest.trim_start();
+            if let Some(rest) = rest.strip_prefix("=>") {
+                let (msg, _) = literal(rest).expect("message after context");
+                keys.push((Some(first), msg, None));
+            } else if let Some(rest) = rest.strip_prefix('|') {
+                let (plural, _) = literal(rest).expect("plural form");
+                keys.push((None, first, Some(plural)));
+            } else {
+                keys.push((None, first, None));
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The catalogue: key → translation (the first plural form for plurals).
+fn catalogue() -> BTreeMap<Key, String> {
+    let po = Path::new(env!("CARGO_MANIFEST_DIR")).join("lang/zh_CN/LC_MESSAGES/certkiosk.po");
+    let text = std::fs::read_to_string(po).expect("po");
+    let mut out = BTreeMap::new();
+    let (mut ctx, mut id, mut plural) = (None, None, None);
+    for line in text.lines() {
+        let value = |prefix: &str| line.strip_prefix(prefix).and_then(literal).map(|(s, _)| s);
+        if let Some(c) = value("msgctxt ") {
+            ctx = Some(c);
+        } else if let Some(m) = value("msgid_plural ") {
+            plural = Some(m);
+        } else if let Some(m) = value("msgid ") {
+            id = Some(m);
+        } else if let Some(s) = value("msgstr ").or_else(|| value("msgstr[0] ")) {
+            if let Some(id) = id.take().filter(|i| !i.is_empty()) {
+                out.insert((ctx.take(), id, plural.take()), s);
+            }
+            ctx = None;
+            plural = None;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_message_has_its_chinese_and_none_is_stale() {
+    let messages = messages();
+    let catalogue = catalogue();
+    assert!(messages.len() > 50, "found {} messages", messages.len());
+    let untranslated: Vec<_> = messages
+        .iter()
+        .filter(|k| catalogue.get(*k).is_none_or(|s| s.trim().is_empty()))
+        .collect();
+    assert!(untranslated.is_empty(), "not translated: {untranslated:#?}");
+    let stale: Vec<_> = catalogue.keys().filter(|k| !messages.contains(k)).collect();
+    assert!(
+        stale.is_empty(),
+        "in the catalogue but no longer on any screen: {stale:#?}"
+    );
+}
+
+#[test]
+fn verdicts_read_as_certd_prints_them() {
+    let catalogue = catalogue();
+    let zh = |ctx: Option<&str>, en: &str| catalogue.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
+    for code in VerdictCode::ALL {
+        for text in [i18n::title, i18n::explanation] {
+            assert_eq!(
+                zh(None, text(code, Lang::En)).as_deref(),
+                Some(text(code, Lang::Zh)),
+                "{code}"
+            );
+        }
+        let what = i18n::what_to_do;
+        assert_eq!(
+            zh(Some(code.as_str()), what(code, Lang::En)).as_deref(),
+            Some(what(code, Lang::Zh)),
+            "what to do: {code}"
+        );
+    }
+    for w in [
+        certkiosk_verify::Warning::StatusStale,
+        certkiosk_verify::Warning::ClockSuspect,
+    ] {
+        assert_eq!(
+            zh(None, i18n::warning(w, Lang::En)).as_deref(),
+            Some(i18n::warning(w, Lang::Zh))
+        );
+    }
+}
+
+/// Words shown as they are: the program's name, the other language's own name, PIN digits.
+const UNTRANSLATED: [&str; 14] = [
+    "certkiosk",
+    "中文",
+    "English",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "",
+];
+
+#[test]
+fn no_text_is_shown_untranslated() {
+    let mut bare = Vec::new();
+    for (file, text) in slint_sources() {
+        for (n, line) in text.lines().enumerate() {
+            for key in ["text:", "label:", "title:"] {
+                let Some(at) = line.find(key) else { continue };
+                let rest = line[at + key.len()..].trim_start();
+                if let Some((s, _)) = literal(rest)
+                    && !UNTRANSLATED.contains(&s.as_str())
+                {
+                    bare.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "shown without @tr:\n{}", bare.join("\n"));
+}
