@@ -41,7 +41,7 @@ impl std::fmt::Debug for Parts {
 const DEBOUNCE: Duration = Duration::from_secs(3);
 /// How often the scan screen re-reads the age of the status data.
 const DATA_REFRESH: Duration = Duration::from_secs(30);
-/// Most PDFs listed on the picker (the newest first).
+/// Most PDFs listed on the picker.
 const MAX_PDFS: usize = 200;
 
 /// A running kiosk. Dropping it stops its threads.
@@ -267,7 +267,7 @@ fn connect(app: &App, state: &Rc<State>) {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default()
                     .into(),
-                place: place.display().to_string().into(),
+                place: where_in(path, place).into(),
             })
             .collect();
         *s.pdfs.borrow_mut() = files.into_iter().map(|(p, _)| p).collect();
@@ -495,7 +495,7 @@ impl State {
                     .sync
                     .last_success
                     .map_or_else(never, |t| match &s.sync.last_source {
-                        Some(src) => format!("{} ({src})", present::moment(t)),
+                        Some(src) => format!("{} ({})", present::moment(t), short_source(src)),
                         None => present::moment(t),
                     })
                     .into();
@@ -526,6 +526,28 @@ fn store_size(store: &Path) -> String {
     }
 }
 
+/// Where a listed file is, as a person recognises it: its folder below the place (a stick's
+/// mount point shows as its name), or the place's own name for a file right in it.
+fn where_in(file: &Path, place: &Path) -> String {
+    let dir = file.parent().unwrap_or(place);
+    match dir.strip_prefix(place) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => place
+            .file_name()
+            .map_or_else(|| place.display().to_string(), |n| n.to_string_lossy().into_owned()),
+    }
+}
+
+/// A mirror as the admin screen names it: a URL's host, a directory's last component.
+fn short_source(source: &str) -> String {
+    match url::Url::parse(source) {
+        Ok(u) if u.host_str().is_some() => u.host_str().unwrap_or_default().to_owned(),
+        _ => Path::new(source)
+            .file_name()
+            .map_or_else(|| source.to_owned(), |n| n.to_string_lossy().into_owned()),
+    }
+}
+
 /// Compares a typed PIN with the configured one in time independent of where they differ.
 fn same_secret(expected: &str, typed: &str) -> bool {
     let (a, b) = (expected.as_bytes(), typed.as_bytes());
@@ -544,9 +566,9 @@ fn pdf_places(config: &Config) -> Vec<PathBuf> {
 }
 
 /// PDFs under `places` (three levels deep, as a stick's mount point sits under /media/USER),
-/// newest first, with the place each was found under.
+/// by name as a person reads a list (case aside), with the place each was found under.
 pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
-    fn walk(dir: &Path, place: &Path, depth: u32, out: &mut Vec<(std::time::SystemTime, PathBuf, PathBuf)>) {
+    fn walk(dir: &Path, place: &Path, depth: u32, out: &mut Vec<(String, PathBuf, PathBuf)>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for entry in entries.flatten().take(10_000) {
             let path = entry.path();
@@ -554,11 +576,8 @@ pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
             if kind.is_dir() && depth > 0 {
                 walk(&path, place, depth - 1, out);
             } else if kind.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
-                let modified = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH);
-                out.push((modified, path, place.to_owned()));
+                let name = entry.file_name().to_string_lossy().to_lowercase();
+                out.push((name, path, place.to_owned()));
             }
         }
     }
@@ -566,7 +585,7 @@ pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
     for place in places {
         walk(place, place, 3, &mut found);
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    found.sort();
     found.into_iter().take(max).map(|(_, p, place)| (p, place)).collect()
 }
 
@@ -584,6 +603,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn places_are_named_as_people_know_them() {
+        let media = Path::new("/media");
+        assert_eq!(where_in(Path::new("/media/kiosk/STICK/certs/a.pdf"), media), "kiosk/STICK/certs");
+        assert_eq!(where_in(Path::new("/srv/certificates/a.pdf"), Path::new("/srv/certificates")), "certificates");
+    }
+
+    #[test]
+    fn sources_are_named_short() {
+        assert_eq!(short_source("https://mirror.example.cn/certkiosk/"), "mirror.example.cn");
+        assert_eq!(short_source("/media/usb0/certkiosk-repo"), "certkiosk-repo");
+    }
+
+    #[test]
     fn the_pin_comparison_needs_every_digit() {
         assert!(same_secret("246810", "246810"));
         assert!(!same_secret("246810", "24681"));
@@ -593,20 +625,19 @@ mod tests {
     }
 
     #[test]
-    fn pdfs_are_listed_from_the_places_only_newest_first() {
+    fn pdfs_are_listed_from_the_places_only_by_name() {
         let d = tempfile::tempdir().expect("tempdir");
         let stick = d.path().join("media/user/STICK");
         std::fs::create_dir_all(stick.join("certs")).expect("mkdir");
         std::fs::write(stick.join("certs/a.pdf"), b"%PDF-").expect("write");
         std::fs::write(stick.join("notes.txt"), b"x").expect("write");
         std::fs::write(d.path().join("elsewhere.pdf"), b"%PDF-").expect("write");
-        std::thread::sleep(Duration::from_millis(20));
         std::fs::write(stick.join("B.PDF"), b"%PDF-").expect("write");
         let listed = list_pdfs(&[d.path().join("media")], 10);
         let names: Vec<_> = listed
             .iter()
             .map(|(p, _)| p.file_name().map(|n| n.to_owned()))
             .collect();
-        assert_eq!(names, [Some("B.PDF".into()), Some("a.pdf".into())]);
+        assert_eq!(names, [Some("a.pdf".into()), Some("B.PDF".into())]);
     }
 }
