@@ -51,9 +51,13 @@ fn source(channel: Channel) -> UiSource {
     }
 }
 
+fn shanghai() -> TimeZone {
+    TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)
+}
+
 /// A moment as people at the desk read it: Beijing time, to the minute.
 pub fn moment(t: Timestamp) -> String {
-    t.to_zoned(TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC))
+    t.to_zoned(shanghai())
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -108,6 +112,8 @@ pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
         view.valid_from = a.valid_from.to_string().into();
         view.valid_until = a.valid_until.to_string().into();
         view.days_left = i32::try_from(a.days_left).unwrap_or(0);
+        let today = v.checked_at.to_zoned(shanghai()).date();
+        view.starts_in = i32::try_from(today.until(a.valid_from).map_or(0, |span| span.get_days())).unwrap_or(0);
         view.cancelled_at = a.cancelled_at.map(moment).unwrap_or_default().into();
     }
     if let Some(r) = &v.revocation {

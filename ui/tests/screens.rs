@@ -124,9 +124,13 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         by_id(app, "picker.back").invoke_accessible_default_action();
 
         for (sample, shot) in [
+            // Holders whose names need the whole font chain: 䶮 (Ext A), 𰻝 (Ext G), 𬱖 (Ext E),
+            // 𫍯 (Ext C), 𡟣 (Ext B, which Noto Sans CJK lacks).
             ("valid-ministry-annotated", "result-valid"),
+            ("valid-ninety-day-annotation", "result-valid-ext-g"),
             ("revoked-after-annotation", "result-revoked"),
-            ("annotation-expired-days-ago", "result-annotation-expired"),
+            ("annotation-expired-month-ago", "result-annotation-expired"),
+            ("annotation-starts-in-3-days", "result-not-yet-valid"),
             ("forged-altered-name", "result-forged"),
         ] {
             show_result(app, &world, sample);
