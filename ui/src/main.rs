@@ -39,15 +39,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), u8> {
+    // One line, whatever the cause: Slint's backend errors span many.
     let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("certkiosk: {e}");
+        let text = e.to_string();
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        eprintln!("certkiosk: {}", lines.join("; "));
         USAGE
     };
+    no_display_yet().map_err(|e| fail(&e))?;
     let reader_program = std::env::current_exe().map_err(|e| fail(&format!("cannot find itself: {e}")))?;
     // Kept until the kiosk ends: the demo world lives in it.
     let mut _demo_dir = None;
     let (config, camera, clock): (Config, Maker, Clock) = if args.demo {
-        no_display_yet().map_err(|e| fail(&e))?;
         let dir = tempfile::Builder::new()
             .prefix("certkiosk-demo-")
             .tempdir()
@@ -83,7 +86,7 @@ fn run(args: Args) -> Result<(), u8> {
     kiosk.run().map_err(|e| fail(&format!("no display: {e}")))
 }
 
-/// Says early, before the demo world is built, that there is no screen to show it on.
+/// Says early, before anything is built, that there is no screen to show the kiosk on.
 fn no_display_yet() -> Result<(), String> {
     let x11 = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
     let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
