@@ -219,6 +219,12 @@ impl Store {
         // Pragmas outside any transaction.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite(path))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite(path))?;
+        // Keep the -wal and -shm files when the last writer closes. Readers of another user
+        // (the kiosk UI, in certd's group, with no write access to this directory) cannot
+        // create them, and without them SQLite refuses to open a WAL database read-only.
+        let mut persist = 1;
+        conn.file_control(Some(rusqlite::MAIN_DB), rusqlite::FileControl::PersistWal(&mut persist))
+            .map_err(sqlite(path))?;
         let quick: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(sqlite(path))?;
