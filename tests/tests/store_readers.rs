@@ -48,5 +48,9 @@ fn a_reader_that_cannot_write_the_state_directory_reads_the_store() {
     };
     set_mode(&state, 0o755);
     let text = stdout(&out);
-    assert!(text.contains("(valid)"), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("(valid)"),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

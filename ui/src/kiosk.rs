@@ -11,7 +11,7 @@ use crate::wedge::Wedge;
 use certd::config::{Config, KioskSettings};
 use certkiosk_verify::{Freshness, Lang};
 use certsync::store::{Mode, Store};
-use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use slint::{ComponentHandle, ModelRc, VecModel};
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -399,9 +399,13 @@ impl State {
             });
     }
 
-    /// Back to the scan screen with nothing of the last person left on screen or in memory.
+    /// Back to the scan screen with nothing of the last person left on screen or in memory,
+    /// in the kiosk's own language again.
     fn clear(&self, app: &App) {
         self.shown.borrow_mut().take();
+        if self.lang.get() != self.settings.lang {
+            self.set_language(app, self.settings.lang);
+        }
         self.pin.borrow_mut().clear();
         let api = app.global::<Api>();
         api.set_result(ResultView::default());
@@ -419,7 +423,8 @@ impl State {
     fn camera_text(&self, app: &App, text: String) {
         let screen = app.global::<Api>().get_screen();
         // The camera counts on the scan screen and over a result (the next person may already
-        // hold up their code), not while staff use the picker or the admin screens.
+        // hold up their code), not while staff use the picker or the admin screens. The
+        // handheld scanner's keys reach the wedge on the same two screens (app.slint).
         if !matches!(screen, Screen::Scan | Screen::Result) {
             return;
         }
@@ -566,7 +571,9 @@ fn pdf_places(config: &Config) -> Vec<PathBuf> {
 }
 
 /// PDFs under `places` (three levels deep, as a stick's mount point sits under /media/USER),
-/// by name as a person reads a list (case aside), with the place each was found under.
+/// place by place in the order given (removable media before the configured folder: a stick
+/// just plugged in is what staff look for), by name within a place as a person reads a list
+/// (case aside), each with the place it was found under.
 pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
     fn walk(dir: &Path, place: &Path, depth: u32, out: &mut Vec<(String, PathBuf, PathBuf)>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -581,21 +588,15 @@ pub fn list_pdfs(places: &[PathBuf], max: usize) -> Vec<(PathBuf, PathBuf)> {
             }
         }
     }
-    let mut found = Vec::new();
+    let mut listed = Vec::new();
     for place in places {
+        let mut found = Vec::new();
         walk(place, place, 3, &mut found);
+        found.sort();
+        listed.extend(found.into_iter().map(|(_, p, place)| (p, place)));
     }
-    found.sort();
-    found.into_iter().take(max).map(|(_, p, place)| (p, place)).collect()
-}
-
-/// The names on the picker, for tests.
-pub fn listed_pdf_names(app: &App) -> Vec<String> {
-    let files = app.global::<Api>().get_pdf_files();
-    (0..files.row_count())
-        .filter_map(|i| files.row_data(i))
-        .map(|f| f.name.to_string())
-        .collect()
+    listed.truncate(max);
+    listed
 }
 
 #[cfg(test)]
@@ -605,13 +606,22 @@ mod tests {
     #[test]
     fn places_are_named_as_people_know_them() {
         let media = Path::new("/media");
-        assert_eq!(where_in(Path::new("/media/kiosk/STICK/certs/a.pdf"), media), "kiosk/STICK/certs");
-        assert_eq!(where_in(Path::new("/srv/certificates/a.pdf"), Path::new("/srv/certificates")), "certificates");
+        assert_eq!(
+            where_in(Path::new("/media/kiosk/STICK/certs/a.pdf"), media),
+            "kiosk/STICK/certs"
+        );
+        assert_eq!(
+            where_in(Path::new("/srv/certificates/a.pdf"), Path::new("/srv/certificates")),
+            "certificates"
+        );
     }
 
     #[test]
     fn sources_are_named_short() {
-        assert_eq!(short_source("https://mirror.example.cn/certkiosk/"), "mirror.example.cn");
+        assert_eq!(
+            short_source("https://mirror.example.cn/certkiosk/"),
+            "mirror.example.cn"
+        );
         assert_eq!(short_source("/media/usb0/certkiosk-repo"), "certkiosk-repo");
     }
 
@@ -633,11 +643,16 @@ mod tests {
         std::fs::write(stick.join("notes.txt"), b"x").expect("write");
         std::fs::write(d.path().join("elsewhere.pdf"), b"%PDF-").expect("write");
         std::fs::write(stick.join("B.PDF"), b"%PDF-").expect("write");
-        let listed = list_pdfs(&[d.path().join("media")], 10);
+        std::fs::create_dir_all(d.path().join("folder")).expect("mkdir");
+        std::fs::write(d.path().join("folder/0.pdf"), b"%PDF-").expect("write");
+        let listed = list_pdfs(&[d.path().join("media"), d.path().join("folder")], 10);
         let names: Vec<_> = listed
             .iter()
             .map(|(p, _)| p.file_name().map(|n| n.to_owned()))
             .collect();
-        assert_eq!(names, [Some("a.pdf".into()), Some("B.PDF".into())]);
+        assert_eq!(
+            names,
+            [Some("a.pdf".into()), Some("B.PDF".into()), Some("0.pdf".into())]
+        );
     }
 }

@@ -57,9 +57,7 @@ fn shanghai() -> TimeZone {
 
 /// A moment as people at the desk read it: Beijing time, to the minute.
 pub fn moment(t: Timestamp) -> String {
-    t.to_zoned(shanghai())
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
+    t.to_zoned(shanghai()).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The first name present in the wanted language, else the other, else the code.

@@ -18,7 +18,11 @@ fn certkiosk(args: &[&str]) -> (Option<i32>, String) {
 fn config_dir() -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     std::fs::write(d.path().join("root.json"), r#"{"signed":{"_type":"root"}}"#).expect("root");
-    std::fs::write(d.path().join("certd.toml"), "trusted_root = \"root.json\"\nstate_dir = \"s\"\n").expect("config");
+    std::fs::write(
+        d.path().join("certd.toml"),
+        "trusted_root = \"root.json\"\nstate_dir = \"s\"\n",
+    )
+    .expect("config");
     d
 }
 
@@ -38,7 +42,11 @@ fn with_no_display_it_says_so_in_one_line() {
 fn a_bad_configuration_is_one_line_naming_the_file() {
     let d = config_dir();
     let file = d.path().join("certd.toml");
-    std::fs::write(&file, "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin = \"12\"\n").expect("config");
+    std::fs::write(
+        &file,
+        "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin = \"12\"\n",
+    )
+    .expect("config");
     let out = Command::new(env!("CARGO_BIN_EXE_certkiosk"))
         .args(["--config", file.to_str().expect("utf-8 path")])
         .env("DISPLAY", ":999")

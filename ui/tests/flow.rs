@@ -9,7 +9,7 @@ mod common;
 use certkiosk::camera::replay::{Step, frame_of_picture};
 use certkiosk::generated::{Api, CameraState, Screen};
 use common::*;
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -78,18 +78,39 @@ fn a_day_at_the_front_desk() {
     assert_eq!(screen(app), Screen::Scan);
     assert_eq!(holder(app), "", "the last holder is not kept");
 
-    // 5. A handheld scanner types the text and Enter; nothing was touched first.
+    // 5. A handheld scanner types the text and Enter; nothing was touched first. The next
+    //    person's scan replaces a result still on screen; the holder may read it in English,
+    //    and the next person gets Chinese again.
     let expired = world.text("annotation-expired-days-ago");
     assert!(scanner_types(app, &expired), "the scan screen takes the scanner's keys");
     assert!(pump_until(app, WAIT, |a| screen(a) == Screen::Result));
     assert!(shows(app, "加注已过期") && shows(app, "扫码枪"));
-    click(app, "下一位");
+    let required = world.text("annotation-required-ministry");
+    assert!(
+        scanner_types(app, &required),
+        "the result screen takes the scanner's keys too"
+    );
+    assert!(
+        pump_until(app, WAIT, |a| shows(a, "未加注")),
+        "the next scan replaces the result"
+    );
+    by_id(app, "result.language").invoke_accessible_default_action();
+    assert!(
+        shows(app, "Not annotated"),
+        "the verdict on screen, re-presented in English"
+    );
+    click(app, "Next person");
+    assert!(shows(app, "请将二维码对准此处"), "back to Chinese for the next person");
 
-    // 6. A PDF from the certificates folder.
+    // 6. A PDF on a USB stick (listed before the certificates folder).
+    let stick = world.dir.path().join("media/kiosk/STICK");
+    std::fs::create_dir_all(&stick).expect("stick");
+    std::fs::copy(world.sample("forged-altered-name", "pdf"), stick.join("证书.pdf")).expect("copy");
     click(app, "打开 PDF");
     assert_eq!(screen(app), Screen::Picker);
-    assert!(shows(app, "forged-altered-name.pdf"));
-    click(app, "forged-altered-name.pdf");
+    let first = app.global::<Api>().get_pdf_files().row_data(0).expect("a PDF listed");
+    assert_eq!((first.name.as_str(), first.place.as_str()), ("证书.pdf", "kiosk/STICK"));
+    click(app, "证书.pdf");
     assert!(
         pump_until(app, WAIT, |a| screen(a) == Screen::Result),
         "no result from the PDF"
@@ -136,5 +157,5 @@ fn a_day_at_the_front_desk() {
     );
 
     // Every verification was recorded, and the chain holds.
-    assert_eq!(verifications(&world), 5);
+    assert_eq!(verifications(&world), 6);
 }

@@ -75,10 +75,12 @@ fn check(app: &certkiosk::App, name: &str) -> Vec<String> {
     problems
 }
 
-fn show_result(app: &certkiosk::App, world: &World, sample: &str) {
+fn show_result(app: &certkiosk::App, world: &World, sample: &str, lang: &str) {
     if screen(app) != Screen::Scan {
         click(app, next_person(app));
     }
+    // "Next person" returns to the kiosk's language (Chinese): choose again.
+    app.global::<Api>().invoke_choose_language(lang.into());
     assert!(
         scanner_types(app, &world.text(sample)),
         "the scan screen takes the scanner's keys"
@@ -114,8 +116,8 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
 
     let mut problems = Vec::new();
     for lang in ["zh", "en"] {
-        app.global::<Api>()
-            .invoke_choose_language(if lang == "en" { "en" } else { "zh_CN" }.into());
+        let code = if lang == "en" { "en" } else { "zh_CN" };
+        app.global::<Api>().invoke_choose_language(code.into());
         problems.extend(check(app, &format!("scan-{lang}")));
 
         by_id(app, "scan.open-pdf").invoke_accessible_default_action();
@@ -133,10 +135,11 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
             ("annotation-starts-in-3-days", "result-not-yet-valid"),
             ("forged-altered-name", "result-forged"),
         ] {
-            show_result(app, &world, sample);
+            show_result(app, &world, sample, code);
             problems.extend(check(app, &format!("{shot}-{lang}")));
         }
         click(app, next_person(app));
+        app.global::<Api>().invoke_choose_language(code.into());
 
         by_id(app, "scan.admin").invoke_accessible_default_action();
         assert_eq!(screen(app), Screen::Pin);

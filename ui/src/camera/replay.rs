@@ -4,6 +4,7 @@
 
 use super::{Camera, CameraError, PixelFormat, RawFrame, rgb_to_yuyv};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a replay does at one step of its script.
@@ -26,6 +27,8 @@ pub struct Replay {
     unplugged_until: Option<Instant>,
     simulated: bool,
     looping: bool,
+    /// When each step began showing (its first frame), for the benchmark.
+    step_log: Option<Arc<Mutex<Vec<Instant>>>>,
 }
 
 impl Replay {
@@ -40,6 +43,21 @@ impl Replay {
             unplugged_until: None,
             simulated,
             looping,
+            step_log: None,
+        }
+    }
+
+    /// Records when each step begins into `log`.
+    pub fn with_step_log(mut self, log: Arc<Mutex<Vec<Instant>>>) -> Replay {
+        self.step_log = Some(log);
+        self
+    }
+
+    fn log_step(&self, at: Instant) {
+        if let Some(log) = &self.step_log
+            && let Ok(mut log) = log.lock()
+        {
+            log.push(at);
         }
     }
 
@@ -58,6 +76,7 @@ impl Replay {
     fn advance(&mut self, now: Instant) {
         self.at += 1;
         self.step_started = Some(now);
+        self.log_step(now);
         if self.at >= self.steps.len() && self.looping {
             self.at = 0;
         }
@@ -120,7 +139,13 @@ impl Camera for Replay {
         let now = Instant::now();
         self.last_frame = Some(now);
         loop {
-            let started = *self.step_started.get_or_insert(now);
+            let started = match self.step_started {
+                Some(t) => t,
+                None => {
+                    self.log_step(now);
+                    *self.step_started.insert(now)
+                }
+            };
             let Some(step) = self.steps.get(self.at) else {
                 // A script that has run out is a camera that stopped.
                 return Err(CameraError::Absent);
