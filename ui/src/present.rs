@@ -111,7 +111,7 @@ pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
         view.valid_until = a.valid_until.to_string().into();
         view.days_left = i32::try_from(a.days_left).unwrap_or(0);
         let today = v.checked_at.to_zoned(shanghai()).date();
-        view.starts_in = i32::try_from(today.until(a.valid_from).map_or(0, |span| span.get_days())).unwrap_or(0);
+        view.starts_in = today.until(a.valid_from).map_or(0, |span| span.get_days());
         view.cancelled_at = a.cancelled_at.map(moment).unwrap_or_default().into();
     }
     if let Some(r) = &v.revocation {
