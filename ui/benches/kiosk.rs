@@ -92,11 +92,11 @@ fn main() {
     // Scan → result on screen, and previews while decoding.
     let mut latencies = Vec::new();
     let mut preview_rates = Vec::new();
-    for k in 0..SAMPLES.len() {
+    for (k, sample) in SAMPLES.iter().enumerate() {
         let got = pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result);
         let _ = snapshot(app, 800, 480);
         let shown = Instant::now();
-        assert!(got, "{}: no result", SAMPLES[k]);
+        assert!(got, "{sample}: no result");
         let step_start = log.lock().expect("log").get(2 * k + 1).copied().expect("step logged");
         latencies.push(shown.duration_since(step_start).as_secs_f64() * 1000.0);
         app.global::<Api>().invoke_next_person();
