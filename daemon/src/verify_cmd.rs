@@ -216,10 +216,7 @@ pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -
             let at = match now {
                 Now::System(t) | Now::Explicit(t) => t,
             };
-            // Same path as any unreadable text, so the verdict has one shape.
-            let mut v = verify("", store, Now::Explicit(at), policy);
-            v.reason = Some(reason);
-            (v, source)
+            (certkiosk_verify::unreadable(reason, at), source)
         }
     };
     Ok(Outcome {

@@ -5,7 +5,7 @@
 use crate::present::Channel;
 use certd::verify_cmd::{Input, read_input_with};
 use certkiosk_verify::audit::{AuditLog, Limits};
-use certkiosk_verify::{Now, Policy, Verdict, verify, without_store};
+use certkiosk_verify::{Now, Policy, Verdict, unreadable, verify, without_store};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -141,14 +141,13 @@ fn run_job(settings: &Settings, job: Job) -> (Verdict, Channel) {
             match read_input_with(&settings.reader_program, &name, acquire::child::Want::Credential) {
                 Ok((Input::Text { text, source }, _)) => (text, Channel::File(Some(source))),
                 Ok((Input::NotText { reason, source }, _)) => {
-                    let mut v = without_store("", "", settings.clock.timestamp());
-                    v.reason = Some(reason);
-                    return (v, Channel::File(source));
+                    return (unreadable(reason, settings.clock.timestamp()), Channel::File(source));
                 }
                 Err(e) => {
-                    let mut v = without_store("", "", settings.clock.timestamp());
-                    v.reason = Some(e.to_string());
-                    return (v, Channel::File(None));
+                    return (
+                        unreadable(e.to_string(), settings.clock.timestamp()),
+                        Channel::File(None),
+                    );
                 }
             }
         }

@@ -69,6 +69,12 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
     }
 }
 
+/// The verdict on an input that held no credential text (a picture without a code, a file
+/// that could not be read): `unreadable`, with `reason` for the operator.
+pub fn unreadable(reason: String, at: Timestamp) -> Verdict {
+    Verdict::bare(VerdictCode::Unreadable, Some(reason), at)
+}
+
 /// Verify one credential text when there is no store to verify against (an appliance before
 /// its first sync, a store that cannot be opened): a text that is no credential is
 /// `unreadable`; any other cannot be decided, `status_unavailable`, with `reason`.

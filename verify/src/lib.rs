@@ -9,6 +9,6 @@ pub mod engine;
 pub mod i18n;
 pub mod verdict;
 
-pub use engine::{Now, Policy, verify, without_store};
+pub use engine::{Now, Policy, unreadable, verify, without_store};
 pub use i18n::Lang;
 pub use verdict::{Freshness, Verdict, VerdictCode, Warning};
