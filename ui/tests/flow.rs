@@ -28,8 +28,8 @@ fn a_day_at_the_front_desk() {
     let world = World::new();
     let frame = |sample: &str| frame_of_picture(&world.sample(sample, "png"), 640, 480).expect("sample picture");
     let camera = replay(vec![
-        Step::Show(frame("valid-ministry-annotated"), Duration::from_secs(3)),
-        Step::Unplug(Duration::from_millis(1500)),
+        Step::Show(frame("valid-ministry-annotated"), Duration::from_secs(5)),
+        Step::Unplug(Duration::from_secs(3)),
         Step::Show(frame("revoked-after-annotation"), Duration::from_secs(3600)),
     ]);
     let kiosk = world.kiosk(camera);

@@ -104,9 +104,9 @@ impl FrameSink for Arc<Recorder> {
 fn an_unplugged_camera_is_reported_and_reopened() {
     let frame = frame_from_rgb(&vec![128; 64 * 48 * 3], 64, 48);
     let steps = vec![
-        Step::Show(frame.clone(), Duration::from_millis(200)),
+        Step::Show(frame.clone(), Duration::from_millis(500)),
         Step::Unplug(REOPEN_EVERY + Duration::from_millis(200)),
-        Step::Show(frame, Duration::from_millis(300)),
+        Step::Show(frame, Duration::from_secs(3)),
     ];
     let recorder = Arc::new(Recorder::default());
     let mailbox = Arc::new(Mailbox::default());
@@ -118,7 +118,7 @@ fn an_unplugged_camera_is_reported_and_reopened() {
             run(make, &recorder, &mailbox, &stop);
         })
     };
-    std::thread::sleep(REOPEN_EVERY * 2 + Duration::from_millis(900));
+    std::thread::sleep(REOPEN_EVERY * 3 + Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     thread.join().expect("camera thread");
     let events = recorder.events.lock().expect("lock").clone();
