@@ -11,12 +11,14 @@
 //! * [`demo`] — a whole demo world relative to the current time.
 //! * [`keys`] — Ed25519 key files and their use as tough signing keys.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+//! * [`names`] — holder names as they are compared: by code point, middle dots unified.
 
 pub mod authority;
 pub mod calendar;
 pub mod credential;
 pub mod demo;
 pub mod keys;
+pub mod names;
 pub mod repo;
 pub mod status;
 pub mod store;
