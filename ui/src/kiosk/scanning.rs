@@ -73,12 +73,14 @@ struct Sink {
 
 impl camera::FrameSink for Sink {
     fn preview(&self, frame: slint::SharedPixelBuffer<slint::Rgb8Pixel>, shown: Arc<AtomicBool>) {
+        let painted = shown.clone();
         let posted = self.app.upgrade_in_event_loop(move |app| {
             app.global::<Api>().set_frame(slint::Image::from_rgb8(frame));
-            shown.store(true, Ordering::Release);
+            painted.store(true, Ordering::Release);
         });
         if posted.is_err() {
-            // No event loop (yet): let the next frame try again.
+            // No event loop (any more): nothing will show this one, so the next frame may try.
+            shown.store(true, Ordering::Release);
         }
     }
 
