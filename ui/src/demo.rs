@@ -26,13 +26,13 @@ pub struct DemoWorld {
     pub clock: Clock,
 }
 
-/// Builds a demo world in `dir` (which must be empty or hold an earlier one) and syncs it.
-pub fn build(dir: &Path) -> anyhow::Result<DemoWorld> {
+/// Builds a demo world in `dir` (which must be empty or hold an earlier one) relative to
+/// `now`, and syncs it.
+pub fn build(dir: &Path, now: Timestamp) -> anyhow::Result<DemoWorld> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let now = Timestamp::now();
     certsync::demo::prepare_dir(dir, true)?;
     let summary = runtime.block_on(certsync::demo::build(dir, now))?;
     let mut config = Config::load(&dir.join("certd.toml"))?;

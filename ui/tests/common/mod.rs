@@ -45,20 +45,18 @@ pub struct World {
 }
 
 impl World {
+    /// `certkiosk --demo`'s world (admin PIN 2468, PDFs from `samples/`), with `media/` as
+    /// the removable media.
     pub fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(certsync::demo::build(dir.path(), now())).unwrap();
-        let mut config = Config::load(&dir.path().join("certd.toml")).unwrap();
-        runtime.block_on(certd::sync::sync_once(&config, None, now())).unwrap();
-        config.kiosk.admin_pin = Some("2468".into());
-        config.kiosk.pdf_dir = Some(dir.path().join("samples"));
-        config.kiosk.audit_dir = Some(dir.path().join("kiosk-audit"));
+        let mut config = certkiosk::demo::build(dir.path(), now()).unwrap().config;
         config.run.media_dirs = vec![dir.path().join("media")];
         World { dir, config }
+    }
+
+    /// The kiosk's audit log.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.config.kiosk.audit_dir.clone().unwrap()
     }
 
     pub fn sample(&self, name: &str, ext: &str) -> PathBuf {
