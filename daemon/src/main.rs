@@ -55,6 +55,25 @@ enum Command {
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<String>,
     },
+    /// Manual lookup in the lookup index, when no QR code can be read: the same verdicts as
+    /// `verify`. Names compare by code point; only middle-dot look-alikes count as "·".
+    Lookup {
+        /// The certificate's management number (管理号).
+        #[arg(long, value_name = "N")]
+        number: String,
+        /// The holder's name, exactly as on the certificate.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// One JSON object, as `verify --json` prints (with source "manual").
+        #[arg(long)]
+        json: bool,
+        /// Look up as if now were this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<jiff::Timestamp>,
+        /// Language of the explanations: zh (default) or en.
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
     /// Print every QR text found in images and PDFs, one per line (exit 1: none found).
     /// Needs no configuration.
     Decode {
@@ -214,6 +233,22 @@ fn decode(inputs: &[String]) -> u8 {
     if any { exit::OK } else { exit::INPUT }
 }
 
+/// The store, read-only; or, having said why on stderr, the exit code.
+fn open_store(config: &Config) -> Result<Store, u8> {
+    Store::open(&config.store_path(), Mode::ReadOnly).map_err(|e| {
+        eprintln!("certd: {e}");
+        exit::USAGE
+    })
+}
+
+/// `--at` as given, else the system clock (checked against the clock floor).
+fn now_of(at: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Now {
+    match at {
+        Some(t) => Now::Explicit(t),
+        None => Now::System(now),
+    }
+}
+
 fn run(command: Command, config: &Config) -> u8 {
     let now = jiff::Timestamp::now();
     match command {
@@ -280,14 +315,24 @@ fn run(command: Command, config: &Config) -> u8 {
                 }
             }
         }
-        Command::Verify { json, at, lang, inputs } => {
+        Command::Lookup {
+            number,
+            name,
+            json,
+            at,
+            lang,
+        } => {
             let lang = lang.unwrap_or(config.lang);
-            let store = match Store::open(&config.store_path(), Mode::ReadOnly) {
-                Ok(s) => s,
+            let query = match certkiosk_verify::ManualQuery::new(&number, &name) {
+                Ok(q) => q,
                 Err(e) => {
-                    eprintln!("certd: {e}");
+                    eprintln!("certd: lookup: {e}");
                     return exit::USAGE;
                 }
+            };
+            let store = match open_store(config) {
+                Ok(s) => s,
+                Err(code) => return code,
             };
             let reader = match store.reader() {
                 Ok(r) => r,
@@ -296,10 +341,37 @@ fn run(command: Command, config: &Config) -> u8 {
                     return exit::USAGE;
                 }
             };
-            let now = match at {
-                Some(t) => Now::Explicit(t),
-                None => Now::System(now),
+            let t = std::time::Instant::now();
+            let verdict = certkiosk_verify::lookup(&query, &reader, now_of(at, now), &config.policy);
+            let outcome = verify_cmd::Outcome {
+                input: query.management_number.clone(),
+                verdict,
+                source: Some(verify_cmd::SOURCE_MANUAL),
+                read_us: 0,
+                verify_us: t.elapsed().as_micros() as u64,
             };
+            verify_cmd::Audit::open(config.audit.as_ref()).record(&outcome);
+            if json {
+                println!("{}", verify_cmd::to_json(&outcome, lang));
+            } else {
+                println!("{}", verify_cmd::to_text(&outcome, lang));
+            }
+            exit::OK
+        }
+        Command::Verify { json, at, lang, inputs } => {
+            let lang = lang.unwrap_or(config.lang);
+            let store = match open_store(config) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let reader = match store.reader() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("certd: {e}");
+                    return exit::USAGE;
+                }
+            };
+            let now = now_of(at, now);
             let mut code = exit::OK;
             let mut audit = verify_cmd::Audit::open(config.audit.as_ref());
             for input in &inputs {

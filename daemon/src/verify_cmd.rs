@@ -21,6 +21,8 @@ pub const MAX_INPUT_BYTES: u64 = 1 << 20;
 
 /// Where a credential text came from (DESIGN §5 `source`).
 pub const SOURCE_PAYLOAD: &str = "payload";
+/// The `source` of a manual lookup (`certd lookup`).
+pub const SOURCE_MANUAL: &str = "manual";
 
 /// The child's test for "this is the credential": it parses as one (signature not yet checked).
 pub fn is_credential(text: &str) -> bool {
@@ -237,13 +239,15 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "title": i18n::title(v.verdict, lang),
         "colour": v.verdict.colour(),
         "warnings": v.warnings,
-        "explanation": i18n::explanation(v.verdict, lang),
+        "explanation": explanation(o, lang),
         "what_to_do": i18n::what_to_do(v.verdict, lang),
         "warning_texts": v.warnings.iter().map(|w| i18n::warning(*w, lang)).collect::<Vec<_>>(),
         "reason": v.reason,
         "certificate": v.certificate,
         "annotation": v.annotation,
         "revocation": v.revocation,
+        "scope": v.scope,
+        "scope_texts": v.scope.iter().map(|s| i18n::scope_line(s, lang)).collect::<Vec<_>>(),
         "status_as_of": v.status_as_of,
         "status_time": v.status_time,
         "freshness": v.freshness,
@@ -251,6 +255,14 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "source": o.source,
         "timings_us": { "read": o.read_us, "verify": o.verify_us, "total": o.read_us + o.verify_us },
     })
+}
+
+fn explanation(o: &Outcome, lang: Lang) -> &'static str {
+    if o.source == Some(SOURCE_MANUAL) {
+        i18n::explanation_manual(o.verdict.verdict, lang)
+    } else {
+        i18n::explanation(o.verdict.verdict, lang)
+    }
 }
 
 fn icon(code: VerdictCode) -> &'static str {
@@ -274,7 +286,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         i18n::title(v.verdict, lang),
         v.verdict
     );
-    out += &format!("  {}\n", i18n::explanation(v.verdict, lang));
+    out += &format!("  {}\n", explanation(o, lang));
     out += &format!(
         "  {}{}\n",
         if zh { "处理：" } else { "Do: " },
@@ -291,10 +303,10 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         };
         let level = if zh { c.level_zh } else { c.level_en };
         out += &format!(
-            "  {} {} · {} · {} {}{}\n",
+            "  {} {}{} · {} {}{}\n",
             if zh { "持证人" } else { "Holder" },
             c.holder_name,
-            c.masked_id,
+            c.masked_id.as_deref().map(|m| format!(" · {m}")).unwrap_or_default(),
             qualification.unwrap_or(&c.qualification_code),
             level,
             c.specialty.as_deref().map(|s| format!(" · {s}")).unwrap_or_default()
@@ -345,6 +357,14 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
             .strftime("%Y-%m-%d %H:%M");
         let label = if zh { "撤销于" } else { "Revoked" };
         out += &format!("  {label} {when} · {reason} · {}\n", by.unwrap_or(&r.revoked_by_code));
+    }
+    if !v.scope.is_empty() {
+        let colon = if zh { "：" } else { ":" };
+        out += &format!("  {}{colon}\n", i18n::scope_heading(lang));
+        for s in &v.scope {
+            out += &format!("    {}\n", i18n::scope_line(s, lang));
+        }
+        out += &format!("  {}\n", i18n::scope_still_loading(lang));
     }
     if let Some(reason) = &v.reason {
         out += &format!("  {}{reason}\n", if zh { "原因：" } else { "Reason: " });

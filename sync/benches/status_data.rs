@@ -158,6 +158,7 @@ fn main() {
             ops: Vec::new(),
             total: 0,
         }]),
+        lookup: None,
     };
     let t = Instant::now();
     store

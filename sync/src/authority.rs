@@ -136,6 +136,8 @@ pub struct Published {
     pub revocations: usize,
     pub cancellations: usize,
     pub seals: usize,
+    /// What the lookup index carried, if the authority publishes one.
+    pub lookup: Option<LookupPublished>,
     pub repo: PathBuf,
 }
 
@@ -313,6 +315,7 @@ impl Authority {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
         tx.execute_batch(SCHEMA).map_err(e)?;
+        tx.execute_batch(lookup_index::SCHEMA).map_err(e)?;
         for b in &catalogue.bodies {
             tx.execute(
                 "INSERT INTO bodies VALUES (?1, ?2, ?3)",
@@ -381,6 +384,12 @@ impl Authority {
             return Err(AuthorityError::NotInitialised { path: dir.to_owned() });
         }
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite { path: db_path, source })?;
+        // Authorities made before the lookup index gain its tables.
+        db.execute_batch(lookup_index::SCHEMA)
+            .map_err(|source| AuthorityError::Sqlite {
+                path: Authority::db_path(dir),
+                source,
+            })?;
         Ok(Authority {
             dir: dir.to_owned(),
             db,
@@ -903,7 +912,20 @@ impl Authority {
     }
 
     /// Publish the current status data as the next version of the repository at `out`.
+    ///
+    /// One transaction on the authority's state: the lookup index's rows are brought up to
+    /// date and its files written, then the repository is signed; only then is the
+    /// publication recorded. A failure anywhere leaves the state as it was, so the same
+    /// version can be published again with a fresh salt.
     pub async fn publish(&mut self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<Published> {
+        self.db.execute_batch("BEGIN IMMEDIATE").map_err(self.sqlite())?;
+        let result = self.publish_in_transaction(out, now, lifetimes).await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.db.execute_batch(end).map_err(self.sqlite())?;
+        result
+    }
+
+    async fn publish_in_transaction(&mut self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<Published> {
         let last: i64 = self
             .db
             .query_row("SELECT coalesce(max(version), 0) FROM publications", [], |r| r.get(0))
@@ -911,6 +933,12 @@ impl Authority {
         // Whole seconds: as_of is carried and compared to the second.
         let as_of = Timestamp::from_second(now.as_second()).unwrap_or(now);
         let dataset = self.dataset(last as u64 + 1, as_of)?;
+        let targets = repo::targets_dir(out);
+        std::fs::create_dir_all(&targets).map_err(|source| AuthorityError::Io {
+            path: targets.clone(),
+            source,
+        })?;
+        let lookup = self.write_lookup_files(&targets, dataset.version, as_of)?;
         repo::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
         self.db
             .execute(
@@ -924,10 +952,14 @@ impl Authority {
             revocations: dataset.revocations.len(),
             cancellations: dataset.cancellations.len(),
             seals: dataset.seals.len(),
+            lookup,
             repo: out.to_owned(),
         })
     }
 }
+
+mod lookup_index;
+pub use lookup_index::LookupPublished;
 
 #[cfg(test)]
 mod tests;

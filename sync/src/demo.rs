@@ -40,11 +40,28 @@ pub struct Expectation {
     pub at: Option<Timestamp>,
 }
 
+/// One line of `lookups.json`: a manual lookup (`certd lookup`, the kiosk's lookup screen)
+/// and the verdict it gets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LookupExpectation {
+    pub number: String,
+    /// The name as staff would type it.
+    pub name: String,
+    pub verdict: String,
+    /// Why this case is there.
+    pub case: String,
+}
+
+/// The qualifications whose certificates the demo world puts in the lookup index: all but
+/// 审计 (0901), whose data is still being loaded.
+pub const LOOKUP_QUALIFICATIONS: [&str; 6] = ["0301", "0501", "0601", "0701", "1101", "1201"];
+
 /// What `build` made.
 #[derive(Debug)]
 pub struct DemoSummary {
     pub out: PathBuf,
     pub expectations: Vec<Expectation>,
+    pub lookups: Vec<LookupExpectation>,
     pub publication: u64,
 }
 
@@ -80,6 +97,7 @@ struct World {
     today: Date,
     samples: PathBuf,
     expectations: Vec<Expectation>,
+    lookups: Vec<LookupExpectation>,
 }
 
 fn days(n: i64) -> SignedDuration {
@@ -110,6 +128,15 @@ impl World {
             at,
         });
         Ok(())
+    }
+
+    fn lookup(&mut self, number: &str, name: &str, verdict: &str, case: &str) {
+        self.lookups.push(LookupExpectation {
+            number: number.to_owned(),
+            name: name.to_owned(),
+            verdict: verdict.to_owned(),
+            case: case.to_owned(),
+        });
     }
 
     fn issue(
@@ -154,7 +181,11 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
         today: calendar::date_in_china(now),
         samples,
         expectations: Vec::new(),
+        lookups: Vec::new(),
     };
+    for q in LOOKUP_QUALIFICATIONS {
+        w.authority.set_lookup(q, true)?;
+    }
     let d = jiff::civil::date;
     use Level::{FirstClass, Intermediate, Senior, Unleveled};
 
@@ -162,11 +193,34 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
     let c = w.issue("0301", "王䶮", Intermediate, d(2023, 5, 20), d(2023, 6, 10))?;
     let valid = w.annotate(&c.claims.management_number, -2, -2, 60)?;
     w.write_sample("valid-ministry-annotated", &valid.credential, "valid", None)?;
+    let number = &c.claims.management_number;
+    w.lookup(number, "王䶮", "valid", "Ext A name, found through pinyin yan");
+    w.lookup(
+        number,
+        "王俨",
+        "not_found",
+        "a look-alike name: names compare by code point",
+    );
+    w.lookup(number, "王", "not_found", "part of the name");
     let old = w.issue("1101", "李𠇔", Unleveled, d(2015, 9, 1), d(2019, 5, 20))?;
+    let number = &old.claims.management_number;
+    w.lookup(
+        number,
+        "李𠇔",
+        "valid",
+        "Ext B name without a reading: radical 人 + 4 or U+201D4",
+    );
     w.write_sample("valid-association-before-2021", &old.credential, "valid", None)?;
     let c = w.issue("0601", "阿依古丽·买买提", Unleveled, d(2022, 10, 8), d(2022, 12, 1))?;
     let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
     w.write_sample("valid-middle-dot-name", &s.credential, "valid", None)?;
+    let number = &c.claims.management_number;
+    w.lookup(
+        number,
+        "阿依古丽•买买提",
+        "valid",
+        "a minority name typed with U+2022 for the middle dot",
+    );
     let c = w.issue("0501", "刘𰻝𰻝", FirstClass, d(2024, 9, 1), d(2024, 11, 5))?;
     let s = w.annotate(&c.claims.management_number, 0, 0, 89)?;
     w.write_sample("valid-ninety-day-annotation", &s.credential, "valid", None)?;
@@ -184,6 +238,8 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
         now - days(3),
     )?;
     w.write_sample("revoked-after-annotation", &s.credential, "revoked", None)?;
+    let number = &c.claims.management_number;
+    w.lookup(number, "陈𬱖", "revoked", "revoked three days ago");
     let c = w.issue("0301", "孙立新", Senior, d(2022, 11, 1), d(2023, 1, 15))?;
     w.authority.revoke(
         &c.claims.management_number,
@@ -260,9 +316,24 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
     let c = w.issue("0901", "何静", Intermediate, d(2023, 6, 1), d(2023, 8, 1))?;
     let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
     w.write_sample("not-found-qualification-not-loaded", &s.credential, "not_found", None)?;
+    let number = &c.claims.management_number;
+    w.lookup(number, "何静", "not_found", "a qualification outside the lookup index");
     let c = w.issue("0301", "高峰", Intermediate, d(2015, 6, 1), d(2022, 1, 10))?;
     let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
     w.write_sample("not-found-approved-2015", &s.credential, "not_found", None)?;
+    let number = &c.claims.management_number;
+    w.lookup(
+        number,
+        "高峰",
+        "not_found",
+        "approved in 2015, before the scope's first year",
+    );
+    w.lookup(
+        "2023030199999999",
+        "高峰",
+        "not_found",
+        "a number that was never issued",
+    );
 
     // status_unavailable: verified 40 days on, beyond the 30-day maximum age
     let later = Some(now + days(40));
@@ -330,14 +401,19 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
         .authority
         .publish(&w.authority.default_repo(), now, &lifetimes)
         .await?;
-    let expected = out.join("expected.json");
-    let json = serde_json::to_vec_pretty(&w.expectations).unwrap_or_default();
-    std::fs::write(&expected, json).map_err(io(&expected))?;
+    for (file, json) in [
+        ("expected.json", serde_json::to_vec_pretty(&w.expectations)),
+        ("lookups.json", serde_json::to_vec_pretty(&w.lookups)),
+    ] {
+        let path = out.join(file);
+        std::fs::write(&path, json.unwrap_or_default()).map_err(io(&path))?;
+    }
     let config = out.join("certd.toml");
     std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
     Ok(DemoSummary {
         out: out.to_owned(),
         expectations: w.expectations,
+        lookups: w.lookups,
         publication: published.version,
     })
 }

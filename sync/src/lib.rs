@@ -12,12 +12,14 @@
 //! * [`keys`] — Ed25519 key files and their use as tough signing keys.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
 //! * [`names`] — holder names as they are compared: by code point, middle dots unified.
+//! * [`lookup`] — the lookup index for manual lookup: rows, salted name digests, deltas.
 
 pub mod authority;
 pub mod calendar;
 pub mod credential;
 pub mod demo;
 pub mod keys;
+pub mod lookup;
 pub mod names;
 pub mod repo;
 pub mod status;

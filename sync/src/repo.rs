@@ -7,6 +7,7 @@
 //! snapshots.
 
 use crate::keys::{TufSigner, tuf_key};
+use crate::lookup::{LookupFile, LookupUpdate};
 use crate::status::{
     Catalogue, Dataset, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind,
     Update, diff, write_delta, write_records,
@@ -229,6 +230,14 @@ pub async fn publish(
             TargetKind::Catalogue => write_records(&mut bytes, kind, v, at, std::slice::from_ref(&dataset.catalogue)),
             TargetKind::Revocations => write_records(&mut bytes, kind, v, at, &dataset.revocations),
             TargetKind::Cancellations => write_records(&mut bytes, kind, v, at, &dataset.cancellations),
+            // Streamed by the publisher into `targets/` before this call (crate::lookup), and
+            // listed when it is there: the index is optional.
+            TargetKind::Lookup => {
+                if path.exists() {
+                    files.push((name, serde_json::json!({ "kind": kind.as_str(), "version": v })));
+                }
+                continue;
+            }
         }
         .map_err(io(&path))?;
         write_atomically(&path, &bytes)?;
@@ -697,6 +706,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         repository: &repository,
         location: &location,
         version,
+        spool: &trust.dir,
     };
     let mut as_of: Option<Timestamp> = None;
     let full = |kind: TargetKind| {
@@ -746,6 +756,10 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
             &mut as_of,
         )
         .await?;
+    let lookup = match chosen.get(TargetKind::Lookup.as_str()) {
+        Some(full) => Some(reader.lookup(full, &deltas, held_version, &mut as_of).await?),
+        None => None,
+    };
     let as_of = as_of.unwrap_or(Timestamp::UNIX_EPOCH);
     Ok(Fetched::New(Box::new(NewPublication {
         update: Update {
@@ -755,6 +769,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
             catalogue: catalogue.remove(0),
             revocations,
             cancellations,
+            lookup,
         },
         root_version: versions.0,
         targets_version: versions.1,
@@ -768,12 +783,19 @@ struct TargetReader<'a> {
     repository: &'a tough::Repository,
     location: &'a str,
     version: u64,
+    /// Where downloads are spooled: the state directory, not `$TMPDIR` (often RAM), since the
+    /// lookup index is hundreds of MB.
+    spool: &'a Path,
 }
 
 impl TargetReader<'_> {
     /// Download a target into an anonymous temporary file, chunk by chunk (tough checks its
     /// signed length and sha256 as it streams), and hand it back for line-by-line parsing.
     async fn download(&self, name: &TargetName) -> Result<std::io::BufReader<std::fs::File>, RepoError> {
+        Ok(std::io::BufReader::new(self.spool_file(name).await?))
+    }
+
+    async fn spool_file(&self, name: &TargetName) -> Result<std::fs::File, RepoError> {
         let rejected = |cause: String| RepoError::TargetRejected {
             location: self.location.to_owned(),
             name: name.raw().to_owned(),
@@ -785,14 +807,75 @@ impl TargetReader<'_> {
             .await
             .map_err(|e| rejected(one_line(&e)))?
             .ok_or_else(|| rejected("listed but not readable".into()))?;
-        let mut file = tempfile::tempfile().map_err(|e| rejected(one_line(&e)))?;
+        let file = tempfile::tempfile_in(self.spool).map_err(|e| rejected(one_line(&e)))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         let mut stream = stream;
         while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
             let chunk = chunk.map_err(|e| rejected(one_line(&e)))?;
-            std::io::Write::write_all(&mut file, &chunk).map_err(|e| rejected(one_line(&e)))?;
+            std::io::Write::write_all(&mut out, &chunk).map_err(|e| rejected(one_line(&e)))?;
         }
+        let mut file = out.into_inner().map_err(|e| rejected(one_line(e.error())))?;
         std::io::Seek::rewind(&mut file).map_err(|e| rejected(one_line(&e)))?;
-        Ok(std::io::BufReader::new(file))
+        Ok(file)
+    }
+
+    /// The lookup index: spooled, its headers checked, its rows left for the store to stream.
+    /// A delta chain from the version held when the repository lists one all the way, else
+    /// the full file.
+    async fn lookup(
+        &self,
+        full: &TargetName,
+        deltas: &HashMap<(&'static str, u64), (TargetName, u64)>,
+        held: Option<u64>,
+        as_of: &mut Option<Timestamp>,
+    ) -> Result<LookupUpdate, RepoError> {
+        let kind = TargetKind::Lookup;
+        let chain = delta_chain(kind, deltas, held, self.version);
+        if !chain.is_empty() {
+            let mut files = Vec::new();
+            for &(name, from, to) in &chain {
+                match self.lookup_file(name, Some(from), to, as_of).await {
+                    Ok(f) => files.push(f),
+                    Err(e) => {
+                        tracing::info!(location = self.location, kind = kind.as_str(), error = %e, "delta chain unusable; fetching the full file");
+                        files.clear();
+                        break;
+                    }
+                }
+            }
+            if !files.is_empty() {
+                return Ok(LookupUpdate::Deltas(files));
+            }
+        }
+        Ok(LookupUpdate::Full(
+            self.lookup_file(full, None, self.version, as_of).await?,
+        ))
+    }
+
+    async fn lookup_file(
+        &self,
+        name: &TargetName,
+        from: Option<u64>,
+        to: u64,
+        as_of: &mut Option<Timestamp>,
+    ) -> Result<LookupFile, RepoError> {
+        let kind = TargetKind::Lookup;
+        let file = self.spool_file(name).await?;
+        let reader = RecordReader::open(std::io::BufReader::new(file.try_clone().map_err(io(self.spool))?), kind)
+            .map_err(self.file_err())?;
+        let header = reader.header().clone();
+        if header.from_version != from || header.version != to {
+            return Err(self.mismatch(kind, "lookup file versions"));
+        }
+        if from.is_some() && header.total.is_none() {
+            return Err(self.mismatch(kind, "delta total"));
+        }
+        if to == self.version {
+            check_header(&header, self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
+        }
+        let spooled = LookupFile::new(header, file);
+        spooled.params().map_err(self.file_err())?;
+        Ok(spooled)
     }
 
     fn file_err(&self) -> impl Fn(StatusFileError) -> RepoError + '_ {
@@ -836,17 +919,8 @@ impl TargetReader<'_> {
         held: Option<u64>,
         as_of: &mut Option<Timestamp>,
     ) -> Result<Records<T>, RepoError> {
-        let mut chain = Vec::new();
-        let mut at = held.filter(|h| *h < self.version);
-        while let Some(from) = at.filter(|f| *f < self.version) {
-            let Some((name, to)) = deltas.get(&(kind.as_str(), from)) else {
-                chain.clear();
-                break;
-            };
-            chain.push((name, from, *to));
-            at = Some(*to);
-        }
-        if chain.is_empty() || at != Some(self.version) {
+        let chain = delta_chain(kind, deltas, held, self.version);
+        if chain.is_empty() {
             return Ok(Records::Full(self.full(full, kind, as_of).await?.1));
         }
         match self.chain::<T>(kind, &chain, as_of).await {
@@ -887,6 +961,26 @@ impl TargetReader<'_> {
         }
         Ok(links)
     }
+}
+
+/// The deltas of `kind` from `held` to `version`, or none when the repository does not list
+/// them all the way.
+fn delta_chain<'d>(
+    kind: TargetKind,
+    deltas: &'d HashMap<(&'static str, u64), (TargetName, u64)>,
+    held: Option<u64>,
+    version: u64,
+) -> Vec<(&'d TargetName, u64, u64)> {
+    let mut chain = Vec::new();
+    let mut at = held.filter(|h| *h < version);
+    while let Some(from) = at.filter(|f| *f < version) {
+        let Some((name, to)) = deltas.get(&(kind.as_str(), from)) else {
+            return Vec::new();
+        };
+        chain.push((name, from, *to));
+        at = Some(*to);
+    }
+    if at == Some(version) { chain } else { Vec::new() }
 }
 
 fn check_header(h: &RecordHeader, version: u64, as_of: &mut Option<Timestamp>) -> Result<(), &'static str> {

@@ -222,6 +222,8 @@ pub struct Update {
     pub catalogue: Catalogue,
     pub revocations: Records<Revocation>,
     pub cancellations: Records<Cancellation>,
+    /// The lookup index; `None` when the publication carries none (the store then holds none).
+    pub lookup: Option<crate::lookup::LookupUpdate>,
 }
 
 impl From<Dataset> for Update {
@@ -233,6 +235,7 @@ impl From<Dataset> for Update {
             catalogue: d.catalogue,
             revocations: Records::Full(d.revocations),
             cancellations: Records::Full(d.cancellations),
+            lookup: None,
         }
     }
 }
@@ -245,14 +248,17 @@ pub enum TargetKind {
     Catalogue,
     Revocations,
     Cancellations,
+    /// The lookup index ([`crate::lookup`]): optional, written by the publisher itself.
+    Lookup,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 4] = [
+    pub const ALL: [TargetKind; 5] = [
         TargetKind::Seals,
         TargetKind::Catalogue,
         TargetKind::Revocations,
         TargetKind::Cancellations,
+        TargetKind::Lookup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -261,6 +267,7 @@ impl TargetKind {
             TargetKind::Catalogue => "catalogue",
             TargetKind::Revocations => "revocations",
             TargetKind::Cancellations => "cancellations",
+            TargetKind::Lookup => "lookup",
         }
     }
 
@@ -277,7 +284,19 @@ impl TargetKind {
     /// Whether publications carry deltas of this kind (the growing record sets do; the seal
     /// list and the catalogue are small and always sent whole).
     pub fn has_deltas(self) -> bool {
-        matches!(self, TargetKind::Revocations | TargetKind::Cancellations)
+        matches!(
+            self,
+            TargetKind::Revocations | TargetKind::Cancellations | TargetKind::Lookup
+        )
+    }
+
+    /// gzip level of this kind's files: the best for the small sets, the default for the
+    /// lookup index, whose 10 M rows would take minutes at the best level for a few percent.
+    pub fn compression(self) -> flate2::Compression {
+        match self {
+            TargetKind::Lookup => flate2::Compression::default(),
+            _ => flate2::Compression::best(),
+        }
     }
 
     /// Cap on the decompressed size of one file of this kind.
@@ -285,6 +304,8 @@ impl TargetKind {
         match self {
             TargetKind::Seals | TargetKind::Catalogue => 16 << 20,
             TargetKind::Revocations | TargetKind::Cancellations => 2 << 30,
+            // 10 M rows are about 0.8 GB of JSON lines; room for 40 M.
+            TargetKind::Lookup => 3 << 30,
         }
     }
 }
@@ -305,6 +326,9 @@ pub struct RecordHeader {
     /// chain reproduced the full file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// For the lookup index: digest parameters, salts and the qualifications covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<crate::lookup::LookupParams>,
 }
 
 /// A status file that cannot be read.
@@ -332,6 +356,12 @@ pub enum StatusFileError {
     WrongKind { kind: &'static str, got: TargetKind },
     #[error("{kind} file: empty")]
     Empty { kind: &'static str },
+    #[error("{kind} file, line {line}: {message}")]
+    Invalid {
+        kind: &'static str,
+        line: u64,
+        message: String,
+    },
 }
 
 /// Longest line of any status file.
@@ -345,14 +375,7 @@ pub fn write_records<T: Serialize>(
     as_of: Timestamp,
     records: &[T],
 ) -> std::io::Result<()> {
-    let header = RecordHeader {
-        kind,
-        version,
-        as_of,
-        count: records.len() as u64,
-        from_version: None,
-        total: None,
-    };
+    let header = RecordHeader::full(kind, version, as_of, records.len() as u64);
     write_file(out, &header, records)
 }
 
@@ -367,25 +390,76 @@ pub fn write_delta<T: Serialize>(
     total: u64,
 ) -> std::io::Result<()> {
     let header = RecordHeader {
-        kind,
-        version,
-        as_of,
-        count: ops.len() as u64,
         from_version: Some(from),
         total: Some(total),
+        ..RecordHeader::full(kind, version, as_of, ops.len() as u64)
     };
     write_file(out, &header, ops)
 }
 
-fn write_file<T: Serialize>(out: impl Write, header: &RecordHeader, records: &[T]) -> std::io::Result<()> {
-    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::best());
-    serde_json::to_writer(&mut gz, header)?;
-    gz.write_all(b"\n")?;
-    for r in records {
-        serde_json::to_writer(&mut gz, r)?;
-        gz.write_all(b"\n")?;
+impl RecordHeader {
+    /// The header of a full file of `count` records.
+    pub fn full(kind: TargetKind, version: u64, as_of: Timestamp, count: u64) -> RecordHeader {
+        RecordHeader {
+            kind,
+            version,
+            as_of,
+            count,
+            from_version: None,
+            total: None,
+            lookup: None,
+        }
     }
-    gz.finish()?.flush()
+}
+
+fn write_file<T: Serialize>(out: impl Write, header: &RecordHeader, records: &[T]) -> std::io::Result<()> {
+    let mut w = RecordWriter::new(out, header)?;
+    for r in records {
+        w.write(r)?;
+    }
+    w.finish().map(drop)
+}
+
+/// A streaming writer of one status file: the header, then records one at a time, as many as
+/// the header declares (checked by [`RecordWriter::finish`]).
+#[derive(Debug)]
+pub struct RecordWriter<W: Write> {
+    gz: flate2::write::GzEncoder<std::io::BufWriter<W>>,
+    declared: u64,
+    written: u64,
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(out: W, header: &RecordHeader) -> std::io::Result<Self> {
+        let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(out), header.kind.compression());
+        serde_json::to_writer(&mut gz, header)?;
+        gz.write_all(b"\n")?;
+        Ok(RecordWriter {
+            gz,
+            declared: header.count,
+            written: 0,
+        })
+    }
+
+    pub fn write<T: Serialize>(&mut self, record: &T) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.gz, record)?;
+        self.gz.write_all(b"\n")?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Finish the gzip stream; refused when the records written are not the header's count.
+    pub fn finish(self) -> std::io::Result<W> {
+        if self.written != self.declared {
+            return Err(std::io::Error::other(format!(
+                "{} records written, the header declares {}",
+                self.written, self.declared
+            )));
+        }
+        let mut out = self.gz.finish()?;
+        out.flush()?;
+        out.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// A streaming reader of one status file: the header first, then records one at a time.
@@ -405,14 +479,7 @@ impl<R: Read> RecordReader<R> {
         let mut r = RecordReader {
             kind,
             lines,
-            header: RecordHeader {
-                kind,
-                version: 0,
-                as_of: Timestamp::UNIX_EPOCH,
-                count: 0,
-                from_version: None,
-                total: None,
-            },
+            header: RecordHeader::full(kind, 0, Timestamp::UNIX_EPOCH, 0),
             line: 0,
             read: 0,
             buf: Vec::new(),
@@ -438,6 +505,20 @@ impl<R: Read> RecordReader<R> {
 
     pub fn header(&self) -> &RecordHeader {
         &self.header
+    }
+
+    /// The line number of the record last returned (the header is line 1).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// An error about the record last returned.
+    pub fn invalid(&self, message: impl Into<String>) -> StatusFileError {
+        StatusFileError::Invalid {
+            kind: self.kind.as_str(),
+            line: self.line,
+            message: message.into(),
+        }
     }
 
     fn next_line(&mut self) -> Result<bool, StatusFileError> {
@@ -527,14 +608,7 @@ mod tests {
         if let Some(count) = count_override {
             // Rewrite with a lying header.
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            let h = RecordHeader {
-                kind: TargetKind::Revocations,
-                version: 7,
-                as_of,
-                count,
-                from_version: None,
-                total: None,
-            };
+            let h = RecordHeader::full(TargetKind::Revocations, 7, as_of, count);
             serde_json::to_writer(&mut gz, &h).expect("json");
             gz.write_all(b"\n").expect("write");
             for r in records {

@@ -6,15 +6,19 @@
 //! ([`Store::apply`]); readers see either the old or the new publication, never a mix
 //! (WAL snapshot isolation). Only certd opens the store for writing.
 
-use crate::status::{Cancellation, Dataset, DeltaOp, Qualification, Records, Revocation, Update};
+use crate::lookup::{LookupEntry, Salt};
+use crate::status::{Cancellation, Dataset, DeltaOp, Qualification, Records, Revocation, StatusFileError, Update};
 use crate::trust::{KeyId, SealKey, SealKind};
 use crate::{calendar, status::Body};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
-/// The schema this build writes. Version 0 is an empty file.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes. Version 0 is an empty file; version 2 added the lookup index.
+pub const SCHEMA_VERSION: i64 = 2;
+
+mod lookup;
+pub use lookup::LookupMeta;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE publication (
@@ -91,6 +95,8 @@ pub enum StoreError {
         table: &'static str,
         what: String,
     },
+    #[error("store {path}: {source}")]
+    TargetFile { path: PathBuf, source: StatusFileError },
     #[error("store {path}: publication {offered} is not newer than the applied {applied}")]
     NotNewer { path: PathBuf, offered: u64, applied: u64 },
 }
@@ -219,6 +225,10 @@ impl Store {
         // Pragmas outside any transaction.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite(path))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite(path))?;
+        // The -wal file is kept (below); after a 10 M-row import it would otherwise stay the
+        // size of the whole index on disk for good.
+        conn.pragma_update(None, "journal_size_limit", 64 << 20)
+            .map_err(sqlite(path))?;
         // Keep the -wal and -shm files when the last writer closes. Readers of another user
         // (the kiosk UI, in certd's group, with no write access to this directory) cannot
         // create them, and without them SQLite refuses to open a WAL database read-only.
@@ -252,6 +262,9 @@ impl Store {
         }
         if found == 0 {
             tx.execute_batch(SCHEMA_V1).map_err(sqlite(path))?;
+        }
+        if found < 2 {
+            tx.execute_batch(lookup::SCHEMA).map_err(sqlite(path))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sqlite(path))?;
@@ -383,6 +396,7 @@ impl Store {
                 |key| del.execute([key.parse::<i64>().unwrap_or(-1)]),
             )?;
         }
+        lookup::apply(&tx, &path, target, update.lookup.as_ref())?;
         tx.execute(
             "INSERT OR REPLACE INTO publication VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -647,6 +661,21 @@ impl Reader<'_> {
             .map_err(sqlite(self.path))
     }
 
+    /// The whole verification scope (证书查询验证范围), by qualification and first year.
+    pub fn scope_entries(&self) -> Result<Vec<crate::status::ScopeEntry>, StoreError> {
+        let mut st =
+            self.cached("SELECT qualification, first_year, last_year FROM scope ORDER BY qualification, first_year")?;
+        st.query_map([], |r| {
+            Ok(crate::status::ScopeEntry {
+                qualification: r.get(0)?,
+                first_year: r.get(1)?,
+                last_year: r.get(2)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sqlite(self.path))
+    }
+
     /// Does the data cover certificates of `qualification` approved in `year`?
     pub fn scope(&self, qualification: &str, year: i16) -> Result<Scope, StoreError> {
         let mut st = self
@@ -668,8 +697,39 @@ impl Reader<'_> {
         Ok(Scope::OtherYears { first_year, last_year })
     }
 
+    /// The lookup index's row for `management_number`, if it holds one.
+    pub fn lookup_row(&self, management_number: &str) -> Result<Option<LookupEntry>, StoreError> {
+        let mut st = self.cached(
+            "SELECT qualification, level, status, approved_on, ecert_issued_on, salt_version, digest
+             FROM lookup_index WHERE management_number = ?1",
+        )?;
+        lookup::row_of(&mut st, management_number).map_err(|e| match e {
+            rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::IntegralValueOutOfRange(..) => {
+                self.corrupt("lookup_index", format!("row of {management_number}: {e}"))
+            }
+            e => StoreError::Sqlite {
+                path: self.path.to_owned(),
+                source: e,
+            },
+        })
+    }
+
+    /// The salt of publication `version`, for the lookup index's digests (a row whose salt is
+    /// missing is a corrupt row).
+    pub fn lookup_salt(&self, version: u64) -> Result<Salt, StoreError> {
+        lookup::salt(&self.tx, version)
+            .map_err(sqlite(self.path))?
+            .ok_or_else(|| self.corrupt("lookup_salts", format!("no salt of version {version}")))
+    }
+
+    /// The lookup index as a whole: none when the data carries no index.
+    pub fn lookup_meta(&self) -> Result<Option<LookupMeta>, StoreError> {
+        lookup::read_meta(&self.tx, self.path)
+    }
+
     /// A digest of everything the store holds about certificates, for tests and for
-    /// `certd status`: equal digests mean equal content.
+    /// `certd status`: equal digests mean equal content. The lookup index enters through its
+    /// meta row, whose set sum stands for its rows: reading 10 M rows would take seconds.
     pub fn content_digest(&self) -> Result<String, StoreError> {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -681,9 +741,14 @@ impl Reader<'_> {
             ("qualifications", "code"),
             ("bodies", "code"),
             ("scope", "qualification, first_year, last_year"),
+            ("lookup_salts", "version"),
+            ("lookup_meta", "id"),
         ] {
             let sql = if table == "publication" {
                 "SELECT version, as_of, targets_version FROM publication ORDER BY id".to_owned()
+            } else if table == "lookup_meta" {
+                // Not `version`: a full file and a delta chain reach the same rows.
+                "SELECT rows, rounds, qualifications, set_sum FROM lookup_meta".to_owned()
             } else {
                 format!("SELECT * FROM {table} ORDER BY {order}")
             };

@@ -82,7 +82,7 @@ pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
     if let Some(c) = &v.certificate {
         view.has_certificate = true;
         view.holder = c.holder_name.as_str().into();
-        view.masked_id = c.masked_id.as_str().into();
+        view.masked_id = c.masked_id.as_deref().unwrap_or_default().into();
         view.qualification = pick(
             lang,
             c.qualification_zh.as_deref(),

@@ -4,7 +4,9 @@
 //! status_unavailable → not_found → valid. Among annotation problems: required → cancelled →
 //! expired → not yet valid. Every decision about days is made on civil dates in Asia/Shanghai.
 
-use crate::verdict::{AnnotationView, CertificateView, Freshness, RevocationView, Verdict, VerdictCode, Warning};
+use crate::verdict::{
+    AnnotationView, CertificateView, Freshness, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
+};
 use certsync::calendar::{self, ANNOTATION_ERA_START};
 use certsync::credential::{Claims, Envelope};
 use certsync::status::RevocationReason;
@@ -85,19 +87,21 @@ pub fn without_store(text: &str, reason: &str, at: Timestamp) -> Verdict {
     }
 }
 
-fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Verdict, StoreError> {
-    let mut warnings = Vec::new();
-    let system_clock = matches!(now, Now::System(_));
-    let mut now = match now {
-        Now::Explicit(t) => t,
+/// The time decisions are made at: an explicit time as it is; the system clock, unless it is
+/// earlier than the newest signed time seen (then that, with `clock_suspect`).
+pub(crate) fn effective_now(store: &Reader<'_>, now: Now) -> Result<(Timestamp, Vec<Warning>), StoreError> {
+    Ok(match now {
+        Now::Explicit(t) => (t, Vec::new()),
         Now::System(t) => match store.clock_floor()? {
-            Some(floor) if floor > t => {
-                warnings.push(Warning::ClockSuspect);
-                floor
-            }
-            _ => t,
+            Some(floor) if floor > t => (floor, vec![Warning::ClockSuspect]),
+            _ => (t, Vec::new()),
         },
-    };
+    })
+}
+
+fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Verdict, StoreError> {
+    let system_clock = matches!(now, Now::System(_));
+    let (mut now, warnings) = effective_now(store, now)?;
     let Some(publication) = store.publication()? else {
         let mut v = Verdict::bare(
             VerdictCode::StatusUnavailable,
@@ -233,6 +237,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         Scope::Covered => {}
         Scope::OtherYears { first_year, last_year } => {
             v.verdict = VerdictCode::NotFound;
+            v.scope = scope_views(store, None)?;
             v.reason = Some(format!(
                 "status data covers qualification {} approved {first_year}–{last_year}, not {}",
                 claims.qualification,
@@ -242,6 +247,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         }
         Scope::NotCovered => {
             v.verdict = VerdictCode::NotFound;
+            v.scope = scope_views(store, None)?;
             v.reason = Some(format!(
                 "status data does not cover qualification {} yet",
                 claims.qualification
@@ -252,9 +258,32 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     Ok(v)
 }
 
+/// The verification scope, for the qualifications in `only` (all when `None`).
+pub(crate) fn scope_views(store: &Reader<'_>, only: Option<&[String]>) -> Result<Vec<ScopeView>, StoreError> {
+    let mut out = Vec::new();
+    for s in store.scope_entries()? {
+        if only.is_some_and(|q| !q.contains(&s.qualification)) {
+            continue;
+        }
+        let q = store.qualification(&s.qualification)?;
+        out.push(ScopeView {
+            qualification_zh: q.as_ref().map(|q| q.name_zh.clone()),
+            qualification_en: q.map(|q| q.name_en),
+            qualification_code: s.qualification,
+            first_year: s.first_year,
+            last_year: s.last_year,
+        });
+    }
+    Ok(out)
+}
+
 /// Set `status_time`, `freshness` and the `status_stale` warning.
 fn grade(v: &mut Verdict, claims: &Claims, policy: &Policy) {
-    let requested = claims.annotation.as_ref().map(|a| a.requested_at);
+    grade_at(v, claims.annotation.as_ref().map(|a| a.requested_at), policy);
+}
+
+/// [`grade`] with the annotation's requested-at time, if any.
+pub(crate) fn grade_at(v: &mut Verdict, requested: Option<Timestamp>, policy: &Policy) {
     let status_time = match (v.status_as_of, requested) {
         (Some(a), Some(r)) => Some(a.max(r)),
         (a, r) => a.or(r),
@@ -277,7 +306,7 @@ fn certificate_view(claims: &Claims, seal: &SealKey, store: &Reader<'_>) -> Resu
         management_number: claims.management_number.clone(),
         certificate_number: claims.certificate_number.clone(),
         holder_name: claims.holder_name.clone(),
-        masked_id: claims.masked_id.clone(),
+        masked_id: Some(claims.masked_id.clone()),
         qualification_code: claims.qualification.clone(),
         qualification_zh: q.as_ref().map(|q| q.name_zh.clone()),
         qualification_en: q.map(|q| q.name_en),
@@ -290,8 +319,8 @@ fn certificate_view(claims: &Claims, seal: &SealKey, store: &Reader<'_>) -> Resu
         issuing_body_en: b.map(|b| b.name_en),
         approved_on: claims.approved_on,
         ecert_issued_on: claims.ecert_issued_on,
-        seal_key_id: seal.key_id,
-        seal_kind: seal.kind,
+        seal_key_id: Some(seal.key_id),
+        seal_kind: Some(seal.kind),
     })
 }
 

@@ -82,6 +82,21 @@ pub fn explanation(code: VerdictCode, lang: Lang) -> &'static str {
     }
 }
 
+/// One line: what the verdict of a manual lookup means, where it differs from a scan's (no
+/// seal was checked; "not found" also covers a name that does not match).
+pub fn explanation_manual(code: VerdictCode, lang: Lang) -> &'static str {
+    use VerdictCode::*;
+    match (lang, code) {
+        (Lang::Zh, Valid) => "查询到与该管理号和姓名相符的证书，证书未被撤销。",
+        (Lang::Zh, NotFound) => "没有与该管理号和姓名相符的证书，或该证书不在本机数据的查询验证范围内。",
+        (Lang::En, Valid) => "A certificate with this management number and name exists and is not revoked.",
+        (Lang::En, NotFound) => {
+            "No certificate has this management number and name, or it is outside the scope of the data held."
+        }
+        _ => explanation(code, lang),
+    }
+}
+
 /// One line: what the person at the desk should do.
 pub fn what_to_do(code: VerdictCode, lang: Lang) -> &'static str {
     use VerdictCode::*;
@@ -116,6 +131,53 @@ pub fn warning(w: Warning, lang: Lang) -> &'static str {
         (Lang::En, Warning::StatusStale) => "The status data is more than 48 hours old; treat the result with care.",
         (Lang::En, Warning::ClockSuspect) => {
             "The system clock is earlier than a signed time already seen; that time was used. Check the clock."
+        }
+        (Lang::Zh, Warning::AnnotationNotChecked) => {
+            "人工查询只核对证书本身，无法核对加注；2021年12月17日起发放的证书须有有效加注方可使用。"
+        }
+        (Lang::En, Warning::AnnotationNotChecked) => {
+            "A manual lookup checks the certificate, not an annotation; certificates issued from 17 Dec 2021 need a valid annotation to be used."
+        }
+    }
+}
+
+/// The heading of the verification scope shown with `not_found`.
+pub fn scope_heading(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "证书查询验证范围",
+        Lang::En => "What the data covers",
+    }
+}
+
+/// One line of the verification scope: the qualification and its years.
+pub fn scope_line(s: &crate::ScopeView, lang: Lang) -> String {
+    let open_ended = s.last_year >= 2099;
+    match lang {
+        Lang::Zh => {
+            let name = s.qualification_zh.as_deref().unwrap_or(&s.qualification_code);
+            if open_ended {
+                format!("{name}：{}年起", s.first_year)
+            } else {
+                format!("{name}：{}–{}年", s.first_year, s.last_year)
+            }
+        }
+        Lang::En => {
+            let name = s.qualification_en.as_deref().unwrap_or(&s.qualification_code);
+            if open_ended {
+                format!("{name}: from {}", s.first_year)
+            } else {
+                format!("{name}: {}–{}", s.first_year, s.last_year)
+            }
+        }
+    }
+}
+
+/// The authority's note under the scope: earlier years are still being loaded.
+pub fn scope_still_loading(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "更早年份的证书数据仍在陆续加载中；查询不到时，请通过发证机构的官方渠道核实。",
+        Lang::En => {
+            "Certificates from earlier years are still being loaded; if one is not found, check with the issuing body."
         }
     }
 }

@@ -87,6 +87,9 @@ pub enum Warning {
     StatusStale,
     /// The system clock is earlier than the newest signed time seen; that time was used as now.
     ClockSuspect,
+    /// A manual lookup found the certificate, which needs an annotation to be used (issued
+    /// from 2021-12-17): the lookup confirms the certificate, it cannot check an annotation.
+    AnnotationNotChecked,
 }
 
 impl Warning {
@@ -94,6 +97,7 @@ impl Warning {
         match self {
             Warning::StatusStale => "status_stale",
             Warning::ClockSuspect => "clock_suspect",
+            Warning::AnnotationNotChecked => "annotation_not_checked",
         }
     }
 }
@@ -118,7 +122,8 @@ pub struct CertificateView {
     pub management_number: String,
     pub certificate_number: Option<String>,
     pub holder_name: String,
-    pub masked_id: String,
+    /// None for a manual lookup: the index carries no ID number, masked or not.
+    pub masked_id: Option<String>,
     pub qualification_code: String,
     pub qualification_zh: Option<String>,
     pub qualification_en: Option<String>,
@@ -131,8 +136,20 @@ pub struct CertificateView {
     pub issuing_body_en: Option<String>,
     pub approved_on: Date,
     pub ecert_issued_on: Date,
-    pub seal_key_id: KeyId,
-    pub seal_kind: SealKind,
+    /// The seal that signed the credential; none for a manual lookup, which checks no seal.
+    pub seal_key_id: Option<KeyId>,
+    pub seal_kind: Option<SealKind>,
+}
+
+/// One line of the verification scope (证书查询验证范围), shown with `not_found`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeView {
+    pub qualification_code: String,
+    pub qualification_zh: Option<String>,
+    pub qualification_en: Option<String>,
+    pub first_year: i16,
+    /// 2099 and later mean "to date".
+    pub last_year: i16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,6 +191,9 @@ pub struct Verdict {
     pub certificate: Option<CertificateView>,
     pub annotation: Option<AnnotationView>,
     pub revocation: Option<RevocationView>,
+    /// With `not_found`: what the data covers, so the person knows what "not found" means.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<ScopeView>,
     /// `as_of` of the status data held, if any.
     pub status_as_of: Option<Timestamp>,
     /// Later of `status_as_of` and the annotation's requested-at: what freshness is graded on.
@@ -192,6 +212,7 @@ impl Verdict {
             certificate: None,
             annotation: None,
             revocation: None,
+            scope: Vec::new(),
             status_as_of: None,
             status_time: None,
             freshness: Freshness::Missing,

@@ -4,6 +4,7 @@ use crate::repo::{Fetched, Held, TrustState};
 use crate::status::{DeltaOp, Records, Update};
 use crate::store::{MetadataVersions, Mode, Store};
 use jiff::civil::date;
+use std::path::Path;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
@@ -321,4 +322,177 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
     let err = store.apply_update(&wrong, versions(&v2), later).expect_err("mismatch");
     assert!(matches!(err, crate::store::StoreError::DeltaMismatch { .. }), "{err}");
     assert_eq!(store.reader().expect("r").content_digest().expect("digest"), by_delta);
+}
+
+/// Fetch `repo` as an appliance holding `held` and apply it to `store`.
+async fn sync_into(
+    repo: &Path,
+    trust: &TrustState,
+    store: &mut Store,
+    held: Option<Held>,
+    now: Timestamp,
+) -> repo::NewPublication {
+    let Fetched::New(p) = repo::fetch(&repo::Source::Dir(repo.to_owned()), trust, Default::default(), held)
+        .await
+        .expect("fetch")
+    else {
+        panic!("a new publication");
+    };
+    let versions = MetadataVersions {
+        root: 1,
+        targets: p.targets_version,
+        snapshot: p.snapshot_version,
+    };
+    store.apply_update(&p.update, versions, now).expect("apply");
+    *p
+}
+
+fn digest(store: &Store) -> String {
+    store.reader().expect("reader").content_digest().expect("digest")
+}
+
+#[tokio::test]
+async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_same_store() {
+    use crate::lookup::{LookupStatus, LookupUpdate, name_digest};
+    let (dir, mut a) = authority().await;
+    a.set_lookup("0301", true).expect("opt in");
+    assert!(matches!(
+        a.set_lookup("9999", true),
+        Err(AuthorityError::UnknownQualification(_))
+    ));
+    let numbers: Vec<String> = (0..3).map(|_| issue(&mut a)).collect();
+    let outside = a
+        .issue(&request("0901", date(2023, 6, 10)), ts(NOW))
+        .expect("issue 0901")
+        .claims
+        .management_number;
+    let repo = dir.path().join("repo");
+    let now = Timestamp::now();
+    let p1 = a.publish(&repo, now, &Lifetimes::default()).await.expect("publish 1");
+    assert_eq!(p1.lookup.map(|l| (l.rows, l.changed)), Some((3, 3)));
+
+    let state = tempfile::tempdir().expect("state");
+    let trust = TrustState {
+        pinned_root: a.root_json(),
+        dir: state.path().to_owned(),
+    };
+    let mut store = Store::open(&state.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
+    let v1 = sync_into(&repo, &trust, &mut store, None, now).await;
+    assert!(matches!(v1.update.lookup, Some(LookupUpdate::Full(_))));
+    {
+        let r = store.reader().expect("reader");
+        let meta = r.lookup_meta().expect("meta").expect("an index");
+        assert_eq!((meta.rows, meta.qualifications.clone()), (3, vec!["0301".to_owned()]));
+        let row = r.lookup_row(&numbers[0]).expect("row").expect("held");
+        let salt = r.lookup_salt(row.salt_version).expect("salt");
+        assert_eq!(name_digest(&salt, meta.rounds, &numbers[0], "王䶮"), row.digest);
+        assert_ne!(name_digest(&salt, meta.rounds, &numbers[1], "王䶮"), row.digest);
+        assert_eq!(r.lookup_row(&outside).expect("row"), None, "0901 is not opted in");
+    }
+
+    // Publication 2: a revocation, a new certificate, a second qualification opted in.
+    a.revoke(&numbers[1], RevocationReason::Fraud, "", None, ts(NOW))
+        .expect("revoke");
+    let newer = issue(&mut a);
+    a.set_lookup("0501", true).expect("opt in 0501");
+    let builder = a
+        .issue(&request("0501", date(2024, 1, 10)), ts(NOW))
+        .expect("issue 0501")
+        .claims
+        .management_number;
+    let later = Timestamp::from_second(now.as_second() + 60).expect("ts");
+    let p2 = a.publish(&repo, later, &Lifetimes::default()).await.expect("publish 2");
+    assert_eq!(p2.lookup.map(|l| (l.rows, l.changed, l.deleted)), Some((5, 3, 0)));
+    let held = |p: &repo::NewPublication| Held {
+        version: p.update.version,
+        targets_version: p.targets_version,
+    };
+    let v2 = sync_into(&repo, &trust, &mut store, Some(held(&v1)), later).await;
+    let Some(LookupUpdate::Deltas(chain)) = &v2.update.lookup else {
+        panic!("the index as a delta: {:?}", v2.update.lookup);
+    };
+    assert_eq!((chain.len(), chain[0].header.count), (1, 3));
+    {
+        let r = store.reader().expect("reader");
+        let revoked = r.lookup_row(&numbers[1]).expect("row").expect("held");
+        assert_eq!(revoked.status, LookupStatus::Revoked);
+        assert_eq!(revoked.salt_version, 1, "a changed row keeps its digest and salt");
+        let fresh = r.lookup_row(&newer).expect("row").expect("held");
+        assert_eq!(fresh.salt_version, 2, "a new row uses the new publication's salt");
+        assert!(r.lookup_row(&builder).expect("row").is_some());
+        assert_ne!(r.lookup_salt(1).expect("salt 1"), r.lookup_salt(2).expect("salt 2"));
+    }
+    let by_delta = digest(&store);
+    let fresh_state = tempfile::tempdir().expect("fresh");
+    let fresh_trust = TrustState {
+        pinned_root: a.root_json(),
+        dir: fresh_state.path().to_owned(),
+    };
+    let mut whole = Store::open(&fresh_state.path().join("s.sqlite"), Mode::ReadWrite).expect("store");
+    let full = sync_into(&repo, &fresh_trust, &mut whole, None, later).await;
+    assert!(matches!(full.update.lookup, Some(LookupUpdate::Full(_))));
+    assert_eq!(
+        digest(&whole),
+        by_delta,
+        "full file and delta chain give the same store"
+    );
+
+    // Publication 3: 0501 taken out of the index again: a delete.
+    a.set_lookup("0501", false).expect("opt out");
+    let third = Timestamp::from_second(later.as_second() + 60).expect("ts");
+    let p3 = a.publish(&repo, third, &Lifetimes::default()).await.expect("publish 3");
+    assert_eq!(p3.lookup.map(|l| (l.rows, l.deleted)), Some((4, 1)));
+    sync_into(&repo, &trust, &mut store, Some(held(&v2)), third).await;
+    assert_eq!(store.reader().expect("r").lookup_row(&builder).expect("row"), None);
+    let mut whole = Store::open(&fresh_state.path().join("s3.sqlite"), Mode::ReadWrite).expect("store");
+    std::fs::remove_dir_all(fresh_state.path().join("datastore")).expect("forget tuf state");
+    sync_into(&repo, &fresh_trust, &mut whole, None, third).await;
+    assert_eq!(digest(&whole), digest(&store));
+
+    // A delta where the store holds no index (an older appliance) is refused, changing nothing.
+    let mut bare = Store::open(&fresh_state.path().join("bare.sqlite"), Mode::ReadWrite).expect("store");
+    let mut no_index = v1.update.clone();
+    no_index.lookup = None;
+    bare.apply_update(
+        &no_index,
+        MetadataVersions {
+            root: 1,
+            targets: 1,
+            snapshot: 1,
+        },
+        now,
+    )
+    .expect("apply without index");
+    let before = digest(&bare);
+    let err = bare
+        .apply_update(
+            &v2.update,
+            MetadataVersions {
+                root: 1,
+                targets: 2,
+                snapshot: 2,
+            },
+            later,
+        )
+        .expect_err("no index to apply a delta to");
+    assert!(matches!(err, crate::store::StoreError::DeltaMismatch { .. }), "{err}");
+    assert_eq!(digest(&bare), before);
+}
+
+#[tokio::test]
+async fn the_published_index_holds_no_name_or_id_number() {
+    let (dir, mut a) = authority().await;
+    a.set_lookup("0301", true).expect("opt in");
+    let number = issue(&mut a);
+    let repo = dir.path().join("repo");
+    a.publish(&repo, Timestamp::now(), &Lifetimes::default())
+        .await
+        .expect("publish");
+    let bytes = std::fs::read(repo.join("targets/lookup.v1.jsonl.gz")).expect("file");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text).expect("gunzip");
+    assert!(text.contains(&number), "the number is there: {text}");
+    for secret in ["王䶮", "䶮", "110***********123X", "123X"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
 }

@@ -166,3 +166,133 @@ fn a_corrupt_store_is_deleted_and_started_empty_by_the_writer() {
     assert_eq!(store.reader().expect("r").publication().expect("p"), None);
     store.apply(&dataset(1, &[]), versions(1), now()).expect("apply");
 }
+
+mod lookup_files {
+    use super::*;
+    use crate::lookup::{LookupEntry, LookupFile, LookupParams, LookupStatus, LookupUpdate, Salt, name_digest};
+    use crate::status::{RecordHeader, RecordWriter, TargetKind};
+
+    const SALT: Salt = Salt([3; 16]);
+
+    fn row(number: &str, salt_version: u64) -> LookupEntry {
+        LookupEntry {
+            management_number: number.into(),
+            qualification: "0301".into(),
+            level: 3,
+            status: LookupStatus::Issued,
+            approved_on: date(2023, 5, 20),
+            ecert_issued_on: date(2023, 6, 10),
+            salt_version,
+            digest: name_digest(&SALT, 2, number, "王䶮"),
+        }
+    }
+
+    /// A full lookup file of `rows` for publication `version`, its header declaring `count`.
+    fn file(dir: &Path, version: u64, rows: &[LookupEntry], count: u64, params: LookupParams) -> LookupFile {
+        let path = dir.join(format!("lookup-{version}-{}.gz", rand::random::<u32>()));
+        let header = RecordHeader {
+            lookup: Some(params),
+            ..RecordHeader::full(TargetKind::Lookup, version, dataset(version, &[]).as_of, count)
+        };
+        let out = std::fs::File::create(&path).expect("create");
+        let mut w = RecordWriter::new(out, &header).expect("header");
+        for r in rows {
+            w.write(r).expect("row");
+        }
+        // A lying count is written past the writer's own check.
+        let _ = w.finish();
+        LookupFile::open(&path).expect("open")
+    }
+
+    fn params() -> LookupParams {
+        LookupParams::with_salts(2, &[(1, SALT)], vec!["0301".into()])
+    }
+
+    fn update(version: u64, lookup: LookupFile) -> Update {
+        Update {
+            lookup: Some(LookupUpdate::Full(lookup)),
+            ..Update::from(dataset(version, &[]))
+        }
+    }
+
+    #[test]
+    fn a_good_file_is_applied_and_every_hostile_one_is_refused_with_the_store_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("open");
+        let good = [row("1", 1), row("2", 1), row("3", 1)];
+        store
+            .apply_update(&update(1, file(dir.path(), 1, &good, 3, params())), versions(1), now())
+            .expect("good file");
+        let meta = store.reader().expect("r").lookup_meta().expect("meta").expect("index");
+        assert_eq!((meta.rows, meta.rounds), (3, 2));
+        let before = store.reader().expect("r").content_digest().expect("digest");
+
+        let unsorted = [row("2", 1), row("1", 1)];
+        let duplicate = [row("1", 1), row("1", 1)];
+        let unknown_salt = [row("1", 9)];
+        let mut md5 = params();
+        md5.kdf = "md5".into();
+        let mut slow = params();
+        slow.rounds = u32::MAX;
+        for (name, lookup, why) in [
+            ("unsorted", file(dir.path(), 2, &unsorted, 2, params()), "increasing"),
+            ("duplicate", file(dir.path(), 2, &duplicate, 2, params()), "increasing"),
+            (
+                "unknown salt",
+                file(dir.path(), 2, &unknown_salt, 1, params()),
+                "salt version 9",
+            ),
+            ("short count", file(dir.path(), 2, &good, 2, params()), "header says 2"),
+            ("long count", file(dir.path(), 2, &good, 4, params()), "header says 4"),
+            (
+                "unknown digest",
+                file(dir.path(), 2, &good, 3, md5),
+                "unknown name digest",
+            ),
+            ("endless rounds", file(dir.path(), 2, &good, 3, slow), "rounds"),
+        ] {
+            let err = store
+                .apply_update(&update(2, lookup), versions(2), now())
+                .expect_err(name);
+            assert!(matches!(err, StoreError::TargetFile { .. }), "{name}: {err}");
+            assert!(err.to_string().contains(why), "{name}: {err}");
+            assert_eq!(
+                store.reader().expect("r").content_digest().expect("digest"),
+                before,
+                "{name}: the store is unchanged"
+            );
+        }
+        // A publication without an index empties it.
+        store
+            .apply_update(&Update::from(dataset(3, &[])), versions(3), now())
+            .expect("no index");
+        assert_eq!(store.reader().expect("r").lookup_meta().expect("meta"), None);
+        assert_eq!(store.reader().expect("r").lookup_row("1").expect("row"), None);
+    }
+}
+
+#[test]
+fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.sqlite");
+    let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
+    store
+        .apply(&dataset(1, &["2023030100000001"]), versions(1), now())
+        .expect("apply");
+    store
+        .conn
+        .execute_batch(
+            "DROP TABLE lookup_index; DROP TABLE lookup_salts; DROP TABLE lookup_meta; PRAGMA user_version = 1;",
+        )
+        .expect("make it version 1");
+    drop(store);
+    assert!(
+        matches!(Store::open(&path, Mode::ReadOnly), Err(StoreError::Missing { .. })),
+        "readers wait for certd"
+    );
+    let store = Store::open(&path, Mode::ReadWrite).expect("migrate");
+    let r = store.reader().expect("reader");
+    assert_eq!(r.lookup_meta().expect("meta"), None);
+    assert!(r.revocation("2023030100000001").expect("revocation").is_some());
+    assert_eq!(store.user_version().expect("version"), SCHEMA_VERSION);
+}

@@ -1,0 +1,303 @@
+//! The publisher's side of the lookup index ([`crate::lookup`]).
+//!
+//! `authority.sqlite` keeps the index as last published (`lookup_rows`, with the publication
+//! that last changed each row), so publication N writes its full file from one ordered query
+//! and its delta from the rows changed in N, never diffing two 10 M-row files. A row's digest
+//! is computed once, with the salt of the publication that first wrote it; only new rows pay
+//! the slow digest, so a daily publication stays a batch job of minutes at 10 M certificates.
+
+use super::{Authority, AuthorityError, Result};
+use crate::lookup::{self, DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt};
+use crate::status::{RecordHeader, RecordWriter, TargetKind};
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use std::path::Path;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS lookup_qualifications (code TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lookup_salts (version INTEGER PRIMARY KEY, salt BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lookup_rows (
+    management_number TEXT PRIMARY KEY, qualification TEXT NOT NULL, level INTEGER NOT NULL,
+    status TEXT NOT NULL, approved_on TEXT NOT NULL, ecert_issued_on TEXT NOT NULL,
+    salt_version INTEGER NOT NULL, digest BLOB NOT NULL, changed_in INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lookup_rows_by_change ON lookup_rows (changed_in);
+CREATE TABLE IF NOT EXISTS lookup_deleted (management_number TEXT NOT NULL, deleted_in INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS lookup_deleted_by_publication ON lookup_deleted (deleted_in);
+";
+
+/// What publication N wrote of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupPublished {
+    pub rows: u64,
+    /// Rows new or changed since the previous publication.
+    pub changed: u64,
+    pub deleted: u64,
+}
+
+/// Whether certificate or row `x` belongs in the index: its qualification opted in, and its
+/// approval year within the catalogue's scope (证书查询验证范围) — the index vouches for no
+/// more than the rest of the status data.
+const IN_INDEX: &str = "(EXISTS (SELECT 1 FROM lookup_qualifications q WHERE q.code = x.qualification)
+    AND EXISTS (SELECT 1 FROM scope s WHERE s.qualification = x.qualification
+                AND CAST(substr(x.approved_on, 1, 4) AS INTEGER) BETWEEN s.first_year AND s.last_year))";
+
+const ROW_COLUMNS: &str =
+    "management_number, qualification, level, status, approved_on, ecert_issued_on, salt_version, digest";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEntry> {
+    let digest: Vec<u8> = r.get(7)?;
+    let status: String = r.get(3)?;
+    Ok(LookupEntry {
+        management_number: r.get(0)?,
+        qualification: r.get(1)?,
+        level: r.get(2)?,
+        status: LookupStatus::parse(&status).unwrap_or(LookupStatus::Issued),
+        approved_on: super::parse_date(&r.get::<_, String>(4)?),
+        ecert_issued_on: super::parse_date(&r.get::<_, String>(5)?),
+        salt_version: r.get::<_, i64>(6)? as u64,
+        digest: NameDigest(<[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).unwrap_or_default()),
+    })
+}
+
+impl Authority {
+    /// Put the certificates of `qualification` into the lookup index from the next
+    /// publication on (`on`), or take them out.
+    pub fn set_lookup(&mut self, qualification: &str, on: bool) -> Result<()> {
+        self.qualification(qualification)?;
+        let sql = if on {
+            "INSERT OR IGNORE INTO lookup_qualifications VALUES (?1)"
+        } else {
+            "DELETE FROM lookup_qualifications WHERE code = ?1"
+        };
+        self.db.execute(sql, [qualification]).map_err(self.sqlite())?;
+        Ok(())
+    }
+
+    /// The qualifications in the lookup index.
+    pub fn lookup_qualifications(&self) -> Result<Vec<String>> {
+        self.all("SELECT code FROM lookup_qualifications ORDER BY code", |r| r.get(0))
+    }
+
+    /// Bring `lookup_rows` to what publication `version` carries, inside the caller's open
+    /// transaction, and write its full file and (when the previous publication had an index)
+    /// its delta into `targets`. Returns `None` when no qualification is in the index and
+    /// none was before.
+    pub(super) fn write_lookup_files(
+        &self,
+        targets: &Path,
+        version: u64,
+        as_of: Timestamp,
+    ) -> Result<Option<LookupPublished>> {
+        let db = &self.db;
+        let e = self.sqlite();
+        let in_index: i64 = db
+            .query_row(
+                "SELECT (SELECT count(*) FROM lookup_qualifications) + (SELECT count(*) FROM lookup_rows)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&e)?;
+        if in_index == 0 {
+            return Ok(None);
+        }
+        let v = version as i64;
+        let salt = Salt::random();
+        db.execute(
+            "INSERT OR REPLACE INTO lookup_salts VALUES (?1, ?2)",
+            params![v, salt.0.as_slice()],
+        )
+        .map_err(&e)?;
+        // Rows whose qualification left the index, or whose year left the scope.
+        let deleted = db
+            .execute(
+                &format!(
+                    "INSERT INTO lookup_deleted SELECT management_number, ?1 FROM lookup_rows x WHERE NOT {IN_INDEX}"
+                ),
+                [v],
+            )
+            .map_err(&e)? as u64;
+        db.execute(&format!("DELETE FROM lookup_rows AS x WHERE NOT {IN_INDEX}"), [])
+            .map_err(&e)?;
+        // Status changes (a revocation; a revocation withdrawn).
+        let status_sql =
+            "CASE WHEN EXISTS (SELECT 1 FROM revocations v WHERE v.management_number = c.management_number)
+                          THEN 'revoked' ELSE 'issued' END";
+        db.execute(
+            &format!(
+                "UPDATE lookup_rows AS l SET status = s.status, changed_in = ?1
+                 FROM (SELECT c.management_number, {status_sql} AS status FROM certificates c) AS s
+                 WHERE s.management_number = l.management_number AND s.status != l.status"
+            ),
+            [v],
+        )
+        .map_err(&e)?;
+        // New certificates: the only rows that pay the slow digest.
+        let fresh: Vec<(LookupEntry, String)> = {
+            let mut st = db
+                .prepare(&format!(
+                    "SELECT c.management_number, c.qualification, c.level, {status_sql}, c.approved_on,
+                            c.ecert_issued_on, c.holder_name
+                     FROM certificates c
+                     WHERE {in_index} AND
+                           NOT EXISTS (SELECT 1 FROM lookup_rows l WHERE l.management_number = c.management_number)",
+                    in_index = IN_INDEX.replace("x.", "c.")
+                ))
+                .map_err(&e)?;
+            st.query_map([], |r| {
+                let status: String = r.get(3)?;
+                Ok((
+                    LookupEntry {
+                        management_number: r.get(0)?,
+                        qualification: r.get(1)?,
+                        level: r.get(2)?,
+                        status: LookupStatus::parse(&status).unwrap_or(LookupStatus::Issued),
+                        approved_on: super::parse_date(&r.get::<_, String>(4)?),
+                        ecert_issued_on: super::parse_date(&r.get::<_, String>(5)?),
+                        salt_version: version,
+                        digest: NameDigest([0; lookup::DIGEST_BYTES]),
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(&e)?
+        };
+        {
+            let mut insert = db
+                .prepare("INSERT INTO lookup_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .map_err(&e)?;
+            for (mut entry, name) in fresh {
+                entry.digest = lookup::name_digest(&salt, DEFAULT_ROUNDS, &entry.management_number, &name);
+                insert
+                    .execute(params![
+                        entry.management_number,
+                        entry.qualification,
+                        entry.level,
+                        entry.status.as_str(),
+                        super::date_text(entry.approved_on),
+                        super::date_text(entry.ecert_issued_on),
+                        v,
+                        entry.digest.0.as_slice(),
+                        v
+                    ])
+                    .map_err(&e)?;
+            }
+        }
+        let qualifications = self.lookup_qualifications()?;
+        let rows: i64 = db
+            .query_row("SELECT count(*) FROM lookup_rows", [], |r| r.get(0))
+            .map_err(&e)?;
+        let full_salts = salts(db, "SELECT DISTINCT salt_version FROM lookup_rows").map_err(&e)?;
+        let header = RecordHeader {
+            lookup: Some(LookupParams::with_salts(
+                DEFAULT_ROUNDS,
+                &full_salts,
+                qualifications.clone(),
+            )),
+            ..RecordHeader::full(TargetKind::Lookup, version, as_of, rows as u64)
+        };
+        let full_path = targets.join(TargetKind::Lookup.file_name(version));
+        write_streamed(&full_path, &header, |w| {
+            let mut st = db
+                .prepare(&format!(
+                    "SELECT {ROW_COLUMNS} FROM lookup_rows ORDER BY management_number"
+                ))
+                .map_err(std::io::Error::other)?;
+            let mut rows = st.query([]).map_err(std::io::Error::other)?;
+            while let Some(r) = rows.next().map_err(std::io::Error::other)? {
+                w.write(&row(r).map_err(std::io::Error::other)?)?;
+            }
+            Ok(())
+        })?;
+        let changed: i64 = db
+            .query_row("SELECT count(*) FROM lookup_rows WHERE changed_in = ?1", [v], |r| {
+                r.get(0)
+            })
+            .map_err(&e)?;
+        let previous = version.saturating_sub(1);
+        if previous > 0 && targets.join(TargetKind::Lookup.file_name(previous)).exists() {
+            let delta_salts = salts(
+                db,
+                &format!("SELECT DISTINCT salt_version FROM lookup_rows WHERE changed_in = {v}"),
+            )
+            .map_err(&e)?;
+            let header = RecordHeader {
+                from_version: Some(previous),
+                total: Some(rows as u64),
+                lookup: Some(LookupParams::with_salts(DEFAULT_ROUNDS, &delta_salts, qualifications)),
+                ..RecordHeader::full(TargetKind::Lookup, version, as_of, changed as u64 + deleted)
+            };
+            let path = targets.join(TargetKind::Lookup.delta_name(previous, version));
+            write_streamed(&path, &header, |w| {
+                let mut st = db
+                    .prepare(&format!(
+                        "SELECT {ROW_COLUMNS} FROM lookup_rows WHERE changed_in = ?1 ORDER BY management_number"
+                    ))
+                    .map_err(std::io::Error::other)?;
+                let mut rows = st.query([v]).map_err(std::io::Error::other)?;
+                while let Some(r) = rows.next().map_err(std::io::Error::other)? {
+                    w.write(&LookupOp::Upsert {
+                        row: row(r).map_err(std::io::Error::other)?,
+                    })?;
+                }
+                let mut st = db
+                    .prepare(
+                        "SELECT management_number FROM lookup_deleted WHERE deleted_in = ?1 ORDER BY management_number",
+                    )
+                    .map_err(std::io::Error::other)?;
+                let mut rows = st.query([v]).map_err(std::io::Error::other)?;
+                while let Some(r) = rows.next().map_err(std::io::Error::other)? {
+                    w.write(&LookupOp::Delete {
+                        key: r.get(0).map_err(std::io::Error::other)?,
+                    })?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(Some(LookupPublished {
+            rows: rows as u64,
+            changed: changed as u64,
+            deleted,
+        }))
+    }
+}
+
+/// The salts of the versions `sql` selects.
+fn salts(db: &Connection, sql: &str) -> rusqlite::Result<Vec<(u64, Salt)>> {
+    let versions: Vec<i64> = db
+        .prepare(sql)?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(versions.len());
+    for v in versions {
+        let bytes: Vec<u8> = db.query_row("SELECT salt FROM lookup_salts WHERE version = ?1", [v], |r| r.get(0))?;
+        if let Ok(b) = <[u8; lookup::SALT_BYTES]>::try_from(bytes.as_slice()) {
+            out.push((v as u64, Salt(b)));
+        }
+    }
+    Ok(out)
+}
+
+/// Write a status file through a temporary file in its directory and a rename, streaming
+/// its records from `fill`.
+fn write_streamed(
+    path: &Path,
+    header: &RecordHeader,
+    fill: impl FnOnce(&mut RecordWriter<&mut std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let io = |source| AuthorityError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    {
+        let mut w = RecordWriter::new(tmp.as_file_mut(), header).map_err(io)?;
+        fill(&mut w).map_err(io)?;
+        w.finish().map_err(io)?;
+    }
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! The lookup index in the store: applied by streaming (a full file of 10 M rows never sits in
+//! memory), read by one primary-key probe.
+//!
+//! A full file is parsed on a second thread (gunzip, JSON, order and salt checks, the set sum)
+//! and handed to the SQLite writer in batches through a bounded channel, so memory stays flat
+//! and both cores work. `lookup_meta` keeps the row count and the [`SetSum`] up to date, so a
+//! delta is checked, and the store's content digest computed, without reading every row.
+
+use super::{StoreError, sqlite};
+use crate::calendar;
+use crate::lookup::{LookupEntry, LookupFile, LookupOp, LookupStatus, LookupUpdate, NameDigest, Salt, SetSum};
+use crate::status::StatusFileError;
+use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashSet;
+use std::path::Path;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS lookup_index (
+    management_number TEXT PRIMARY KEY,
+    qualification TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    approved_on INTEGER NOT NULL,
+    ecert_issued_on INTEGER NOT NULL,
+    salt_version INTEGER NOT NULL,
+    digest BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lookup_salts (
+    version INTEGER PRIMARY KEY,
+    salt BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lookup_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    rounds INTEGER NOT NULL,
+    qualifications TEXT NOT NULL,
+    set_sum TEXT NOT NULL
+);
+";
+
+/// What the store knows about its lookup index as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupMeta {
+    /// The publication that last wrote it.
+    pub version: u64,
+    pub rows: u64,
+    pub rounds: u32,
+    /// The qualifications whose certificates it holds.
+    pub qualifications: Vec<String>,
+    pub set_sum: SetSum,
+}
+
+/// Rows handed from the parser thread to the writer at a time.
+const BATCH: usize = 4096;
+
+const INSERT: &str = "INSERT INTO lookup_index VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+fn bind_insert(st: &mut rusqlite::CachedStatement<'_>, e: &LookupEntry) -> rusqlite::Result<usize> {
+    st.execute(params![
+        e.management_number,
+        e.qualification,
+        e.level,
+        e.status.as_str(),
+        calendar::to_day_number(e.approved_on),
+        calendar::to_day_number(e.ecert_issued_on),
+        e.salt_version as i64,
+        e.digest.0.as_slice(),
+    ])
+}
+
+/// Apply the lookup part of a publication inside the publication's transaction. `target` is
+/// (applied, offered) publication versions.
+pub(super) fn apply(
+    tx: &Transaction<'_>,
+    path: &Path,
+    target: (Option<u64>, u64),
+    update: Option<&LookupUpdate>,
+) -> Result<(), StoreError> {
+    let e = sqlite(path);
+    match update {
+        None => {
+            tx.execute_batch("DELETE FROM lookup_index; DELETE FROM lookup_salts; DELETE FROM lookup_meta;")
+                .map_err(e)?;
+            Ok(())
+        }
+        Some(LookupUpdate::Full(file)) => apply_full(tx, path, target.1, file),
+        Some(LookupUpdate::Deltas(chain)) => apply_deltas(tx, path, target, chain),
+    }
+}
+
+fn file_error(path: &Path) -> impl Fn(StatusFileError) -> StoreError + '_ {
+    move |source| StoreError::TargetFile {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile) -> Result<(), StoreError> {
+    let e = sqlite(path);
+    let bad = file_error(path);
+    let (params, salts) = file.params().map_err(&bad)?;
+    tx.execute_batch("DELETE FROM lookup_index; DELETE FROM lookup_salts; DELETE FROM lookup_meta;")
+        .map_err(&e)?;
+    write_salts(tx, path, &salts)?;
+    let known: HashSet<u64> = salts.iter().map(|(v, _)| *v).collect();
+    let mut reader = file.reader().map_err(&bad)?;
+    let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<LookupEntry>>(4);
+    let (rows, sum) = std::thread::scope(|scope| {
+        let parser = scope.spawn(move || -> Result<(u64, SetSum), StatusFileError> {
+            let mut sum = SetSum::default();
+            let mut rows = 0u64;
+            let mut last: Option<String> = None;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = reader.next_record::<LookupEntry>()? {
+                if last.as_deref().is_some_and(|l| l >= row.management_number.as_str()) {
+                    return Err(reader.invalid("rows are not in strictly increasing management-number order"));
+                }
+                if !known.contains(&row.salt_version) {
+                    return Err(reader.invalid(format!("salt version {} is not in the header", row.salt_version)));
+                }
+                sum.add(&row);
+                rows += 1;
+                last = Some(row.management_number.clone());
+                batch.push(row);
+                if batch.len() == BATCH
+                    && sender
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
+                    // The writer stopped on an error of its own, which it reports.
+                    return Ok((rows, sum));
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.send(batch);
+            }
+            Ok((rows, sum))
+        });
+        let written = (|| -> Result<(), StoreError> {
+            let mut st = tx.prepare_cached(INSERT).map_err(&e)?;
+            for batch in batches {
+                for row in &batch {
+                    bind_insert(&mut st, row).map_err(&e)?;
+                }
+            }
+            Ok(())
+        })();
+        let parsed = parser.join().unwrap_or(Err(StatusFileError::Empty {
+            kind: "lookup (its parser panicked)",
+        }));
+        written?;
+        parsed.map_err(&bad)
+    })?;
+    write_meta(
+        tx,
+        path,
+        &LookupMeta {
+            version,
+            rows,
+            rounds: params.rounds,
+            qualifications: params.qualifications.clone(),
+            set_sum: sum,
+        },
+    )
+}
+
+fn apply_deltas(
+    tx: &Transaction<'_>,
+    path: &Path,
+    (applied, offered): (Option<u64>, u64),
+    chain: &[LookupFile],
+) -> Result<(), StoreError> {
+    let e = sqlite(path);
+    let bad = file_error(path);
+    let mismatch = |what: String| StoreError::DeltaMismatch {
+        path: path.to_owned(),
+        table: "lookup_index",
+        what,
+    };
+    let mut meta =
+        read_meta(tx, path)?.ok_or_else(|| mismatch("no lookup index is held to apply a delta to".into()))?;
+    if Some(meta.version) != applied {
+        return Err(mismatch(format!(
+            "the lookup index held is of publication {}, not of the applied {applied:?}",
+            meta.version
+        )));
+    }
+    let mut select = tx
+        .prepare_cached(
+            "SELECT qualification, level, status, approved_on, ecert_issued_on, salt_version, digest
+             FROM lookup_index WHERE management_number = ?1",
+        )
+        .map_err(&e)?;
+    let mut insert = tx
+        .prepare_cached("INSERT OR REPLACE INTO lookup_index VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .map_err(&e)?;
+    let mut delete = tx
+        .prepare_cached("DELETE FROM lookup_index WHERE management_number = ?1")
+        .map_err(&e)?;
+    for link in chain {
+        let h = &link.header;
+        if h.from_version != Some(meta.version) {
+            return Err(mismatch(format!(
+                "delta from {:?} does not follow version {}",
+                h.from_version, meta.version
+            )));
+        }
+        let (params, salts) = link.params().map_err(&bad)?;
+        write_salts(tx, path, &salts)?;
+        let mut reader = link.reader().map_err(&bad)?;
+        while let Some(op) = reader.next_record::<LookupOp>().map_err(&bad)? {
+            let old = row_of(&mut select, op.key()).map_err(&e)?;
+            if let Some(old) = &old {
+                meta.set_sum.remove(old);
+            }
+            match op {
+                LookupOp::Upsert { row } => {
+                    if !salt_known(tx, row.salt_version).map_err(&e)? {
+                        return Err(bad(
+                            reader.invalid(format!("salt version {} is unknown", row.salt_version))
+                        ));
+                    }
+                    bind_insert(&mut insert, &row).map_err(&e)?;
+                    meta.set_sum.add(&row);
+                    meta.rows += u64::from(old.is_none());
+                }
+                LookupOp::Delete { key } => {
+                    if old.is_none() {
+                        return Err(mismatch(format!("a delete of {key}, which is not held")));
+                    }
+                    delete.execute([&key]).map_err(&e)?;
+                    meta.rows -= 1;
+                }
+            }
+        }
+        let total = h.total.unwrap_or_default();
+        if meta.rows != total {
+            return Err(mismatch(format!(
+                "{} rows after the delta to {}, the full index has {total}",
+                meta.rows, h.version
+            )));
+        }
+        meta.version = h.version;
+        meta.rounds = params.rounds;
+        meta.qualifications = params.qualifications.clone();
+    }
+    if meta.version != offered {
+        return Err(mismatch(format!("chain ends at {}, not at {offered}", meta.version)));
+    }
+    write_meta(tx, path, &meta)
+}
+
+fn salt_known(tx: &Transaction<'_>, version: u64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM lookup_salts WHERE version = ?1")?
+        .exists([version as i64])
+}
+
+fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Result<(), StoreError> {
+    let e = sqlite(path);
+    let mut st = tx
+        .prepare_cached("INSERT OR REPLACE INTO lookup_salts VALUES (?1, ?2)")
+        .map_err(&e)?;
+    for (version, salt) in salts {
+        st.execute(params![*version as i64, salt.0.as_slice()]).map_err(&e)?;
+    }
+    Ok(())
+}
+
+fn write_meta(tx: &Transaction<'_>, path: &Path, m: &LookupMeta) -> Result<(), StoreError> {
+    let qualifications = serde_json::to_string(&m.qualifications).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT OR REPLACE INTO lookup_meta VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            m.version as i64,
+            m.rows as i64,
+            m.rounds,
+            qualifications,
+            m.set_sum.to_hex()
+        ],
+    )
+    .map_err(sqlite(path))?;
+    Ok(())
+}
+
+pub(super) fn read_meta(conn: &rusqlite::Connection, path: &Path) -> Result<Option<LookupMeta>, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT version, rows, rounds, qualifications, set_sum FROM lookup_meta WHERE id = 1")
+        .and_then(|mut st| {
+            st.query_row([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(sqlite(path))?;
+    let Some((version, rows, rounds, qualifications, sum)) = row else {
+        return Ok(None);
+    };
+    let corrupt = |what: &str| StoreError::CorruptRow {
+        path: path.to_owned(),
+        table: "lookup_meta",
+        what: what.to_owned(),
+    };
+    Ok(Some(LookupMeta {
+        version: version as u64,
+        rows: rows as u64,
+        rounds,
+        qualifications: serde_json::from_str(&qualifications).map_err(|_| corrupt("qualifications"))?,
+        set_sum: SetSum::from_hex(&sum).ok_or_else(|| corrupt("set sum"))?,
+    }))
+}
+
+/// The row of `number`, through a prepared `SELECT qualification, level, status, approved_on,
+/// ecert_issued_on, salt_version, digest … WHERE management_number = ?1`.
+pub(super) fn row_of(
+    select: &mut rusqlite::CachedStatement<'_>,
+    number: &str,
+) -> rusqlite::Result<Option<LookupEntry>> {
+    select
+        .query_row([number], |r| {
+            let status: String = r.get(2)?;
+            let day = |i: usize| -> rusqlite::Result<jiff::civil::Date> {
+                let n: i64 = r.get(i)?;
+                calendar::from_day_number(n).ok_or(rusqlite::Error::IntegralValueOutOfRange(i, n))
+            };
+            let digest: Vec<u8> = r.get(6)?;
+            Ok(LookupEntry {
+                management_number: number.to_owned(),
+                qualification: r.get(0)?,
+                level: r.get(1)?,
+                status: LookupStatus::parse(&status).ok_or_else(|| {
+                    rusqlite::Error::InvalidColumnType(2, status.clone(), rusqlite::types::Type::Text)
+                })?,
+                approved_on: day(3)?,
+                ecert_issued_on: day(4)?,
+                salt_version: r.get::<_, i64>(5)? as u64,
+                digest: NameDigest(
+                    <[u8; crate::lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).map_err(|_| {
+                        rusqlite::Error::InvalidColumnType(6, "digest".into(), rusqlite::types::Type::Blob)
+                    })?,
+                ),
+            })
+        })
+        .optional()
+}
+
+/// The salt of publication `version`.
+pub(super) fn salt(conn: &rusqlite::Connection, version: u64) -> rusqlite::Result<Option<Salt>> {
+    conn.prepare_cached("SELECT salt FROM lookup_salts WHERE version = ?1")?
+        .query_row([version as i64], |r| r.get::<_, Vec<u8>>(0))
+        .optional()
+        .map(|o| o.and_then(|b| <[u8; crate::lookup::SALT_BYTES]>::try_from(b.as_slice()).ok().map(Salt)))
+}
