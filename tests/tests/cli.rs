@@ -110,10 +110,27 @@ fn the_authority_workflow_reaches_the_appliance() {
     let err = stderr(&fourth);
     assert!(err.contains("at most 3") && err.trim().lines().count() == 1, "{err}");
 
-    ok(run("certsync", &["publish", "--dir", "authority"], d));
+    let opted = stdout(&ok(run(
+        "certsync",
+        &["lookup-index", "--dir", "authority", "--qualification", "0501"],
+        d,
+    )));
+    assert!(opted.contains("0501"), "{opted}");
+    let published = stdout(&ok(run("certsync", &["publish", "--dir", "authority"], d)));
+    assert!(published.contains("lookup index of 1 certificates"), "{published}");
     let config = write_config(d, "[sync]\nmirrors = [\"authority/repo\"]\n");
     ok(run("certd", &["--config", &config, "sync", "--once"], d));
     assert_eq!(verify_stdin(&config, &credential, d)["verdict"], "valid");
+    let lookup = |name: &str| {
+        let out = ok(run(
+            "certd",
+            &["--config", &config, "lookup", "--json", "--number", &number, "--name", name],
+            d,
+        ));
+        serde_json::from_str::<Value>(stdout(&out).trim()).expect("json")
+    };
+    assert_eq!(lookup("刘𰻝𰻝")["verdict"], "valid");
+    assert_eq!(lookup("刘𰻝")["verdict"], "not_found");
 
     ok(run(
         "certsync",
@@ -142,6 +159,7 @@ fn the_authority_workflow_reaches_the_appliance() {
     assert_eq!(v["verdict"], "revoked");
     assert_eq!(v["revocation"]["reason_code"], "fraud");
     assert_eq!(v["certificate"]["holder_name"], "刘𰻝𰻝");
+    assert_eq!(lookup("刘𰻝𰻝")["verdict"], "revoked", "the index's delta carried the revocation");
 }
 
 #[test]

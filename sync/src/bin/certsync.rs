@@ -99,6 +99,16 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Put a qualification's certificates into the lookup index for manual lookup (from the
+    /// next publication on), or take them out with --off. Without --qualification: list them.
+    LookupIndex {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        qualification: Option<String>,
+        #[arg(long)]
+        off: bool,
+    },
     /// Rotate the root key (root metadata N+1, signed by the old and the new root key).
     RotateRoot {
         #[arg(long, default_value = ".")]
@@ -234,6 +244,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Authority::open(&dir)?.revoke(&management_number, reason_code, &reason, by.as_deref(), now)?;
             println!("certificate {management_number} revoked; publish to tell the appliances");
         }
+        Command::LookupIndex { dir, qualification, off } => {
+            let mut a = Authority::open(&dir)?;
+            if let Some(q) = &qualification {
+                a.set_lookup(q, !off)?;
+            }
+            let all = a.lookup_qualifications()?;
+            println!(
+                "lookup index: {}{}",
+                if all.is_empty() { "no qualification".to_owned() } else { all.join(", ") },
+                if qualification.is_some() { " (from the next publication)" } else { "" }
+            );
+        }
         Command::RotateRoot { dir, out } => {
             let mut a = Authority::open(&dir)?;
             let out = out.unwrap_or_else(|| a.default_repo());
@@ -257,8 +279,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..Lifetimes::default()
             };
             let p = a.publish(&out, now, &lifetimes).await.context("publishing")?;
+            let lookup = p.lookup.map_or(String::new(), |l| {
+                format!(
+                    ", a lookup index of {} certificates ({} new or changed, {} removed)",
+                    l.rows, l.changed, l.deleted
+                )
+            });
             println!(
-                "published version {} (as of {}) to {}: {} revocations, {} annotation cancellations, {} seals",
+                "published version {} (as of {}) to {}: {} revocations, {} annotation cancellations, {} seals{lookup}",
                 p.version,
                 p.as_of,
                 p.repo.display(),
