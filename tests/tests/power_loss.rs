@@ -1,5 +1,6 @@
 //! Power loss during a sync: `certd sync` is killed with SIGKILL at random instants while it
-//! fetches and applies a large publication. After every kill the store opens, passes
+//! fetches and applies a large publication (revocations, and a lookup index streamed into the
+//! same transaction). After every kill the store opens, passes
 //! `PRAGMA integrity_check`, and holds exactly the old or the new publication — never a mix —
 //! and the appliance still syncs afterwards. A reader (as the kiosk is) keeps answering
 //! throughout a sync.
@@ -7,8 +8,9 @@
 use certkiosk_tests::{bin, ok, run, stdout};
 use certsync::authority::{Authority, default_catalogue};
 use certsync::keys;
+use certsync::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
 use certsync::repo::{self, Lifetimes, RoleKeySet};
-use certsync::status::{Dataset, Revocation};
+use certsync::status::{Dataset, RecordHeader, RecordWriter, Revocation, TargetKind};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,33 @@ fn revocations(n: usize, tag: &str) -> Vec<Revocation> {
             revoked_by: "MOHRSS".into(),
         })
         .collect()
+}
+
+/// A lookup index of `n` rows for publication `version`, written where `repo::publish` lists it.
+fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: Timestamp) {
+    let salt = Salt([version as u8; 16]);
+    let header = RecordHeader {
+        lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
+        ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
+    };
+    let targets = repo::targets_dir(repo_dir);
+    std::fs::create_dir_all(&targets).expect("mkdir");
+    let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
+    let mut w = RecordWriter::new(file, &header).expect("header");
+    for i in 0..n {
+        w.write(&LookupEntry {
+            management_number: format!("2020030100{i:06}"),
+            qualification: "0301".into(),
+            level: 3,
+            status: LookupStatus::Issued,
+            approved_on: jiff::civil::date(2020, 3, 1),
+            ecert_issued_on: jiff::civil::date(2022, 3, 1),
+            salt_version: version,
+            digest: NameDigest((i * version).to_le_bytes()),
+        })
+        .expect("row");
+    }
+    w.finish().expect("finish");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -113,16 +142,24 @@ fn world() -> World {
     .expect("config");
     let config = config.to_str().expect("utf-8").to_owned();
 
+    write_lookup(&repo_dir, 1, 20_000, now);
     publish(&dataset(1, 20_000, "旧"));
     ok(run("certd", &["--config", &config, "sync", "--once"], &dir));
     let after_old = dir.join("after-old");
     copy_dir(&dir.join("state"), &after_old);
     let (_, old_digest) = inspect(&after_old);
+    let held = |state: &Path| {
+        let store = Store::open(&state.join("store.sqlite"), Mode::ReadOnly).expect("store");
+        store.reader().expect("r").lookup_meta().expect("meta").map(|m| m.rows)
+    };
+    assert_eq!(held(&after_old), Some(20_000), "publication 1 carries its lookup index");
 
+    write_lookup(&repo_dir, 2, 60_000, now);
     publish(&dataset(2, 60_000, "新"));
     ok(run("certd", &["--config", &config, "sync", "--once"], &dir));
     let (_, new_digest) = inspect(&dir.join("state"));
     assert_ne!(old_digest, new_digest);
+    assert_eq!(held(&dir.join("state")), Some(60_000));
     World {
         _tmp: tmp,
         dir,
