@@ -14,7 +14,9 @@
 
 use certkiosk_verify::{ManualQuery, Now, Policy, VerdictCode, lookup};
 use certsync::authority::default_catalogue;
-use certsync::lookup::{DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt, name_digest};
+use certsync::lookup::{
+    DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt, name_digest,
+};
 use certsync::repo::{self, Lifetimes, RoleKeySet};
 use certsync::status::{Dataset, RecordHeader, RecordWriter, TargetKind};
 use certsync::store::{Mode, Store};
@@ -33,7 +35,16 @@ const SAMPLE: u64 = 10_000;
 const DELTA_REVOKED: u64 = 5_000;
 const DELTA_NEW: u64 = 5_000;
 const QUERIES: usize = 100_000;
-const NAMES: [&str; 8] = ["王䶮", "李𠇔", "陈𬱖", "张𫍯", "赵𡟣", "刘𰻝𰻝", "阿依古丽·买买提", "孙立新"];
+const NAMES: [&str; 8] = [
+    "王䶮",
+    "李𠇔",
+    "陈𬱖",
+    "张𫍯",
+    "赵𡟣",
+    "刘𰻝𰻝",
+    "阿依古丽·买买提",
+    "孙立新",
+];
 
 struct Rng(u64);
 
@@ -187,7 +198,12 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     let keys = role_keys();
     let now = Timestamp::now();
     let root = rt
-        .block_on(repo::sign_root(&keys, 1, now + jiff::SignedDuration::from_hours(24 * 365), None))
+        .block_on(repo::sign_root(
+            &keys,
+            1,
+            now + jiff::SignedDuration::from_hours(24 * 365),
+            None,
+        ))
         .expect("root");
     std::fs::write(&w.root, root).expect("root.json");
 
@@ -218,8 +234,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     }
     full.finish().expect("finish v1");
     csv.flush().expect("csv");
-    rt.block_on(repo::publish(&w.repo, &w.root, &keys, &dataset(1, as_of1), as_of1, &Lifetimes::default()))
-        .expect("publish 1");
+    publish(rt, &w, &keys, 1, as_of1);
     // Keep publication 1's metadata for the import; publication 2 overwrites the top level.
     let v1 = w.dir.join("repo-v1");
     copy_dir(&w.repo, &v1);
@@ -263,7 +278,8 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for i in 0..ROWS {
         let r = row(i, &mut rng);
-        full.write(changed.get(&r.management_number).unwrap_or(&r)).expect("row");
+        full.write(changed.get(&r.management_number).unwrap_or(&r))
+            .expect("row");
     }
     let mut added: Vec<&LookupEntry> = changed.values().filter(|r| r.salt_version == 2).collect();
     added.sort_by(|a, b| a.management_number.cmp(&b.management_number));
@@ -271,14 +287,20 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
         full.write(r).expect("row");
     }
     full.finish().expect("finish v2");
-    rt.block_on(repo::publish(&w.repo, &w.root, &keys, &dataset(2, as_of2), as_of2, &Lifetimes::default()))
-        .expect("publish 2");
+    publish(rt, &w, &keys, 2, as_of2);
 
     // The anchor's starting point: an empty store of the same schema.
     drop(Store::open(&w.empty_store, Mode::ReadWrite).expect("empty store"));
     std::fs::write(&done, "").expect("marker");
     eprintln!("generated both publications in {:.0} s", t.elapsed().as_secs_f64());
     w
+}
+
+/// Sign publication `version` of the repository, listing the lookup files already in targets/.
+fn publish(rt: &tokio::runtime::Runtime, w: &World, keys: &RoleKeySet, version: u64, as_of: Timestamp) {
+    let d = dataset(version, as_of);
+    rt.block_on(repo::publish(&w.repo, &w.root, keys, &d, as_of, &Lifetimes::default()))
+        .expect("publish");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -296,7 +318,11 @@ fn copy_dir(from: &Path, to: &Path) {
 fn certd() -> PathBuf {
     let exe = std::env::current_exe().expect("exe");
     let bin = exe.parent().and_then(Path::parent).expect("target dir").join("certd");
-    assert!(bin.exists(), "{} is missing: build it first (cargo build --release -p certd)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build --release -p certd)",
+        bin.display()
+    );
     bin
 }
 
@@ -360,7 +386,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let w = world(&rt);
     let run = tempfile::tempdir_in(&w.dir).expect("run dir");
     let v1 = w.dir.join("repo-v1");
@@ -386,7 +415,12 @@ fn main() {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("sqlite3 (apt install sqlite3)");
-    sqlite.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("script");
+    sqlite
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("script");
     assert!(sqlite.wait().expect("sqlite3").success(), "sqlite3 .import failed");
     let anchor = t.elapsed();
 
@@ -408,7 +442,10 @@ fn main() {
             ms as f64 / 1000.0 / anchor.as_secs_f64()
         );
     }
-    println!("  certd peak RSS during the import:  {:.1} MB (budget ≤ 64 MB)", peak_kb as f64 / 1024.0);
+    println!(
+        "  certd peak RSS during the import:  {:.1} MB (budget ≤ 64 MB)",
+        peak_kb as f64 / 1024.0
+    );
     println!(
         "  store {:.0} MB (anchor's copy {:.0} MB)",
         mb(&state.join("store.sqlite")),
@@ -448,14 +485,21 @@ fn main() {
         let (number, name, want) = match q % 3 {
             0 => (number(i), name_of(i), VerdictCode::Valid),
             1 => (number(i), "王俨", VerdictCode::NotFound),
-            _ => (format!("2099{:012}", rng.next() % 1_000_000_000_000), "王䶮", VerdictCode::NotFound),
+            _ => (
+                format!("2099{:012}", rng.next() % 1_000_000_000_000),
+                "王䶮",
+                VerdictCode::NotFound,
+            ),
         };
         let query = ManualQuery::new(&number, name).expect("query");
         let t = Instant::now();
         let v = lookup(&query, &reader, now, &policy);
         times.push(t.elapsed().as_secs_f64() * 1e6);
         let got = v.verdict;
-        assert!(got == want || (want == VerdictCode::Valid && got == VerdictCode::Revoked), "{number}: {got:?}");
+        assert!(
+            got == want || (want == VerdictCode::Valid && got == VerdictCode::Revoked),
+            "{number}: {got:?}"
+        );
         counts[q % 3] += 1;
     }
     times.sort_by(f64::total_cmp);
