@@ -64,3 +64,49 @@ pub fn synced_demo_world(dir: &Path, name: &str) -> String {
     ok(run("certd", &["--config", &config, "sync", "--once"], dir));
     config
 }
+
+/// The TUF role keys of the authority in `dir` (`certsync init`), for tests that sign a
+/// repository themselves.
+pub fn role_keys(dir: &Path) -> certsync::repo::RoleKeySet {
+    let key = |n: &str| certsync::keys::read_key(&dir.join("keys").join(format!("{n}.pem"))).expect("key");
+    certsync::repo::RoleKeySet {
+        root: key("root"),
+        targets: key("targets"),
+        snapshot: key("snapshot"),
+        timestamp: key("timestamp"),
+    }
+}
+
+/// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
+/// targets where `repo::publish` lists it.
+pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {
+    use certsync::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
+    use certsync::status::{RecordHeader, RecordWriter, TargetKind};
+    let salt = Salt([version as u8; 16]);
+    let header = RecordHeader {
+        lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
+        ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
+    };
+    let targets = certsync::repo::targets_dir(repo_dir);
+    std::fs::create_dir_all(&targets).expect("mkdir");
+    let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
+    let mut w = RecordWriter::new(file, &header).expect("header");
+    let mut x = version.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        w.write(&LookupEntry {
+            management_number: format!("2020030100{i:06}"),
+            qualification: "0301".into(),
+            level: 3,
+            status: LookupStatus::Issued,
+            approved_on: jiff::civil::date(2020, 3, 1),
+            ecert_issued_on: jiff::civil::date(2022, 3, 1),
+            salt_version: version,
+            digest: NameDigest(x.to_le_bytes()),
+        })
+        .expect("row");
+    }
+    w.finish().expect("finish");
+}

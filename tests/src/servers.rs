@@ -27,7 +27,8 @@ fn wait_for_port(port: u16) {
 }
 
 /// nginx serving a repository directory on loopback, with fault-injecting locations:
-/// `/repo/` (the repository), `/down/` (always 503), `/slow/` (the repository at 1 byte/s).
+/// `/repo/` (the repository), `/down/` (always 503), `/slow/` (the repository at 1 byte/s),
+/// `/steady/` (the repository at 256 KB/s: a slow but working link).
 #[derive(Debug)]
 pub struct Nginx {
     child: Child,
@@ -66,6 +67,7 @@ http {{
         location /repo/ {{ alias {repo}/; }}
         location /down/ {{ return 503; }}
         location /slow/ {{ alias {repo}/; limit_rate 1; }}
+        location /steady/ {{ alias {repo}/; limit_rate 256k; }}
     }}
 }}
 "#,

@@ -124,7 +124,9 @@ fn the_authority_workflow_reaches_the_appliance() {
     let lookup = |name: &str| {
         let out = ok(run(
             "certd",
-            &["--config", &config, "lookup", "--json", "--number", &number, "--name", name],
+            &[
+                "--config", &config, "lookup", "--json", "--number", &number, "--name", name,
+            ],
             d,
         ));
         serde_json::from_str::<Value>(stdout(&out).trim()).expect("json")
@@ -159,7 +161,11 @@ fn the_authority_workflow_reaches_the_appliance() {
     assert_eq!(v["verdict"], "revoked");
     assert_eq!(v["revocation"]["reason_code"], "fraud");
     assert_eq!(v["certificate"]["holder_name"], "刘𰻝𰻝");
-    assert_eq!(lookup("刘𰻝𰻝")["verdict"], "revoked", "the index's delta carried the revocation");
+    assert_eq!(
+        lookup("刘𰻝𰻝")["verdict"],
+        "revoked",
+        "the index's delta carried the revocation"
+    );
 }
 
 #[test]

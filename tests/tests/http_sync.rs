@@ -122,6 +122,57 @@ fn a_server_that_drips_bytes_is_cut_off_by_the_file_timeout() {
 }
 
 #[test]
+fn a_large_file_over_a_slow_but_steady_link_outlasts_the_file_timeout() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let config = world(d, &[], "file_timeout_secs = 1\nconnect_timeout_secs = 1\n");
+    // Publication 2 carries a lookup index of about 1 MB: four seconds at 256 KB/s.
+    let (auth, repo_dir) = (d.join("w"), d.join("w/repo"));
+    let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("ts");
+    certkiosk_tests::write_lookup(&repo_dir, 2, 60_000, now);
+    let dataset = certsync::authority::Authority::open(&auth)
+        .expect("authority")
+        .dataset(2, now)
+        .expect("dataset");
+    let keys = certkiosk_tests::role_keys(&auth);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(certsync::repo::publish(
+        &repo_dir,
+        &auth.join("root.json"),
+        &keys,
+        &dataset,
+        now,
+        &certsync::repo::Lifetimes::default(),
+    ))
+    .expect("publish 2");
+    let size = std::fs::metadata(repo_dir.join("targets/lookup.v2.jsonl.gz"))
+        .expect("file")
+        .len();
+    assert!(
+        size > 600_000,
+        "{size} bytes is too little to outlast a second at 256 KB/s"
+    );
+
+    let nginx = Nginx::serve(&repo_dir);
+    let started = Instant::now();
+    let out = ok(run(
+        "certd",
+        &["--config", &config, "sync", "--once", "--from", &nginx.url("steady")],
+        d,
+    ));
+    let took = started.elapsed();
+    assert!(stdout(&out).contains("applied publication 2"), "{}", stdout(&out));
+    assert!(
+        took > Duration::from_secs(2),
+        "the transfer outlasted file_timeout_secs = 1: {took:?}"
+    );
+    assert_eq!(status(&config, d)["publication"]["version"], 2);
+}
+
+#[test]
 fn server_errors_and_truncated_bodies_are_retried_with_backoff() {
     for (fault, failures, cause) in [(Fault::Unavailable, 2, "503"), (Fault::Truncate, 1, "truncated")] {
         let tmp = tempfile::tempdir().expect("tempdir");

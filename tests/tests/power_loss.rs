@@ -5,12 +5,10 @@
 //! and the appliance still syncs afterwards. A reader (as the kiosk is) keeps answering
 //! throughout a sync.
 
-use certkiosk_tests::{bin, ok, run, stdout};
+use certkiosk_tests::{bin, ok, role_keys, run, stdout, write_lookup};
 use certsync::authority::{Authority, default_catalogue};
-use certsync::keys;
-use certsync::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
-use certsync::repo::{self, Lifetimes, RoleKeySet};
-use certsync::status::{Dataset, RecordHeader, RecordWriter, Revocation, TargetKind};
+use certsync::repo::{self, Lifetimes};
+use certsync::status::{Dataset, Revocation};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -30,33 +28,6 @@ fn revocations(n: usize, tag: &str) -> Vec<Revocation> {
             revoked_by: "MOHRSS".into(),
         })
         .collect()
-}
-
-/// A lookup index of `n` rows for publication `version`, written where `repo::publish` lists it.
-fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: Timestamp) {
-    let salt = Salt([version as u8; 16]);
-    let header = RecordHeader {
-        lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
-        ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
-    };
-    let targets = repo::targets_dir(repo_dir);
-    std::fs::create_dir_all(&targets).expect("mkdir");
-    let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
-    let mut w = RecordWriter::new(file, &header).expect("header");
-    for i in 0..n {
-        w.write(&LookupEntry {
-            management_number: format!("2020030100{i:06}"),
-            qualification: "0301".into(),
-            level: 3,
-            status: LookupStatus::Issued,
-            approved_on: jiff::civil::date(2020, 3, 1),
-            ecert_issued_on: jiff::civil::date(2022, 3, 1),
-            salt_version: version,
-            digest: NameDigest((i * version).to_le_bytes()),
-        })
-        .expect("row");
-    }
-    w.finish().expect("finish");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -107,13 +78,7 @@ fn world() -> World {
     rt.block_on(Authority::init(&auth, now, &Lifetimes::default()))
         .expect("init");
     let seals = Authority::open(&auth).expect("open").seals().expect("seals");
-    let key = |n: &str| keys::read_key(&auth.join("keys").join(format!("{n}.pem"))).expect("key");
-    let role_keys = RoleKeySet {
-        root: key("root"),
-        targets: key("targets"),
-        snapshot: key("snapshot"),
-        timestamp: key("timestamp"),
-    };
+    let role_keys = role_keys(&auth);
     let dataset = |version: u64, n: usize, tag: &str| Dataset {
         version,
         as_of: now,

@@ -244,7 +244,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Authority::open(&dir)?.revoke(&management_number, reason_code, &reason, by.as_deref(), now)?;
             println!("certificate {management_number} revoked; publish to tell the appliances");
         }
-        Command::LookupIndex { dir, qualification, off } => {
+        Command::LookupIndex {
+            dir,
+            qualification,
+            off,
+        } => {
             let mut a = Authority::open(&dir)?;
             if let Some(q) = &qualification {
                 a.set_lookup(q, !off)?;
@@ -252,8 +256,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let all = a.lookup_qualifications()?;
             println!(
                 "lookup index: {}{}",
-                if all.is_empty() { "no qualification".to_owned() } else { all.join(", ") },
-                if qualification.is_some() { " (from the next publication)" } else { "" }
+                if all.is_empty() {
+                    "no qualification".to_owned()
+                } else {
+                    all.join(", ")
+                },
+                if qualification.is_some() {
+                    " (from the next publication)"
+                } else {
+                    ""
+                }
             );
         }
         Command::RotateRoot { dir, out } => {
