@@ -16,7 +16,15 @@ pub struct Status {
     pub clock_floor: Option<Timestamp>,
     pub clock_suspect: bool,
     pub content_digest: String,
+    /// The lookup index for manual lookup, if the data carries one.
+    pub lookup: Option<LookupStatus>,
     pub sync: SyncStatus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LookupStatus {
+    pub certificates: u64,
+    pub qualifications: Vec<String>,
 }
 
 /// What the store holds and how the syncs went; a store not created yet (no sync has
@@ -45,6 +53,15 @@ pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
             .map(|r| r.content_digest())
             .transpose()?
             .unwrap_or_default(),
+        lookup: reader
+            .as_ref()
+            .map(|r| r.lookup_meta())
+            .transpose()?
+            .flatten()
+            .map(|m| LookupStatus {
+                certificates: m.rows,
+                qualifications: m.qualifications,
+            }),
         sync: SyncStatus::load(&config.sync_status_path()),
     })
 }
@@ -74,6 +91,13 @@ pub fn to_text(s: &Status) -> String {
         );
     }
     out += &format!("content        sha256:{}\n", s.content_digest);
+    if let Some(l) = &s.lookup {
+        out += &format!(
+            "lookup index   {} certificates of {}\n",
+            l.certificates,
+            l.qualifications.join(", ")
+        );
+    }
     let never = || "never".to_owned();
     out += &format!(
         "last attempt   {}\n",

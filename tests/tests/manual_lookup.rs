@@ -27,6 +27,18 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     let config = synced_demo_world(dir, "w");
     let all = cases(&dir.join("w"));
     assert!(all.len() >= 8, "{all:?}");
+    let status: Value = serde_json::from_str(&stdout(&ok(run(
+        "certd",
+        &["--config", &config, "status", "--json"],
+        dir,
+    ))))
+    .expect("status json");
+    assert_eq!(
+        status["lookup"]["qualifications"].as_array().map(Vec::len),
+        Some(6),
+        "{status}"
+    );
+    assert!(status["lookup"]["certificates"].as_u64() > Some(10), "{status}");
     let mut codes = std::collections::BTreeSet::new();
     for case in &all {
         let (number, name) = (
