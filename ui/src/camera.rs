@@ -254,6 +254,11 @@ pub fn run(make: Maker, sink: &dyn FrameSink, mailbox: &Mailbox, stop: &AtomicBo
             }
         }
         camera.close();
+        // A camera that opens but gives no frame would otherwise be reopened at once, again
+        // and again, flooding the screen with reports.
+        if !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(REOPEN_EVERY);
+        }
     }
 }
 

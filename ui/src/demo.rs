@@ -7,7 +7,7 @@ use crate::camera::replay::Replay;
 use crate::verifier::Clock;
 use anyhow::Context;
 use certd::config::Config;
-use certsync::demo::Expectation;
+use certsync::demo::{Expectation, LookupExpectation};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,8 @@ pub struct DemoWorld {
     pub config: Config,
     pub samples: Vec<PathBuf>,
     pub clock: Clock,
+    /// The manual lookups of the world and their verdicts (`lookups.json`).
+    pub lookups: Vec<LookupExpectation>,
 }
 
 /// Builds a demo world in `dir` (which must be empty or hold an earlier one) relative to
@@ -52,6 +54,7 @@ pub fn build(dir: &Path, now: Timestamp) -> anyhow::Result<DemoWorld> {
         clock: demo_clock(dir, &summary.expectations),
         config,
         samples,
+        lookups: summary.lookups,
     })
 }
 

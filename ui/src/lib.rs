@@ -1,18 +1,20 @@
 //! certkiosk: the kiosk UI. `main.rs` parses flags and calls [`kiosk::Kiosk::start`].
 //!
 //! * [`kiosk`] — builds the window and wires one controller per concern to the Slint globals
-//!   (`ui/api.slint` is the contract): scanning, results, the PDF picker, admin, language.
+//!   (`ui/api.slint` is the contract): scanning, results, the PDF picker, admin, language,
+//!   the manual lookup; [`lookup_form`] — the lookup's form and on-screen keyboard, pure.
 //! * [`camera`] — the camera thread (V4L2 through nokhwa, or replayed frames) → previews and
 //!   the decoder's mailbox; [`scan`] — the decoder thread and the debounce; [`wedge`] — the
 //!   handheld scanner that types.
 //! * [`verifier`] — verification off the UI thread, against the store opened read-only.
 //! * [`present`] — a verdict as the result screen shows it; [`fonts`] — the rare-character
-//!   font chain; [`demo`] — `certkiosk --demo`'s world.
+//!   font chain and what it covers; [`demo`] — `certkiosk --demo`'s world.
 
 pub mod camera;
 pub mod demo;
 pub mod fonts;
 pub mod kiosk;
+pub mod lookup_form;
 pub mod present;
 pub mod scan;
 pub mod verifier;

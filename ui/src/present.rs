@@ -1,18 +1,20 @@
 //! A verdict as the result screen shows it: language-dependent names picked, dates and times
 //! written in Asia/Shanghai, days left counted. Pure, so it is tested without a window.
 
-use crate::generated::{Freshness as UiFreshness, ResultView, Source as UiSource, Verdict as UiVerdict};
-use certkiosk_verify::{Freshness, Lang, Verdict, VerdictCode, Warning};
+use crate::generated::{Freshness as UiFreshness, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
+use certkiosk_verify::{Freshness, Lang, ScopeView, Verdict, VerdictCode, Warning};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-/// How a credential text reached the kiosk.
+/// How a credential text reached the kiosk, or that staff looked the certificate up by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
     Camera,
     Scanner,
     /// A file, with where in it the text was found (`acquire::Source::as_str`).
     File(Option<&'static str>),
+    /// A management number and a name typed on the lookup screen.
+    Manual,
 }
 
 pub fn verdict_code(code: VerdictCode) -> UiVerdict {
@@ -48,6 +50,7 @@ fn source(channel: Channel) -> UiSource {
         Channel::File(Some("pdf-image")) => UiSource::PdfImage,
         Channel::File(Some("pdf-vector")) => UiSource::PdfVector,
         Channel::File(_) => UiSource::None,
+        Channel::Manual => UiSource::Manual,
     }
 }
 
@@ -69,12 +72,35 @@ fn pick(lang: Lang, zh: Option<&str>, en: Option<&str>, code: &str) -> String {
     first.or(second).unwrap_or(code).to_owned()
 }
 
+/// What a field shows when the verdict has nothing for it.
+const NONE: &str = "—";
+
+/// A last year this late means the qualification is covered to date.
+const OPEN_ENDED: i16 = 2099;
+
+fn scope_line(s: &ScopeView, lang: Lang) -> ScopeLine {
+    ScopeLine {
+        qualification: pick(
+            lang,
+            s.qualification_zh.as_deref(),
+            s.qualification_en.as_deref(),
+            &s.qualification_code,
+        )
+        .into(),
+        first_year: s.first_year.into(),
+        last_year: s.last_year.into(),
+        to_date: s.last_year >= OPEN_ENDED,
+    }
+}
+
 pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
     let mut view = ResultView {
         verdict: verdict_code(v.verdict),
         source: source(channel),
         status_stale: v.warnings.contains(&Warning::StatusStale),
         clock_suspect: v.warnings.contains(&Warning::ClockSuspect),
+        annotation_not_checked: v.warnings.contains(&Warning::AnnotationNotChecked),
+        scope: slint::VecModel::from_slice(&v.scope.iter().map(|s| scope_line(s, lang)).collect::<Vec<_>>()),
         status_as_of: v.status_as_of.map(moment).unwrap_or_default().into(),
         freshness: freshness(v.freshness),
         ..ResultView::default()
@@ -82,7 +108,8 @@ pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
     if let Some(c) = &v.certificate {
         view.has_certificate = true;
         view.holder = c.holder_name.as_str().into();
-        view.masked_id = c.masked_id.as_deref().unwrap_or_default().into();
+        // A manual lookup has no ID number to show, masked or not.
+        view.masked_id = c.masked_id.as_deref().unwrap_or(NONE).into();
         view.qualification = pick(
             lang,
             c.qualification_zh.as_deref(),
@@ -142,6 +169,25 @@ mod tests {
     fn moments_are_beijing_time() {
         let t: Timestamp = "2026-03-01T16:30:00Z".parse().expect("timestamp");
         assert_eq!(moment(t), "2026-03-02 00:30");
+    }
+
+    #[test]
+    fn scope_lines_name_the_qualification_in_the_language_shown() {
+        let scope = |last_year| ScopeView {
+            qualification_code: "0301".into(),
+            qualification_zh: Some("经济专业技术资格".into()),
+            qualification_en: None,
+            first_year: 2017,
+            last_year,
+        };
+        let line = scope_line(&scope(2099), Lang::En);
+        assert_eq!(
+            line.qualification, "经济专业技术资格",
+            "the other language, not the code"
+        );
+        assert!(line.to_date, "2099 is open-ended");
+        let line = scope_line(&scope(2025), Lang::Zh);
+        assert_eq!((line.first_year, line.last_year, line.to_date), (2017, 2025, false));
     }
 
     #[test]

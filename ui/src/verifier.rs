@@ -1,11 +1,11 @@
-//! Verification off the UI thread: a worker that takes credential texts and files, verifies
-//! them against the store (opened read-only for each job, so it always sees certd's latest
-//! data), records them in the kiosk's audit log, and hands each verdict back.
+//! Verification off the UI thread: a worker that takes credential texts, files and manual
+//! lookups, decides them against the store (opened read-only for each job, so it always sees
+//! certd's latest data), records them in the kiosk's audit log, and hands each verdict back.
 
 use crate::present::Channel;
 use certd::verify_cmd::{Input, read_input_with};
 use certkiosk_verify::audit::{AuditLog, Limits};
-use certkiosk_verify::{Now, Policy, Verdict, unreadable, verify, without_store};
+use certkiosk_verify::{ManualQuery, Now, Policy, Verdict, VerdictCode, lookup, unreadable, verify, without_store};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -21,6 +21,8 @@ pub enum Job {
     Text { text: String, channel: Channel },
     /// A PDF or picture file, read in the contained child.
     File(PathBuf),
+    /// A management number and a holder name, typed on the lookup screen.
+    Lookup { number: String, name: String },
 }
 
 /// A verdict, how it was reached, and how long it took from the job's submission.
@@ -51,6 +53,14 @@ impl Clock {
             Clock::Demo(at) => at
                 .get(text)
                 .map_or_else(|| Now::System(Timestamp::now()), |t| Now::Explicit(*t)),
+        }
+    }
+
+    /// "Now" for a manual lookup: there is no sample text to travel in time for.
+    pub fn now(&self) -> Now {
+        match self {
+            Clock::Fixed(t) => Now::Explicit(*t),
+            Clock::System | Clock::Demo(_) => Now::System(Timestamp::now()),
         }
     }
 
@@ -130,12 +140,14 @@ fn channel_name(channel: Channel) -> &'static str {
         Channel::Scanner => "scanner",
         Channel::File(Some(source)) => source,
         Channel::File(None) => "file",
+        Channel::Manual => certd::verify_cmd::SOURCE_MANUAL,
     }
 }
 
 fn run_job(settings: &Settings, job: Job) -> (Verdict, Channel) {
     let (text, channel) = match job {
         Job::Text { text, channel } => (text, channel),
+        Job::Lookup { number, name } => return (run_lookup(settings, &number, &name), Channel::Manual),
         Job::File(path) => {
             let name = path.display().to_string();
             match read_input_with(&settings.reader_program, &name, acquire::child::Want::Credential) {
@@ -161,4 +173,25 @@ fn run_job(settings: &Settings, job: Job) -> (Verdict, Channel) {
         Err(e) => without_store(&text, &e.to_string(), settings.clock.timestamp()),
     };
     (verdict, channel)
+}
+
+/// The same store, clock and policy as a scan, through `certkiosk_verify::lookup`. The screen
+/// sends only queries that hold both fields; a query refused all the same is `unreadable`.
+fn run_lookup(settings: &Settings, number: &str, name: &str) -> Verdict {
+    let query = match ManualQuery::new(number, name) {
+        Ok(query) => query,
+        Err(reason) => return unreadable(reason, settings.clock.timestamp()),
+    };
+    // No store to look in: the status cannot be decided, as for a scan (`without_store`).
+    let failed = |e: &dyn std::fmt::Display| Verdict {
+        verdict: VerdictCode::StatusUnavailable,
+        ..unreadable(e.to_string(), settings.clock.timestamp())
+    };
+    match Store::open(&settings.store, Mode::ReadOnly) {
+        Ok(store) => match store.reader() {
+            Ok(reader) => lookup(&query, &reader, settings.clock.now(), &settings.policy),
+            Err(e) => failed(&e),
+        },
+        Err(e) => failed(&e),
+    }
 }

@@ -2,7 +2,8 @@
 //! show: every holder name of the demo world — 䶮 (Ext A), 𠇔 𡟣 (B), 𫍯 (C), 𬱖 (E), 𰻝 (G) and
 //! the middle dot of minority names — and every Chinese string of the screens. The fonts are
 //! the installed system fonts (Debian's fonts-noto-cjk, fonts-hanazono, fonts-babelstone-han,
-//! which the kiosk's package depends on), found through fontconfig as Slint finds them.
+//! which the kiosk's package depends on), found through fontconfig as Slint finds them. And
+//! the manual lookup offers only characters the chain draws (`certkiosk::fonts::Coverage`).
 
 use certkiosk::fonts::CHAIN;
 use skrifa::MetadataProvider;
@@ -90,4 +91,50 @@ fn the_chain_draws_every_name_and_string() {
     assert!(missing.is_empty(), "no font of the chain has: {}", missing.join(", "));
     // Noto alone is not enough: the chain is needed, not decoration.
     assert!(used.len() > 1, "only {used:?} used");
+}
+
+#[test]
+fn the_lookup_leaves_out_exactly_what_the_chain_cannot_draw() {
+    use slint::fontique_011::fontique::{Collection, CollectionOptions};
+    // The faces as Slint's font collection finds them, read through fontique's character maps;
+    // checked against skrifa's reading of the files fontconfig lists.
+    let mut collection = Collection::new(CollectionOptions {
+        shared: false,
+        system_fonts: true,
+    });
+    let slint_faces: Vec<_> = CHAIN
+        .iter()
+        .filter_map(|name| collection.family_by_name(name))
+        .flat_map(|family| family.fonts().to_vec())
+        .collect();
+    let coverage = certkiosk::fonts::Coverage::measure(slint_faces);
+    let fonts: Vec<_> = CHAIN
+        .iter()
+        .flat_map(|family| faces(family))
+        .map(|(file, index)| (std::fs::read(&file).expect("font file"), index))
+        .collect();
+    let drawn = |c: char| {
+        fonts
+            .iter()
+            .any(|(data, index)| skrifa::FontRef::from_index(data, *index).is_ok_and(|f| f.charmap().map(c).is_some()))
+    };
+    let ideographs: Vec<char> = (0..0x32400)
+        .filter_map(char::from_u32)
+        .filter(|&c| hanzi::block(c).is_some())
+        .collect();
+    let left_out: Vec<char> = ideographs.iter().copied().filter(|&c| !coverage.draws(c)).collect();
+    assert_eq!(left_out.len() as u32, coverage.lacking());
+    let drawable_after_all: Vec<_> = left_out.iter().filter(|&&c| drawn(c)).collect();
+    assert!(
+        drawable_after_all.is_empty(),
+        "left out, yet drawn: {drawable_after_all:?}"
+    );
+    // Every 97th kept ideograph, and every character of the demo names: drawn.
+    let kept = ideographs.iter().copied().filter(|&c| coverage.draws(c)).step_by(97);
+    let names = certsync::demo::RARE_NAMES
+        .iter()
+        .flat_map(|n| n.chars())
+        .filter(|&c| hanzi::block(c).is_some());
+    let boxes: Vec<_> = kept.chain(names).filter(|&c| !drawn(c)).collect();
+    assert!(boxes.is_empty(), "offered, yet no face draws: {boxes:?}");
 }

@@ -99,6 +99,64 @@ fn next_person(app: &certkiosk::App) -> &'static str {
     }
 }
 
+/// The manual lookup: 王䶮's number with 王 typed and "yan" showing its candidates; the
+/// radicals of four strokes; 人 with four strokes more; the U+ pad showing 𠇔. Then the
+/// results of two lookups: 王䶮 (valid, the annotation not checked) and 王严 (not found,
+/// with what the data covers).
+fn lookup_screens(app: &certkiosk::App, world: &World, code: &str, lang: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let number = &world.lookups.iter().find(|l| l.name == "王䶮").expect("王䶮").number;
+    let start = |name: &[char]| {
+        app.global::<Api>().invoke_choose_language(code.into());
+        by_id(app, "scan.lookup").invoke_accessible_default_action();
+        assert_eq!(screen(app), Screen::Lookup);
+        for digit in number.chars() {
+            press(app, "lookup.digit", &digit.to_string());
+        }
+        by_id(app, "lookup.tab-code").invoke_accessible_default_action();
+        for c in name {
+            for digit in format!("{:X}", u32::from(*c)).chars() {
+                press(app, "lookup.hex", &digit.to_string());
+            }
+            by_id(app, "lookup.code-add").invoke_accessible_default_action();
+        }
+    };
+    start(&['王']);
+    by_id(app, "lookup.tab-pinyin").invoke_accessible_default_action();
+    for letter in ["y", "a", "n"] {
+        press(app, "lookup.letter", letter);
+    }
+    problems.extend(check(app, &format!("lookup-pinyin-{lang}")));
+    by_id(app, "lookup.tab-radical").invoke_accessible_default_action();
+    press(app, "lookup.group", "4");
+    problems.extend(check(app, &format!("lookup-radicals-{lang}")));
+    press(app, "lookup.group", "2");
+    press(app, "lookup.radical", "人");
+    press(app, "lookup.residual", "4");
+    problems.extend(check(app, &format!("lookup-radical-{lang}")));
+    by_id(app, "lookup.tab-code").invoke_accessible_default_action();
+    for digit in ["2", "0", "1", "D", "4"] {
+        press(app, "lookup.hex", digit);
+    }
+    problems.extend(check(app, &format!("lookup-code-{lang}")));
+    by_id(app, "lookup.back").invoke_accessible_default_action();
+
+    for (name, shot) in [
+        (['王', '䶮'], "result-manual-valid"),
+        (['王', '严'], "result-manual-not-found"),
+    ] {
+        start(&name);
+        by_id(app, "lookup.submit").invoke_accessible_default_action();
+        assert!(
+            pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result),
+            "{shot}: no result"
+        );
+        problems.extend(check(app, &format!("{shot}-{lang}")));
+        click(app, next_person(app));
+    }
+    problems
+}
+
 #[test]
 fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
     init_platform();
@@ -159,6 +217,8 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         assert_eq!(screen(app), Screen::Admin);
         problems.extend(check(app, &format!("admin-{lang}")));
         by_id(app, "admin.back").invoke_accessible_default_action();
+
+        problems.extend(lookup_screens(app, &world, code, lang));
     }
     assert!(problems.is_empty(), "screens changed:\n{}", problems.join("\n"));
 }

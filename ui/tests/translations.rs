@@ -133,10 +133,82 @@ fn verdicts_read_as_certd_prints_them() {
     for w in [
         certkiosk_verify::Warning::StatusStale,
         certkiosk_verify::Warning::ClockSuspect,
+        certkiosk_verify::Warning::AnnotationNotChecked,
     ] {
         assert_eq!(
             zh(None, i18n::warning(w, Lang::En)).as_deref(),
             Some(i18n::warning(w, Lang::Zh))
+        );
+    }
+}
+
+/// `template` with its `{}` replaced by `args` in turn, as Slint's @tr fills it.
+fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::new();
+    let mut parts = template.split("{}");
+    out.push_str(parts.next().unwrap_or_default());
+    for (part, arg) in parts.zip(args.iter().chain(std::iter::repeat(&"{}"))) {
+        out.push_str(arg);
+        out.push_str(part);
+    }
+    out
+}
+
+#[test]
+fn manual_lookups_read_as_certd_lookup_prints_them() {
+    let catalogue = catalogue();
+    let zh = |en: &str| catalogue.get(&(None, en.to_owned(), None)).cloned();
+    for code in [VerdictCode::Valid, VerdictCode::NotFound] {
+        let manual = i18n::explanation_manual;
+        assert_ne!(manual(code, Lang::En), i18n::explanation(code, Lang::En));
+        assert_eq!(
+            zh(manual(code, Lang::En)).as_deref(),
+            Some(manual(code, Lang::Zh)),
+            "{code}"
+        );
+    }
+    for text in [i18n::scope_heading, i18n::scope_still_loading] {
+        assert_eq!(zh(text(Lang::En)).as_deref(), Some(text(Lang::Zh)));
+    }
+    // A scope line, closed and open-ended: the screen fills the templates with the
+    // qualification's name in the language shown and the years (words.slint `scope-line`).
+    let (name_zh, name_en) = ("经济专业技术资格", "Economics");
+    for (last, template) in [(2025, "{}: {}–{}"), (2099, "{}: from {}")] {
+        let scope = certkiosk_verify::ScopeView {
+            qualification_code: "0301".into(),
+            qualification_zh: Some(name_zh.into()),
+            qualification_en: Some(name_en.into()),
+            first_year: 2017,
+            last_year: last,
+        };
+        let last = last.to_string();
+        assert_eq!(
+            fill(template, &[name_en, "2017", &last]),
+            i18n::scope_line(&scope, Lang::En)
+        );
+        let chinese = zh(template).unwrap_or_else(|| panic!("{template} not translated"));
+        assert_eq!(
+            fill(&chinese, &[name_zh, "2017", &last]),
+            i18n::scope_line(&scope, Lang::Zh)
+        );
+    }
+}
+
+#[test]
+fn code_point_problems_read_as_the_index_words_them() {
+    let messages = messages();
+    // What the lookup screen passes for each (src/kiosk/lookup.rs `code_view`).
+    for (typed, args) in [
+        ("G", vec![]),
+        ("110000", vec![]),
+        ("D800", vec!["U+D800"]),
+        ("41", vec!["U+0041", hanzi::UNICODE_VERSION]),
+        ("F900", vec!["U+F900", "U+8C48 豈"]),
+    ] {
+        let problem = hanzi::parse_code_point(typed).expect_err(typed).to_string();
+        assert!(
+            messages.iter().any(|(_, msg, _)| fill(msg, &args) == problem),
+            "no message on screen reads {problem:?}"
         );
     }
 }

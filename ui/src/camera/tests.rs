@@ -130,3 +130,22 @@ fn an_unplugged_camera_is_reported_and_reopened() {
     );
     assert!(mailbox.take(Duration::ZERO).is_some(), "and the decoder");
 }
+
+#[test]
+fn a_camera_that_opens_but_gives_no_frame_is_tried_again_once_a_second() {
+    let recorder = Arc::new(Recorder::default());
+    let mailbox = Arc::new(Mailbox::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let (recorder, mailbox, stop) = (recorder.clone(), mailbox.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let make: Maker = Box::new(move || Box::new(Replay::new(Vec::new(), 50, false, false)) as Box<dyn Camera>);
+            run(make, &recorder, &mailbox, &stop);
+        })
+    };
+    std::thread::sleep(REOPEN_EVERY + REOPEN_EVERY / 2);
+    stop.store(true, Ordering::Relaxed);
+    thread.join().expect("camera thread");
+    let events = recorder.events.lock().expect("lock").clone();
+    assert!(events.len() <= 4, "{} reports in 1.5 s", events.len());
+}

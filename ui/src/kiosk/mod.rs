@@ -1,17 +1,21 @@
 //! The kiosk: the window, the worker threads, and the controllers between them and the `Api`
-//! global, one per concern: [`scanning`], [`picker`], [`results`], [`admin`], [`language`].
+//! global, one per concern: [`scanning`], [`picker`], [`results`], [`admin`], [`language`],
+//! [`lookup`].
 //! Every controller runs on the UI thread; workers reach it through `upgrade_in_event_loop`,
 //! so no state is shared across threads but the camera's mailbox. Navigation and the countdown
 //! back to the scan screen are here.
 
 mod admin;
 mod language;
+mod lookup;
 mod picker;
 mod results;
 mod scanning;
 
 use crate::camera::Maker;
+use crate::fonts::Coverage;
 use crate::generated::{AdminView, Api, App, ResultView, Screen};
+use crate::lookup_form::LookupForm;
 use crate::scan::Debounce;
 use crate::verifier::{self, Clock, Done, Verifier};
 use crate::wedge::Wedge;
@@ -74,6 +78,8 @@ struct State {
     debounce: RefCell<Debounce>,
     pdfs: RefCell<Vec<PathBuf>>,
     pin: RefCell<String>,
+    /// The manual lookup's form; emptied whenever its screen is left.
+    lookup: RefCell<LookupForm>,
     /// Counts down on every screen but the scan screen; at zero the kiosk returns to it.
     countdown: slint::Timer,
     remaining: Cell<u64>,
@@ -92,6 +98,8 @@ impl Kiosk {
                 "fonts of the rare-character chain are not installed: names may show boxes"
             );
         }
+        // Measured on a thread of its own; the lookup screen is the first to need it.
+        let coverage = Coverage::measure_chain();
         let stop = Arc::new(AtomicBool::new(false));
         let weak = app.as_weak();
         let verifier = Verifier::start(
@@ -127,6 +135,7 @@ impl Kiosk {
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
             pdfs: RefCell::new(Vec::new()),
             pin: RefCell::new(String::new()),
+            lookup: RefCell::new(LookupForm::new(coverage)),
             countdown: slint::Timer::default(),
             remaining: Cell::new(0),
             data_timer: slint::Timer::default(),
@@ -138,6 +147,7 @@ impl Kiosk {
             results::connect,
             admin::connect,
             language::connect,
+            lookup::connect,
         ] {
             connect(&app, &state);
         }
@@ -186,7 +196,11 @@ thread_local! {
 
 impl State {
     fn go(&self, app: &App, screen: Screen) {
-        app.global::<Api>().set_screen(screen);
+        let api = app.global::<Api>();
+        if api.get_screen() == Screen::Lookup && screen != Screen::Lookup {
+            self.forget_lookup(app);
+        }
+        api.set_screen(screen);
         if screen == Screen::Scan {
             self.countdown.stop();
         } else {
@@ -223,6 +237,7 @@ impl State {
             self.set_language(app, self.settings.lang);
         }
         self.pin.borrow_mut().clear();
+        self.forget_lookup(app);
         let api = app.global::<Api>();
         api.set_result(ResultView::default());
         api.set_pin_length(0);

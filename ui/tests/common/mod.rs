@@ -42,6 +42,8 @@ pub fn init_platform() {
 pub struct World {
     pub dir: tempfile::TempDir,
     pub config: Config,
+    /// The manual lookups of the world and the verdicts they get (`lookups.json`).
+    pub lookups: Vec<certsync::demo::LookupExpectation>,
 }
 
 impl World {
@@ -49,9 +51,14 @@ impl World {
     /// the removable media.
     pub fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = certkiosk::demo::build(dir.path(), now()).unwrap().config;
+        let demo = certkiosk::demo::build(dir.path(), now()).unwrap();
+        let mut config = demo.config;
         config.run.media_dirs = vec![dir.path().join("media")];
-        World { dir, config }
+        World {
+            dir,
+            config,
+            lookups: demo.lookups,
+        }
     }
 
     /// The kiosk's audit log.
@@ -157,6 +164,26 @@ pub fn by_id(app: &App, id: &str) -> ElementHandle {
         .match_predicate(move |e| e.accessible_id().as_deref() == Some(wanted.as_str()))
         .find_first()
         .unwrap_or_else(|| panic!("no element with accessible id {id}"))
+}
+
+/// Presses the key with this accessible id that reads `label` (many keys share an id: the
+/// letters are `lookup.letter`, the candidates `lookup.candidate`).
+pub fn press(app: &App, id: &str, label: &str) {
+    let (wanted_id, wanted_label) = (id.to_owned(), label.to_owned());
+    let key = i_slint_backend_testing::ElementQuery::from_root(app)
+        .match_descendants()
+        .match_predicate(move |e| {
+            e.accessible_id().as_deref() == Some(wanted_id.as_str())
+                && e.accessible_label().as_deref() == Some(wanted_label.as_str())
+        })
+        .find_first()
+        .unwrap_or_else(|| panic!("no key {label:?} with accessible id {id}"));
+    assert_ne!(
+        key.accessible_enabled(),
+        Some(false),
+        "key {label:?} ({id}) is disabled"
+    );
+    key.invoke_accessible_default_action();
 }
 
 /// Every element whose accessible label is `label` (as a person reads it).
