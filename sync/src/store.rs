@@ -235,18 +235,7 @@ impl Store {
         let mut persist = 1;
         conn.file_control(Some(rusqlite::MAIN_DB), rusqlite::FileControl::PersistWal(&mut persist))
             .map_err(sqlite(path))?;
-        let quick: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(sqlite(path))?;
-        if quick != "ok" {
-            return Err(StoreError::Sqlite {
-                path: path.to_owned(),
-                source: rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-                    Some(quick),
-                ),
-            });
-        }
+        let full_check = check_integrity(&conn, path)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite(path))?;
@@ -265,6 +254,11 @@ impl Store {
         }
         if found < 2 {
             tx.execute_batch(lookup::SCHEMA).map_err(sqlite(path))?;
+            tx.execute_batch(MAINTENANCE_SCHEMA).map_err(sqlite(path))?;
+        }
+        if let Some(at) = full_check {
+            tx.execute("INSERT OR REPLACE INTO maintenance VALUES (1, ?1)", [at.as_second()])
+                .map_err(sqlite(path))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sqlite(path))?;
@@ -491,6 +485,60 @@ fn apply_records<T>(
         }
     }
     Ok(())
+}
+
+/// When the writer last read the whole file with `PRAGMA quick_check`.
+const MAINTENANCE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS maintenance (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_full_check INTEGER NOT NULL
+);
+";
+
+/// How often the writer checks the whole file, the lookup index included.
+pub const FULL_CHECK_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// The writer's integrity check at open. Every table but the lookup index is checked at every
+/// open; the whole file — 10 M lookup rows are ~580 MB, a second of reading here and more on
+/// an SD card — once per [`FULL_CHECK_EVERY`], or when the last full check is unknown or in
+/// the future (a clock set back). Returns the time of a full check made now, to be recorded.
+/// A failed check is `SQLITE_CORRUPT`, which `Store::open` answers by starting afresh.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, StoreError> {
+    let now = Timestamp::now();
+    let last: Option<i64> = conn
+        .query_row("SELECT last_full_check FROM maintenance WHERE id = 1", [], |r| r.get(0))
+        .optional()
+        .unwrap_or(None);
+    let due = last
+        .and_then(|t| Timestamp::from_second(t).ok())
+        .is_none_or(|t| t > now || now.duration_since(t) >= FULL_CHECK_EVERY);
+    let tables: Vec<Option<String>> = if due {
+        vec![None]
+    } else {
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'lookup_index'")
+            .map_err(sqlite(path))?;
+        st.query_map([], |r| r.get::<_, String>(0).map(Some))
+            .and_then(|rows| rows.collect())
+            .map_err(sqlite(path))?
+    };
+    for table in tables {
+        let sql = match &table {
+            None => "PRAGMA quick_check".to_owned(),
+            Some(t) => format!("PRAGMA quick_check(\"{}\")", t.replace('"', "\"\"")),
+        };
+        let quick: String = conn.query_row(&sql, [], |r| r.get(0)).map_err(sqlite(path))?;
+        if quick != "ok" {
+            return Err(StoreError::Sqlite {
+                path: path.to_owned(),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                    Some(quick),
+                ),
+            });
+        }
+    }
+    Ok(due.then_some(now))
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {

@@ -296,3 +296,53 @@ fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
     assert!(r.revocation("2023030100000001").expect("revocation").is_some());
     assert_eq!(store.user_version().expect("version"), SCHEMA_VERSION);
 }
+
+/// Overwrite the root page of `table` in the store's file with garbage (after the WAL is
+/// checkpointed into it).
+fn corrupt_root_page(path: &Path, table: &str) {
+    let conn = Connection::open(path).expect("open");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    let (root, size): (i64, i64) = conn
+        .query_row(
+            "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = ?1",
+            [table],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("root page");
+    drop(conn);
+    let mut bytes = std::fs::read(path).expect("read");
+    let start = ((root - 1) * size) as usize;
+    bytes[start..start + size as usize].fill(0xA5);
+    std::fs::write(path, bytes).expect("write");
+}
+
+#[test]
+fn every_table_but_the_lookup_index_is_checked_at_each_writer_open_and_the_whole_file_daily() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.sqlite");
+    let open_and_fill = || {
+        let _ = std::fs::remove_file(&path);
+        let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
+        store.apply(&dataset(1, &["2023030100000001"]), versions(1), now()).expect("apply");
+    };
+    let applied = || {
+        let store = Store::open(&path, Mode::ReadWrite).expect("writer opens");
+        store.reader().expect("r").publication().expect("p").is_some()
+    };
+
+    // A damaged revocations table is found at once, though the whole file was checked just now.
+    open_and_fill();
+    corrupt_root_page(&path, "revocations");
+    assert!(!applied(), "the corrupt store was deleted and started empty");
+
+    // A damaged lookup index waits for the daily full check.
+    open_and_fill();
+    corrupt_root_page(&path, "lookup_index");
+    assert!(applied(), "within a day of the last full check the lookup index is not read");
+    let conn = Connection::open(&path).expect("open");
+    let two_days_ago = now().as_second().min(Timestamp::now().as_second()) - 2 * 86_400;
+    conn.execute("UPDATE maintenance SET last_full_check = ?1", [two_days_ago])
+        .expect("age the check");
+    drop(conn);
+    assert!(!applied(), "the full check found the damaged lookup index");
+}
