@@ -301,7 +301,8 @@ fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
 /// checkpointed into it).
 fn corrupt_root_page(path: &Path, table: &str) {
     let conn = Connection::open(path).expect("open");
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
     let (root, size): (i64, i64) = conn
         .query_row(
             "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = ?1",
@@ -323,7 +324,9 @@ fn every_table_but_the_lookup_index_is_checked_at_each_writer_open_and_the_whole
     let open_and_fill = || {
         let _ = std::fs::remove_file(&path);
         let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
-        store.apply(&dataset(1, &["2023030100000001"]), versions(1), now()).expect("apply");
+        store
+            .apply(&dataset(1, &["2023030100000001"]), versions(1), now())
+            .expect("apply");
     };
     let applied = || {
         let store = Store::open(&path, Mode::ReadWrite).expect("writer opens");
@@ -338,7 +341,10 @@ fn every_table_but_the_lookup_index_is_checked_at_each_writer_open_and_the_whole
     // A damaged lookup index waits for the daily full check.
     open_and_fill();
     corrupt_root_page(&path, "lookup_index");
-    assert!(applied(), "within a day of the last full check the lookup index is not read");
+    assert!(
+        applied(),
+        "within a day of the last full check the lookup index is not read"
+    );
     let conn = Connection::open(&path).expect("open");
     let two_days_ago = now().as_second().min(Timestamp::now().as_second()) - 2 * 86_400;
     conn.execute("UPDATE maintenance SET last_full_check = ?1", [two_days_ago])
