@@ -918,14 +918,15 @@ impl Authority {
     /// publication recorded. A failure anywhere leaves the state as it was, so the same
     /// version can be published again with a fresh salt.
     pub async fn publish(&mut self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<Published> {
-        self.db.execute_batch("BEGIN IMMEDIATE").map_err(self.sqlite())?;
-        let result = self.publish_in_transaction(out, now, lifetimes).await;
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        self.db.execute_batch(end).map_err(self.sqlite())?;
-        result
+        // Rolled back when dropped: on an error, and if this future is dropped half-way.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate).map_err(self.sqlite())?;
+        let published = self.publish_in_transaction(out, now, lifetimes).await?;
+        tx.commit().map_err(self.sqlite())?;
+        Ok(published)
     }
 
-    async fn publish_in_transaction(&mut self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<Published> {
+    async fn publish_in_transaction(&self, out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<Published> {
         let last: i64 = self
             .db
             .query_row("SELECT coalesce(max(version), 0) FROM publications", [], |r| r.get(0))
@@ -939,6 +940,15 @@ impl Authority {
             source,
         })?;
         let lookup = self.write_lookup_files(&targets, dataset.version, as_of)?;
+        if lookup.is_none() {
+            // A lookup file of this version left by a publish that failed would be listed.
+            let stale = targets.join(crate::status::TargetKind::Lookup.file_name(dataset.version));
+            if let Err(source) = std::fs::remove_file(&stale)
+                && source.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(AuthorityError::Io { path: stale, source });
+            }
+        }
         repo::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
         self.db
             .execute(

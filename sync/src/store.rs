@@ -789,7 +789,8 @@ impl Reader<'_> {
             ("qualifications", "code"),
             ("bodies", "code"),
             ("scope", "qualification, first_year, last_year"),
-            ("lookup_salts", "version"),
+            // Not lookup_salts: a full file lists the salts in use, deltas only add salts. The
+            // salt versions are in the rows' set sum.
             ("lookup_meta", "id"),
         ] {
             let sql = if table == "publication" {

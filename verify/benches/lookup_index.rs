@@ -247,7 +247,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     let header = RecordHeader {
         from_version: Some(1),
         total: Some(total),
-        lookup: Some(params(&[(2, salt(2))])),
+        lookup: Some(params(&[(1, salt(1)), (2, salt(2))])),
         ..RecordHeader::full(TargetKind::Lookup, 2, as_of2, ops.len() as u64)
     };
     let mut delta = RecordWriter::new(

@@ -9,7 +9,7 @@ use crate::verdict::{
 };
 use certsync::calendar::{self, ANNOTATION_ERA_START};
 use certsync::credential::{Claims, Envelope};
-use certsync::status::RevocationReason;
+use certsync::status::{Revocation, RevocationReason};
 use certsync::store::{Reader, Scope, StoreError};
 use certsync::trust::SealKey;
 use jiff::{SignedDuration, Timestamp};
@@ -188,18 +188,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
 
     // Revoked: known from any data held, however old.
     if let Some(r) = store.revocation(&claims.management_number)? {
-        let body = store.body(&r.revoked_by)?;
-        let known = RevocationReason::parse(&r.reason_code);
-        v.revocation = Some(RevocationView {
-            revoked_at: r.revoked_at,
-            reason_code_zh: known.map(RevocationReason::name_zh),
-            reason_code_en: known.map(RevocationReason::name_en),
-            reason_code: r.reason_code,
-            reason: r.reason,
-            revoked_by_code: r.revoked_by,
-            revoked_by_zh: body.as_ref().map(|b| b.name_zh.clone()),
-            revoked_by_en: body.map(|b| b.name_en),
-        });
+        v.revocation = Some(revocation_view(store, r)?);
         v.verdict = VerdictCode::Revoked;
         grade(&mut v, &claims, policy);
         return Ok(v);
@@ -256,6 +245,22 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         }
     }
     Ok(v)
+}
+
+/// A revocation as a verdict shows it: the reason code's and the revoking body's names.
+pub(crate) fn revocation_view(store: &Reader<'_>, r: Revocation) -> Result<RevocationView, StoreError> {
+    let body = store.body(&r.revoked_by)?;
+    let known = RevocationReason::parse(&r.reason_code);
+    Ok(RevocationView {
+        revoked_at: r.revoked_at,
+        reason_code_zh: known.map(RevocationReason::name_zh),
+        reason_code_en: known.map(RevocationReason::name_en),
+        reason_code: r.reason_code,
+        reason: r.reason,
+        revoked_by_code: r.revoked_by,
+        revoked_by_zh: body.as_ref().map(|b| b.name_zh.clone()),
+        revoked_by_en: body.map(|b| b.name_en),
+    })
 }
 
 /// The verification scope, for the qualifications in `only` (all when `None`).

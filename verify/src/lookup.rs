@@ -9,13 +9,12 @@
 //! that does not match are the same `not_found`, explained by the verification scope, so the
 //! screen does not confirm which numbers exist.
 
-use crate::engine::{Now, Policy, effective_now, grade_at, scope_views};
-use crate::verdict::{CertificateView, Freshness, RevocationView, Verdict, VerdictCode, Warning};
+use crate::engine::{Now, Policy, effective_now, grade_at, revocation_view, scope_views};
+use crate::verdict::{CertificateView, Freshness, Verdict, VerdictCode, Warning};
 use certsync::calendar::ANNOTATION_ERA_START;
 use certsync::credential::{Level, MAX_NAME_CHARS};
 use certsync::lookup::{LookupStatus, check_number, name_digest};
 use certsync::names::canonical_name;
-use certsync::status::RevocationReason;
 use certsync::store::{Reader, StoreError};
 
 /// What staff typed, checked: a management number and a name.
@@ -77,8 +76,8 @@ fn decide(query: &ManualQuery, store: &Reader<'_>, now: Now, policy: &Policy) ->
             (digest == row.digest).then_some(row)
         }
         None => {
-            // The same work as a wrong name, so the time taken does not tell whether the
-            // number is in the index.
+            // Nearly the work of a wrong name (all but the salt's probe), so the time taken
+            // hardly tells whether the number is in the index.
             std::hint::black_box(name_digest(
                 &certsync::lookup::Salt([0; certsync::lookup::SALT_BYTES]),
                 meta.rounds,
@@ -135,20 +134,7 @@ fn decide(query: &ManualQuery, store: &Reader<'_>, now: Now, policy: &Policy) ->
     // Revoked: the index says so; the revocations target says when and why.
     if revoked {
         v.verdict = VerdictCode::Revoked;
-        if let Some(r) = revocation {
-            let by = store.body(&r.revoked_by)?;
-            let known = RevocationReason::parse(&r.reason_code);
-            v.revocation = Some(RevocationView {
-                revoked_at: r.revoked_at,
-                reason_code_zh: known.map(RevocationReason::name_zh),
-                reason_code_en: known.map(RevocationReason::name_en),
-                reason_code: r.reason_code,
-                reason: r.reason,
-                revoked_by_code: r.revoked_by,
-                revoked_by_zh: by.as_ref().map(|b| b.name_zh.clone()),
-                revoked_by_en: by.map(|b| b.name_en),
-            });
-        }
+        v.revocation = revocation.map(|r| revocation_view(store, r)).transpose()?;
         return Ok(v);
     }
     if row.ecert_issued_on >= ANNOTATION_ERA_START {

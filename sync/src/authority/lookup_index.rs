@@ -45,18 +45,23 @@ const IN_INDEX: &str = "(EXISTS (SELECT 1 FROM lookup_qualifications q WHERE q.c
 const ROW_COLUMNS: &str =
     "management_number, qualification, level, status, approved_on, ecert_issued_on, salt_version, digest";
 
+/// A row of the columns [`ROW_COLUMNS`], in that order. A status or digest that cannot be read
+/// is an error: the publisher never publishes a guess.
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEntry> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("lookup row: {what}").into())
+    };
     let digest: Vec<u8> = r.get(7)?;
     let status: String = r.get(3)?;
     Ok(LookupEntry {
         management_number: r.get(0)?,
         qualification: r.get(1)?,
         level: r.get(2)?,
-        status: LookupStatus::parse(&status).unwrap_or(LookupStatus::Issued),
+        status: LookupStatus::parse(&status).ok_or_else(|| bad(3, "status"))?,
         approved_on: super::parse_date(&r.get::<_, String>(4)?),
         ecert_issued_on: super::parse_date(&r.get::<_, String>(5)?),
         salt_version: r.get::<_, i64>(6)? as u64,
-        digest: NameDigest(<[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).unwrap_or_default()),
+        digest: NameDigest(<[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).map_err(|_| bad(7, "digest"))?),
     })
 }
 
@@ -121,12 +126,12 @@ impl Authority {
             .map_err(&e)?;
         // Status changes (a revocation; a revocation withdrawn).
         let status_sql =
-            "CASE WHEN EXISTS (SELECT 1 FROM revocations v WHERE v.management_number = c.management_number)
+            "CASE WHEN EXISTS (SELECT 1 FROM revocations v WHERE v.management_number = x.management_number)
                           THEN 'revoked' ELSE 'issued' END";
         db.execute(
             &format!(
                 "UPDATE lookup_rows AS l SET status = s.status, changed_in = ?1
-                 FROM (SELECT c.management_number, {status_sql} AS status FROM certificates c) AS s
+                 FROM (SELECT x.management_number, {status_sql} AS status FROM certificates x) AS s
                  WHERE s.management_number = l.management_number AND s.status != l.status"
             ),
             [v],
@@ -134,34 +139,20 @@ impl Authority {
         .map_err(&e)?;
         // New certificates: the only rows that pay the slow digest.
         let fresh: Vec<(LookupEntry, String)> = {
+            // The columns of ROW_COLUMNS (the digest a placeholder until computed), then the name.
             let mut st = db
                 .prepare(&format!(
-                    "SELECT c.management_number, c.qualification, c.level, {status_sql}, c.approved_on,
-                            c.ecert_issued_on, c.holder_name
-                     FROM certificates c
-                     WHERE {in_index} AND
-                           NOT EXISTS (SELECT 1 FROM lookup_rows l WHERE l.management_number = c.management_number)",
-                    in_index = IN_INDEX.replace("x.", "c.")
+                    "SELECT x.management_number, x.qualification, x.level, {status_sql}, x.approved_on,
+                            x.ecert_issued_on, ?1, zeroblob({}), x.holder_name
+                     FROM certificates x
+                     WHERE {IN_INDEX} AND
+                           NOT EXISTS (SELECT 1 FROM lookup_rows l WHERE l.management_number = x.management_number)",
+                    lookup::DIGEST_BYTES
                 ))
                 .map_err(&e)?;
-            st.query_map([], |r| {
-                let status: String = r.get(3)?;
-                Ok((
-                    LookupEntry {
-                        management_number: r.get(0)?,
-                        qualification: r.get(1)?,
-                        level: r.get(2)?,
-                        status: LookupStatus::parse(&status).unwrap_or(LookupStatus::Issued),
-                        approved_on: super::parse_date(&r.get::<_, String>(4)?),
-                        ecert_issued_on: super::parse_date(&r.get::<_, String>(5)?),
-                        salt_version: version,
-                        digest: NameDigest([0; lookup::DIGEST_BYTES]),
-                    },
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(&e)?
+            st.query_map([v], |r| Ok((row(r)?, r.get::<_, String>(8)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(&e)?
         };
         {
             let mut insert = db
@@ -272,9 +263,10 @@ fn salts(db: &Connection, sql: &str) -> rusqlite::Result<Vec<(u64, Salt)>> {
     let mut out = Vec::with_capacity(versions.len());
     for v in versions {
         let bytes: Vec<u8> = db.query_row("SELECT salt FROM lookup_salts WHERE version = ?1", [v], |r| r.get(0))?;
-        if let Ok(b) = <[u8; lookup::SALT_BYTES]>::try_from(bytes.as_slice()) {
-            out.push((v as u64, Salt(b)));
-        }
+        let salt = <[u8; lookup::SALT_BYTES]>::try_from(bytes.as_slice()).map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, format!("salt of {v}").into())
+        })?;
+        out.push((v as u64, Salt(salt)));
     }
     Ok(out)
 }

@@ -146,8 +146,10 @@ fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile
             }
             Ok(())
         })();
-        let parsed = parser.join().unwrap_or(Err(StatusFileError::Empty {
-            kind: "lookup (its parser panicked)",
+        let parsed = parser.join().unwrap_or(Err(StatusFileError::Invalid {
+            kind: "lookup",
+            line: 0,
+            message: "the parser stopped unexpectedly".into(),
         }));
         written?;
         parsed.map_err(&bad)
@@ -207,7 +209,15 @@ fn apply_deltas(
             )));
         }
         let (params, salts) = link.params().map_err(&bad)?;
+        if params.rounds != meta.rounds {
+            // The rows held were digested with the rounds held: a new count needs every row anew.
+            return Err(mismatch(format!(
+                "delta to {} uses {} digest rounds, the index held {}",
+                h.version, params.rounds, meta.rounds
+            )));
+        }
         write_salts(tx, path, &salts)?;
+        let listed: HashSet<u64> = salts.iter().map(|(v, _)| *v).collect();
         let mut reader = link.reader().map_err(&bad)?;
         while let Some(op) = reader.next_record::<LookupOp>().map_err(&bad)? {
             let old = row_of(&mut select, op.key()).map_err(&e)?;
@@ -216,9 +226,9 @@ fn apply_deltas(
             }
             match op {
                 LookupOp::Upsert { row } => {
-                    if !salt_known(tx, row.salt_version).map_err(&e)? {
+                    if !listed.contains(&row.salt_version) {
                         return Err(bad(
-                            reader.invalid(format!("salt version {} is unknown", row.salt_version))
+                            reader.invalid(format!("salt version {} is not in the header", row.salt_version))
                         ));
                     }
                     bind_insert(&mut insert, &row).map_err(&e)?;
@@ -230,7 +240,10 @@ fn apply_deltas(
                         return Err(mismatch(format!("a delete of {key}, which is not held")));
                     }
                     delete.execute([&key]).map_err(&e)?;
-                    meta.rows -= 1;
+                    meta.rows = meta
+                        .rows
+                        .checked_sub(1)
+                        .ok_or_else(|| mismatch("more rows deleted than the index held".into()))?;
                 }
             }
         }
@@ -249,11 +262,6 @@ fn apply_deltas(
         return Err(mismatch(format!("chain ends at {}, not at {offered}", meta.version)));
     }
     write_meta(tx, path, &meta)
-}
-
-fn salt_known(tx: &Transaction<'_>, version: u64) -> rusqlite::Result<bool> {
-    tx.prepare_cached("SELECT 1 FROM lookup_salts WHERE version = ?1")?
-        .exists([version as i64])
 }
 
 fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Result<(), StoreError> {

@@ -215,6 +215,55 @@ mod lookup_files {
         }
     }
 
+    /// A delta from publication 1 to 2 upserting `rows`, with `rounds` in its header.
+    fn delta(dir: &Path, rows: &[LookupEntry], total: u64, rounds: u32) -> LookupFile {
+        let path = dir.join(format!("delta-{}.gz", rand::random::<u32>()));
+        let header = RecordHeader {
+            from_version: Some(1),
+            total: Some(total),
+            lookup: Some(LookupParams::with_salts(rounds, &[(1, SALT)], vec!["0301".into()])),
+            ..RecordHeader::full(TargetKind::Lookup, 2, dataset(2, &[]).as_of, rows.len() as u64)
+        };
+        let mut w = RecordWriter::new(std::fs::File::create(&path).expect("create"), &header).expect("header");
+        for row in rows {
+            w.write(&crate::lookup::LookupOp::Upsert { row: row.clone() })
+                .expect("op");
+        }
+        w.finish().expect("finish");
+        LookupFile::open(&path).expect("open")
+    }
+
+    #[test]
+    fn a_delta_with_other_digest_rounds_is_refused_for_the_full_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("open");
+        store
+            .apply_update(
+                &update(1, file(dir.path(), 1, &[row("1", 1)], 1, params())),
+                versions(1),
+                now(),
+            )
+            .expect("full file");
+        let before = store.reader().expect("r").content_digest().expect("digest");
+        let with = |rounds| Update {
+            lookup: Some(LookupUpdate::Deltas(vec![delta(dir.path(), &[row("2", 1)], 2, rounds)])),
+            ..Update::from(dataset(2, &[]))
+        };
+        let err = store
+            .apply_update(&with(3), versions(2), now())
+            .expect_err("other rounds");
+        assert!(matches!(err, StoreError::DeltaMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("rounds"), "{err}");
+        assert_eq!(store.reader().expect("r").content_digest().expect("digest"), before);
+        store
+            .apply_update(&with(2), versions(2), now())
+            .expect("the same rounds");
+        assert_eq!(
+            store.reader().expect("r").lookup_meta().expect("meta").map(|m| m.rows),
+            Some(2)
+        );
+    }
+
     #[test]
     fn a_good_file_is_applied_and_every_hostile_one_is_refused_with_the_store_unchanged() {
         let dir = tempfile::tempdir().expect("tempdir");
