@@ -43,15 +43,8 @@ enum Command {
     /// Verify credentials: each INPUT is an image (PNG, JPEG), a PDF, a .txt file holding the
     /// QR text, or - for stdin.
     Verify {
-        /// One JSON object per input, one per line.
-        #[arg(long)]
-        json: bool,
-        /// Verify as if now were this time (RFC 3339).
-        #[arg(long, value_name = "RFC3339")]
-        at: Option<jiff::Timestamp>,
-        /// Language of the explanations: zh (default) or en.
-        #[arg(long, value_parser = parse_lang)]
-        lang: Option<Lang>,
+        #[command(flatten)]
+        answer: Answer,
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<String>,
     },
@@ -64,15 +57,8 @@ enum Command {
         /// The holder's name, exactly as on the certificate.
         #[arg(long, value_name = "NAME")]
         name: String,
-        /// One JSON object, as `verify --json` prints (with source "manual").
-        #[arg(long)]
-        json: bool,
-        /// Look up as if now were this time (RFC 3339).
-        #[arg(long, value_name = "RFC3339")]
-        at: Option<jiff::Timestamp>,
-        /// Language of the explanations: zh (default) or en.
-        #[arg(long, value_parser = parse_lang)]
-        lang: Option<Lang>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// Print every QR text found in images and PDFs, one per line (exit 1: none found).
     /// Needs no configuration.
@@ -95,6 +81,20 @@ enum Command {
     /// Run as the appliance service: scheduled syncs, removable-media imports, optional
     /// metrics; systemd readiness and watchdog; stops gracefully on SIGTERM or SIGINT.
     Run,
+}
+
+/// How `verify` and `lookup` answer.
+#[derive(Debug, clap::Args)]
+struct Answer {
+    /// One JSON object per answer, one per line (`lookup`: source "manual").
+    #[arg(long)]
+    json: bool,
+    /// Decide as if now were this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<jiff::Timestamp>,
+    /// Language of the explanations: zh (default) or en.
+    #[arg(long, value_parser = parse_lang)]
+    lang: Option<Lang>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -318,9 +318,7 @@ fn run(command: Command, config: &Config) -> u8 {
         Command::Lookup {
             number,
             name,
-            json,
-            at,
-            lang,
+            answer: Answer { json, at, lang },
         } => {
             let lang = lang.unwrap_or(config.lang);
             let query = match certkiosk_verify::ManualQuery::new(&number, &name) {
@@ -358,7 +356,10 @@ fn run(command: Command, config: &Config) -> u8 {
             }
             exit::OK
         }
-        Command::Verify { json, at, lang, inputs } => {
+        Command::Verify {
+            answer: Answer { json, at, lang },
+            inputs,
+        } => {
             let lang = lang.unwrap_or(config.lang);
             let store = match open_store(config) {
                 Ok(s) => s,
