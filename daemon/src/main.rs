@@ -4,6 +4,7 @@ use certd::config::Config;
 use certd::exit;
 use certd::{service, status, sync, verify_cmd};
 use certkiosk_verify::{Lang, Now};
+use certsync::clock::Clock;
 use certsync::repo::Source;
 use certsync::store::{Mode, Store};
 use clap::{Parser, Subcommand};
@@ -113,11 +114,11 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
         .ok()
 }
 
-fn run_sync(config: &Config, sources: Option<Vec<Source>>, now: jiff::Timestamp, what: &str) -> u8 {
+fn run_sync(config: &Config, sources: Option<Vec<Source>>, what: &str) -> u8 {
     let Some(runtime) = runtime() else {
         return exit::INPUT;
     };
-    match runtime.block_on(sync::sync_once(config, sources, now)) {
+    match runtime.block_on(sync::sync_once(config, sources, Clock::System)) {
         Ok(outcome) => {
             println!("{outcome}");
             exit::OK
@@ -152,7 +153,7 @@ fn serve(config: &Config) -> u8 {
         let world = service::World {
             config: std::sync::Arc::clone(&config),
             syncer: service::Mirrors(std::sync::Arc::clone(&config)),
-            clock: std::sync::Arc::new(service::SystemClock),
+            clock: Clock::System,
             notifier: Box::new(service::Systemd),
             metrics,
             watchdog: sd_notify::watchdog_enabled().map(|d| d / 2),
@@ -261,7 +262,7 @@ fn run(command: Command, config: &Config) -> u8 {
                 eprintln!("certd: sync needs --once (the continuous service is `certd run`)");
                 return exit::USAGE;
             }
-            run_sync(config, from.map(|s| vec![s]), now, "sync")
+            run_sync(config, from.map(|s| vec![s]), "sync")
         }
         Command::Import { path } => {
             if !path.is_dir() {
@@ -271,7 +272,7 @@ fn run(command: Command, config: &Config) -> u8 {
                 );
                 return exit::INPUT;
             }
-            run_sync(config, Some(vec![Source::Dir(path)]), now, "import")
+            run_sync(config, Some(vec![Source::Dir(path)]), "import")
         }
         Command::Status { json } => match status::status(config, now) {
             Ok(s) => {

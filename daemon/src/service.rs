@@ -7,14 +7,15 @@
 //! on the network or on SQLite.
 //!
 //! The world is injected (STYLE 5): the [`Syncer`] (the transport: tough over HTTP, or a
-//! directory), the [`Clock`], the [`Notifier`] (systemd's notify socket), the metrics listener
+//! directory), the wall [`Clock`] (for TUF expiry and the records; the schedule runs on
+//! tokio's clock), the [`Notifier`] (systemd's notify socket), the metrics listener
 //! and the shutdown future. Tests run the loop with paused time.
 
 use crate::config::{Config, RunSettings};
 use crate::metrics::{self, Metrics};
 use crate::sync::{SyncError, SyncOutcome};
+use certsync::clock::Clock;
 use certsync::repo::Source;
-use jiff::Timestamp;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ pub type SyncFuture = Pin<Box<dyn Future<Output = Result<SyncOutcome, SyncError>
 /// Fetches and applies status data: from the configured mirrors (`None`) or from the given
 /// sources (a repository copy on removable media).
 pub trait Syncer: Send + Sync + 'static {
-    fn sync(&self, sources: Option<Vec<Source>>, now: Timestamp) -> SyncFuture;
+    fn sync(&self, sources: Option<Vec<Source>>, clock: Clock) -> SyncFuture;
 }
 
 /// The real transport: [`crate::sync::sync_once`] with the configuration.
@@ -39,23 +40,9 @@ pub trait Syncer: Send + Sync + 'static {
 pub struct Mirrors(pub Arc<Config>);
 
 impl Syncer for Mirrors {
-    fn sync(&self, sources: Option<Vec<Source>>, now: Timestamp) -> SyncFuture {
+    fn sync(&self, sources: Option<Vec<Source>>, clock: Clock) -> SyncFuture {
         let config = Arc::clone(&self.0);
-        Box::pin(async move { crate::sync::sync_once(&config, sources, now).await })
-    }
-}
-
-/// Wall-clock time (for TUF expiry and the records); the schedule runs on tokio's clock.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Timestamp;
-}
-
-#[derive(Debug)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
+        Box::pin(async move { crate::sync::sync_once(&config, sources, clock).await })
     }
 }
 
@@ -96,7 +83,7 @@ fn notify(state: &[sd_notify::NotifyState]) {
 pub struct World<S: Syncer> {
     pub config: Arc<Config>,
     pub syncer: S,
-    pub clock: Arc<dyn Clock>,
+    pub clock: Clock,
     pub notifier: Box<dyn Notifier>,
     /// The Prometheus listener, when `run.metrics` is configured (bound by the caller).
     pub metrics: Option<tokio::net::TcpListener>,
@@ -156,7 +143,7 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
     let metrics = Arc::new(Mutex::new(Metrics::default()));
     if let Some(listener) = world.metrics.take() {
         let (config, metrics) = (Arc::clone(&world.config), Arc::clone(&metrics));
-        let clock = Arc::clone(&world.clock);
+        let clock = world.clock;
         tokio::spawn(metrics::serve(listener, move || {
             metrics::render(&config, &metrics, clock.now())
         }));
@@ -252,7 +239,7 @@ fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -
         Job::Mirrors => None,
         Job::Import(path) => Some(vec![Source::Dir(path.clone())]),
     };
-    let future = world.syncer.sync(sources, world.clock.now());
+    let future = world.syncer.sync(sources, world.clock);
     let done = done.clone();
     let for_task = job.clone();
     let task = tokio::spawn(async move {

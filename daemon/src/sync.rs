@@ -7,6 +7,7 @@
 //! recorded in `state/sync-status.json` for `certd status` and the admin screen.
 
 use crate::config::{Config, Retry};
+use certsync::clock::Clock;
 use certsync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
 use certsync::store::{MetadataVersions, Mode, Store, StoreError};
 use jiff::Timestamp;
@@ -115,12 +116,9 @@ pub fn backoff(retry: &Retry, round: u32) -> Duration {
     exp.mul_f64(0.5 + rand::random::<f64>())
 }
 
-/// Sync from `sources` (or the configured mirrors), retrying rounds as configured.
-pub async fn sync_once(
-    config: &Config,
-    sources: Option<Vec<Source>>,
-    now: Timestamp,
-) -> Result<SyncOutcome, SyncError> {
+/// Sync from `sources` (or the configured mirrors), retrying rounds as configured; `clock` is
+/// [`Clock::System`] but in a world pinned to a moment.
+pub async fn sync_once(config: &Config, sources: Option<Vec<Source>>, clock: Clock) -> Result<SyncOutcome, SyncError> {
     let sources = sources.unwrap_or_else(|| config.mirrors.clone());
     if sources.is_empty() {
         return Err(SyncError::NoSource);
@@ -140,8 +138,9 @@ pub async fn sync_once(
 
     let status_path = config.sync_status_path();
     let mut status = SyncStatus::load(&status_path);
+    let now = clock.now();
     status.last_attempt = Some(now);
-    let result = sync_rounds(config, &sources, now).await;
+    let result = sync_rounds(config, &sources, clock).await;
     match &result {
         Ok(outcome) => {
             status.last_success = Some(now);
@@ -160,7 +159,7 @@ pub async fn sync_once(
     result
 }
 
-async fn sync_rounds(config: &Config, sources: &[Source], now: Timestamp) -> Result<SyncOutcome, SyncError> {
+async fn sync_rounds(config: &Config, sources: &[Source], clock: Clock) -> Result<SyncOutcome, SyncError> {
     let trust = TrustState {
         pinned_root: config.trusted_root.clone(),
         dir: config.tuf_dir(),
@@ -169,7 +168,7 @@ async fn sync_rounds(config: &Config, sources: &[Source], now: Timestamp) -> Res
     loop {
         let mut last_error = SyncError::NoSource;
         for source in sources {
-            match fetch_and_apply(config, &trust, source, now).await {
+            match fetch_and_apply(config, &trust, source, clock).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if e.retryable() => {
                     tracing::info!(source = %source, error = %e, round, "sync source failed");
@@ -209,14 +208,14 @@ async fn fetch_and_apply(
     config: &Config,
     trust: &TrustState,
     source: &Source,
-    now: Timestamp,
+    clock: Clock,
 ) -> Result<SyncOutcome, SyncError> {
-    let fetched = repo::fetch(source, trust, config.http, held(config)).await?;
-    match apply(config, source.to_string(), fetched, now).await {
+    let fetched = repo::fetch(source, trust, config.http, held(config), clock).await?;
+    match apply(config, source.to_string(), fetched, clock.now()).await {
         Err(SyncError::Store(StoreError::DeltaMismatch { what, .. })) => {
             tracing::warn!(source = %source, problem = %what, "delta chain does not fit the store; fetching full files");
-            let fetched = repo::fetch(source, trust, config.http, None).await?;
-            apply(config, source.to_string(), fetched, now).await
+            let fetched = repo::fetch(source, trust, config.http, None, clock).await?;
+            apply(config, source.to_string(), fetched, clock.now()).await
         }
         other => other,
     }

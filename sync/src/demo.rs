@@ -29,7 +29,17 @@ pub enum DemoError {
     Authority(#[from] AuthorityError),
     #[error("sample {name}: {message}")]
     Print { name: String, message: String },
+    #[error(
+        "the clock says {today}, before the demo's newest certificate ({LATEST_CERTIFICATE}): set the clock \
+         (e.g. `timedatectl set-ntp true`) and try again"
+    )]
+    ClockTooEarly { today: Date },
 }
+
+/// The newest e-certificate date among the demo's certificates (their dates are fixed, so that
+/// the same holders show the same certificates on any day; annotations and revocations are
+/// relative to now).
+const LATEST_CERTIFICATE: Date = jiff::civil::date(2024, 11, 5);
 
 /// One line of `expected.json`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -158,7 +168,10 @@ impl World {
             approved_on: approved,
             ecert_issued_on: ecert,
         };
-        Ok(self.authority.issue(&req, self.now - days(400))?)
+        // Issued 400 days ago, or on its e-certificate's day when that is later (a clock set a
+        // year behind the day the dates below were chosen).
+        let at = (self.now - days(400)).max(calendar::start_of_day(ecert) + SignedDuration::from_hours(12));
+        Ok(self.authority.issue(&req, at)?)
     }
 
     /// Annotate at `applied` (days from now), valid on `from..=until` (days from today).
@@ -171,6 +184,10 @@ impl World {
 
 /// Build the demo world in `out` (which must be empty), acting at `now`.
 pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError> {
+    let today = calendar::date_in_china(now);
+    if today <= LATEST_CERTIFICATE {
+        return Err(DemoError::ClockTooEarly { today });
+    }
     let lifetimes = Lifetimes::default();
     let authority = Authority::init(out, now - days(2), &lifetimes).await?;
     let samples = out.join("samples");
@@ -221,7 +238,7 @@ pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError>
         "valid",
         "a minority name typed with U+2022 for the middle dot",
     );
-    let c = w.issue("0501", "刘𰻝𰻝", FirstClass, d(2024, 9, 1), d(2024, 11, 5))?;
+    let c = w.issue("0501", "刘𰻝𰻝", FirstClass, d(2024, 9, 1), LATEST_CERTIFICATE)?;
     let s = w.annotate(&c.claims.management_number, 0, 0, 89)?;
     w.write_sample("valid-ninety-day-annotation", &s.credential, "valid", None)?;
     // Three days on, the data is beyond the 48 h fresh window: still valid, never plain green.
@@ -477,4 +494,26 @@ fn repack(credential: &str, change: impl FnOnce(&mut coset::CoseSign1)) -> Strin
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     let _ = z.write_all(&cose);
     format!("{PREFIX}{}", base45::encode(z.finish().unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clock set before the demo's certificates were issued gets one clear line, and the
+    /// directory is left without a half-made world.
+    #[tokio::test]
+    async fn a_clock_before_the_demo_certificates_is_refused_with_a_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let early: Timestamp = "2024-11-04T16:00:00Z".parse().expect("ts");
+        let err = build(dir.path(), early).await.expect_err("too early").to_string();
+        assert!(
+            err.contains("before the demo's newest certificate (2024-11-05)"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+        let day_after: Timestamp = "2024-11-05T16:00:00Z".parse().expect("ts");
+        build(dir.path(), day_after).await.expect("the day after it");
+    }
 }

@@ -11,11 +11,13 @@
 //! * [`demo`] — a whole demo world relative to the current time.
 //! * [`keys`] — Ed25519 key files and their use as tough signing keys.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+//! * [`clock`] — the clock a sync reads: the system's, or a pinned moment for fixed worlds.
 //! * [`names`] — holder names as they are compared: by code point, middle dots unified.
 //! * [`lookup`] — the lookup index for manual lookup: rows, salted name digests, deltas.
 
 pub mod authority;
 pub mod calendar;
+pub mod clock;
 pub mod credential;
 pub mod demo;
 pub mod keys;

@@ -6,6 +6,7 @@
 //! what tough does well: no delegations, flat target names, sha256 always, no consistent
 //! snapshots.
 
+use crate::clock::Clock;
 use crate::keys::{TufSigner, tuf_key};
 use crate::lookup::{LookupFile, LookupUpdate};
 use crate::status::{
@@ -538,8 +539,8 @@ impl Source {
 }
 
 /// Fetch and verify the whole publication of the repository at the local directory `repo`.
-pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<NewPublication, RepoError> {
-    match fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default(), None).await? {
+pub async fn fetch_dir(repo: &Path, trust: &TrustState, clock: Clock) -> Result<NewPublication, RepoError> {
+    match fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default(), None, clock).await? {
         Fetched::New(p) => Ok(*p),
         Fetched::UpToDate { version } => Err(RepoError::Rejected {
             location: repo.display().to_string(),
@@ -551,11 +552,13 @@ pub async fn fetch_dir(repo: &Path, trust: &TrustState) -> Result<NewPublication
 /// Fetch and verify the repository at `source` against the trust state.
 /// `held`: what the store holds — the publication is skipped when it is the same, and
 /// record sets come as delta chains from it where the repository lists them.
+/// `clock`: what expiry is checked against ([`Clock::System`] in the product).
 pub async fn fetch(
     source: &Source,
     trust: &TrustState,
     http: HttpLimits,
     held: Option<Held>,
+    clock: Clock,
 ) -> Result<Fetched, RepoError> {
     let location = source.to_string();
     let rejected = |cause: String| RepoError::Rejected {
@@ -570,14 +573,29 @@ pub async fn fetch(
                     .map_err(|()| rejected(format!("{} is not an absolute directory path", p.display())))
             };
             let (metadata, targets) = (url(metadata_dir(&abs))?, url(targets_dir(&abs))?);
-            fetch_with(FilesystemTransport, (metadata, targets), location, trust, held).await
+            fetch_with(FilesystemTransport, (metadata, targets), location, trust, held, clock).await
         }
         Source::Http(base) => {
             let join = |p: &str| base.join(p).map_err(|e| rejected(e.to_string()));
             let (metadata, targets) = (join("metadata/")?, join("targets/")?);
             let transport = HttpTransport::new(http).map_err(rejected)?;
-            fetch_with(transport, (metadata, targets), location, trust, held).await
+            fetch_with(transport, (metadata, targets), location, trust, held, clock).await
         }
+    }
+}
+
+/// tough's freeze-attack checks (TUF 5.2.9, 5.3.3, 5.4.5, 5.6.5) at `now` instead of the system
+/// clock: no top-level role may have expired before `now`. Err: the first that has.
+fn check_unexpired(repository: &tough::Repository, now: Timestamp) -> Result<(), RoleType> {
+    let roles = [
+        (RoleType::Root, repository.root().signed.expires),
+        (RoleType::Timestamp, repository.timestamp().signed.expires),
+        (RoleType::Snapshot, repository.snapshot().signed.expires),
+        (RoleType::Targets, repository.targets().signed.expires),
+    ];
+    match roles.into_iter().find(|(_, expires)| *expires < now) {
+        Some((role, _)) => Err(role),
+        None => Ok(()),
     }
 }
 
@@ -591,6 +609,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
     location: String,
     trust: &TrustState,
     held: Option<Held>,
+    clock: Clock,
 ) -> Result<Fetched, RepoError> {
     let root = trust.trusted_root()?;
     let datastore = trust.datastore();
@@ -599,7 +618,11 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         .transport(transport)
         .datastore(&datastore)
         .limits(limits())
-        .expiration_enforcement(ExpirationEnforcement::Safe)
+        .expiration_enforcement(match clock {
+            Clock::System => ExpirationEnforcement::Safe,
+            // tough reads only the system clock: its checks are made below, at the pinned time.
+            Clock::Pinned(_) => ExpirationEnforcement::Unsafe,
+        })
         .load()
         .await
         .map_err(|e| match e {
@@ -615,6 +638,13 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
                 cause: one_line(&e),
             },
         })?;
+
+    if let Clock::Pinned(now) = clock {
+        check_unexpired(&repository, now).map_err(|role| RepoError::Rejected {
+            location: location.clone(),
+            cause: format!("{role} metadata is expired"),
+        })?;
+    }
 
     // Persist the newest verified root so that a rotation sticks across restarts.
     let root_bytes = serde_json::to_vec_pretty(repository.root()).map_err(|e| RepoError::Rejected {

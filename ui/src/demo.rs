@@ -7,8 +7,8 @@ use crate::camera::replay::Replay;
 use crate::verifier::Clock;
 use anyhow::Context;
 use certd::config::Config;
+use certsync::clock::Clock as SyncClock;
 use certsync::demo::{Expectation, LookupExpectation};
-use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,9 +28,11 @@ pub struct DemoWorld {
     pub lookups: Vec<LookupExpectation>,
 }
 
-/// Builds a demo world in `dir` (which must be empty or hold an earlier one) relative to
-/// `now`, and syncs it.
-pub fn build(dir: &Path, now: Timestamp) -> anyhow::Result<DemoWorld> {
+/// Builds a demo world in `dir` (which must be empty or hold an earlier one) relative to the
+/// clock's now, and syncs it on that clock ([`SyncClock::Pinned`] for a world that must not
+/// change by day).
+pub fn build(dir: &Path, clock: SyncClock) -> anyhow::Result<DemoWorld> {
+    let now = clock.now();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,7 +41,7 @@ pub fn build(dir: &Path, now: Timestamp) -> anyhow::Result<DemoWorld> {
     let summary = runtime.block_on(certsync::demo::build(dir, now))?;
     let mut config = Config::load(&dir.join("certd.toml"))?;
     runtime
-        .block_on(certd::sync::sync_once(&config, None, now))
+        .block_on(certd::sync::sync_once(&config, None, clock))
         .context("cannot sync the demo world")?;
     config.kiosk.admin_pin = Some(DEMO_PIN.to_owned());
     config.kiosk.pdf_dir = Some(dir.join("samples"));
@@ -75,5 +77,31 @@ fn demo_clock(dir: &Path, expectations: &[Expectation]) -> Clock {
 impl DemoWorld {
     pub fn camera(&self) -> Result<Replay, CameraError> {
         Replay::demo(&self.samples, HOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certkiosk_verify::{VerdictCode, verify};
+    use certsync::store::{Mode, Store};
+
+    /// `certkiosk --demo`'s world on the system clock, whatever the date (scripts/test runs this
+    /// again a year ahead and a year behind): it syncs, and its valid sample is valid today.
+    #[test]
+    fn the_demo_world_builds_and_syncs_on_the_system_clock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let world = build(dir.path(), SyncClock::System).expect("the demo world");
+        assert!(world.samples.len() > 20, "{}", world.samples.len());
+        let store = Store::open(&world.config.store_path(), Mode::ReadOnly).expect("store");
+        let reader = store.reader().expect("reader");
+        let text = std::fs::read_to_string(dir.path().join("samples/valid-ministry-annotated.txt")).expect("sample");
+        let verdict = verify(
+            text.trim(),
+            &reader,
+            world.clock.now_for(text.trim()),
+            &world.config.policy,
+        );
+        assert_eq!(verdict.verdict, VerdictCode::Valid, "{verdict:?}");
     }
 }

@@ -20,7 +20,7 @@ struct Recorder {
 }
 
 impl Syncer for Recorder {
-    fn sync(&self, sources: Option<Vec<Source>>, _now: Timestamp) -> SyncFuture {
+    fn sync(&self, sources: Option<Vec<Source>>, _clock: Clock) -> SyncFuture {
         if let Ok(mut c) = self.calls.0.lock() {
             c.push((sources.clone(), Instant::now()));
         }
@@ -100,7 +100,7 @@ fn start_service(config: Arc<Config>, takes: Duration, watchdog: Option<Duration
             takes,
             completed: Arc::clone(&completed),
         },
-        clock: Arc::new(SystemClock),
+        clock: Clock::System,
         notifier: Box::new(said.clone()),
         metrics: None,
         watchdog,

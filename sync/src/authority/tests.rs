@@ -1,4 +1,5 @@
 use super::*;
+use crate::clock::Clock;
 use crate::credential::Envelope;
 use crate::repo::{Fetched, Held, TrustState};
 use crate::status::{DeltaOp, Records, Update};
@@ -14,8 +15,12 @@ fn ts(s: &str) -> Timestamp {
 const NOW: &str = "2026-03-10T02:00:00Z";
 
 async fn authority() -> (tempfile::TempDir, Authority) {
+    authority_at(ts(NOW)).await
+}
+
+async fn authority_at(now: Timestamp) -> (tempfile::TempDir, Authority) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = Authority::init(dir.path(), ts(NOW), &Lifetimes::default())
+    let a = Authority::init(dir.path(), now, &Lifetimes::default())
         .await
         .expect("init");
     (dir, a)
@@ -200,15 +205,14 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
     a.revoke(&n, RevocationReason::Reissued, "证书信息有误", None, ts(NOW))
         .expect("revoke");
     let repo = dir.path().join("repo");
-    // TUF checks expiry against the real clock: publish now.
-    let now = Timestamp::now();
+    let now = ts(NOW);
     let p1 = a.publish(&repo, now, &Lifetimes::default()).await.expect("publish");
     let state = tempfile::tempdir().expect("state");
     let trust = TrustState {
         pinned_root: a.root_json(),
         dir: state.path().to_owned(),
     };
-    let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch");
+    let fetched = repo::fetch_dir(&repo, &trust, Clock::Pinned(now)).await.expect("fetch");
     assert_eq!(
         fetched.update,
         Update::from(a.dataset(p1.version, p1.as_of).expect("dataset"))
@@ -224,7 +228,9 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
         .publish(&repo, later, &Lifetimes::default())
         .await
         .expect("publish again");
-    let fetched = repo::fetch_dir(&repo, &trust).await.expect("fetch again");
+    let fetched = repo::fetch_dir(&repo, &trust, Clock::Pinned(later))
+        .await
+        .expect("fetch again");
     assert_eq!(
         (p2.version, fetched.update.version, fetched.update.as_of),
         (2, 2, later)
@@ -234,6 +240,60 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
         state.path().join("root.json").exists(),
         "the newest verified root is persisted"
     );
+}
+
+/// A pinned clock is every clock the fetch reads: a repository published at a fixed moment
+/// loads at that moment whatever today's date, is refused as expired a week later, and the
+/// system clock still refuses metadata that expired in the real past.
+#[tokio::test]
+async fn expiry_is_checked_against_the_clock_the_fetch_is_given() {
+    let (dir, mut a) = authority().await;
+    issue(&mut a);
+    let root = a.root_json();
+    let trust = |state: &tempfile::TempDir| TrustState {
+        pinned_root: root.clone(),
+        dir: state.path().to_owned(),
+    };
+    let fixed = dir.path().join("fixed");
+    a.publish(&fixed, ts(NOW), &Lifetimes::default())
+        .await
+        .expect("publish");
+    let hour_later = Clock::Pinned(ts(NOW) + jiff::SignedDuration::from_hours(1));
+    let state = tempfile::tempdir().expect("state");
+    let fetched = repo::fetch_dir(&fixed, &trust(&state), hour_later)
+        .await
+        .expect("fetch at the pinned time");
+    assert_eq!(fetched.update.as_of, ts(NOW));
+
+    let week_later = Clock::Pinned(ts(NOW) + jiff::SignedDuration::from_hours(24 * 7 + 1));
+    let state = tempfile::tempdir().expect("state");
+    let err = repo::fetch_dir(&fixed, &trust(&state), week_later)
+        .await
+        .expect_err("the timestamp's 7 days are over")
+        .to_string();
+    assert!(err.contains("timestamp metadata is expired"), "{err}");
+
+    let month_ago = Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
+    let (dir, mut a) = authority_at(month_ago).await;
+    let stale = dir.path().join("stale");
+    a.publish(&stale, month_ago, &Lifetimes::default())
+        .await
+        .expect("publish");
+    let root = a.root_json();
+    let trust = |state: &tempfile::TempDir| TrustState {
+        pinned_root: root.clone(),
+        dir: state.path().to_owned(),
+    };
+    let state = tempfile::tempdir().expect("state");
+    let err = repo::fetch_dir(&stale, &trust(&state), Clock::System)
+        .await
+        .expect_err("expired on the system clock")
+        .to_string();
+    assert!(err.contains("metadata is expired"), "{err}");
+    let state = tempfile::tempdir().expect("state");
+    repo::fetch_dir(&stale, &trust(&state), Clock::Pinned(month_ago))
+        .await
+        .expect("the same repository at its own time");
 }
 
 #[tokio::test]
@@ -248,14 +308,16 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
     a.revoke(&first, RevocationReason::Fraud, "", None, ts(NOW))
         .expect("revoke");
     let repo = dir.path().join("repo");
-    let now = Timestamp::now();
+    let now = ts(NOW);
     a.publish(&repo, now, &Lifetimes::default()).await.expect("publish 1");
     let state = tempfile::tempdir().expect("state");
     let trust = TrustState {
         pinned_root: a.root_json(),
         dir: state.path().to_owned(),
     };
-    let v1 = repo::fetch_dir(&repo, &trust).await.expect("fetch 1");
+    let v1 = repo::fetch_dir(&repo, &trust, Clock::Pinned(now))
+        .await
+        .expect("fetch 1");
     let mut store = Store::open(&state.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
     let versions = |p: &repo::NewPublication| MetadataVersions {
         root: 1,
@@ -279,10 +341,15 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
         version: 1,
         targets_version: 1,
     };
-    let Fetched::New(v2) = repo::fetch(&repo::Source::Dir(repo.clone()), &trust, Default::default(), Some(held))
-        .await
-        .expect("fetch 2")
-    else {
+    let Fetched::New(v2) = repo::fetch(
+        &repo::Source::Dir(repo.clone()),
+        &trust,
+        Default::default(),
+        Some(held),
+        Clock::Pinned(later),
+    )
+    .await
+    .expect("fetch 2") else {
         panic!("publication 2 is new");
     };
     let Records::Deltas(chain) = &v2.update.revocations else {
@@ -308,9 +375,15 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
         version: 2,
         targets_version: v2.targets_version,
     };
-    let again = repo::fetch(&repo::Source::Dir(repo.clone()), &trust, Default::default(), Some(held))
-        .await
-        .expect("fetch");
+    let again = repo::fetch(
+        &repo::Source::Dir(repo.clone()),
+        &trust,
+        Default::default(),
+        Some(held),
+        Clock::Pinned(later),
+    )
+    .await
+    .expect("fetch");
     assert!(matches!(again, Fetched::UpToDate { version: 2 }));
 
     // A chain that does not start at the store's version is refused and changes nothing.
@@ -332,10 +405,15 @@ async fn sync_into(
     held: Option<Held>,
     now: Timestamp,
 ) -> repo::NewPublication {
-    let Fetched::New(p) = repo::fetch(&repo::Source::Dir(repo.to_owned()), trust, Default::default(), held)
-        .await
-        .expect("fetch")
-    else {
+    let Fetched::New(p) = repo::fetch(
+        &repo::Source::Dir(repo.to_owned()),
+        trust,
+        Default::default(),
+        held,
+        Clock::Pinned(now),
+    )
+    .await
+    .expect("fetch") else {
         panic!("a new publication");
     };
     let versions = MetadataVersions {
@@ -367,7 +445,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
         .claims
         .management_number;
     let repo = dir.path().join("repo");
-    let now = Timestamp::now();
+    let now = ts(NOW);
     let p1 = a.publish(&repo, now, &Lifetimes::default()).await.expect("publish 1");
     assert_eq!(p1.lookup.map(|l| (l.rows, l.changed)), Some((3, 3)));
 
@@ -485,9 +563,7 @@ async fn the_published_index_holds_no_name_or_id_number() {
     a.set_lookup("0301", true).expect("opt in");
     let number = issue(&mut a);
     let repo = dir.path().join("repo");
-    a.publish(&repo, Timestamp::now(), &Lifetimes::default())
-        .await
-        .expect("publish");
+    a.publish(&repo, ts(NOW), &Lifetimes::default()).await.expect("publish");
     let bytes = std::fs::read(repo.join("targets/lookup.v1.jsonl.gz")).expect("file");
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text).expect("gunzip");
