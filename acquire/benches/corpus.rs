@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 fn is_credential(text: &str) -> bool {
-    certsync::credential::Envelope::parse(text).is_ok()
+    certkiosk_formats::credential::Envelope::parse(text).is_ok()
 }
 
 fn main() {

@@ -26,7 +26,7 @@ pub const SOURCE_MANUAL: &str = "manual";
 
 /// The child's test for "this is the credential": it parses as one (signature not yet checked).
 pub fn is_credential(text: &str) -> bool {
-    certsync::credential::Envelope::parse(text).is_ok()
+    certkiosk_formats::credential::Envelope::parse(text).is_ok()
 }
 
 /// The text of one input, or why none could be had from it.
@@ -353,7 +353,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         };
         let when = r
             .revoked_at
-            .to_zoned(certsync::calendar::china().clone())
+            .to_zoned(certkiosk_formats::calendar::china().clone())
             .strftime("%Y-%m-%d %H:%M");
         let label = if zh { "撤销于" } else { "Revoked" };
         out += &format!("  {label} {when} · {reason} · {}\n", by.unwrap_or(&r.revoked_by_code));
@@ -371,7 +371,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
     }
     if let Some(t) = v.status_as_of {
         let when = t
-            .to_zoned(certsync::calendar::china().clone())
+            .to_zoned(certkiosk_formats::calendar::china().clone())
             .strftime("%Y-%m-%d %H:%M");
         let label = if zh { "状态数据截至" } else { "Status data as of" };
         out += &match v.freshness {

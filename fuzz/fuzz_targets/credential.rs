@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    if let Ok(envelope) = certsync::credential::Envelope::parse(text) {
+    if let Ok(envelope) = certkiosk_formats::credential::Envelope::parse(text) {
         let _ = envelope.claims();
     }
 });

@@ -4,9 +4,9 @@
 //! lookup index's header parameters are checked as the store checks them.
 #![no_main]
 
-use certsync::lookup::{LookupEntry, LookupOp};
-use certsync::status::{Cancellation, Catalogue, DeltaOp, RecordReader, Revocation, TargetKind};
-use certsync::trust::SealKey;
+use certkiosk_formats::lookup::{LookupEntry, LookupOp};
+use certkiosk_formats::status::{Cancellation, Catalogue, DeltaOp, RecordReader, Revocation, TargetKind};
+use certkiosk_formats::trust::SealKey;
 use libfuzzer_sys::fuzz_target;
 use std::io::Write;
 

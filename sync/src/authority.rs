@@ -10,9 +10,10 @@
 //! Every operation takes `now` explicitly, so tests and the demo world can act at any time.
 
 use crate::calendar::{self, ANNOTATION_ERA_START};
-use crate::credential::{self, Annotation, Claims, Level, Scenario, SealSigner};
+use crate::credential::{self, Annotation, Claims, Level, Scenario};
 use crate::keys;
 use crate::repo::{self, Lifetimes, RoleKeySet};
+use crate::seal::SealSigner;
 use crate::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, RevocationReason, ScopeEntry};
 use crate::trust::{KeyId, SealKey, SealKind};
 use jiff::Timestamp;

@@ -80,8 +80,8 @@ pub fn role_keys(dir: &Path) -> certsync::repo::RoleKeySet {
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
 /// targets where `repo::publish` lists it.
 pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {
-    use certsync::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
-    use certsync::status::{RecordHeader, RecordWriter, TargetKind};
+    use certkiosk_formats::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
+    use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
     let salt = Salt([version as u8; 16]);
     let header = RecordHeader {
         lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),

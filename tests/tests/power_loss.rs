@@ -5,10 +5,10 @@
 //! and the appliance still syncs afterwards. A reader (as the kiosk is) keeps answering
 //! throughout a sync.
 
+use certkiosk_formats::status::{Dataset, Revocation};
 use certkiosk_tests::{bin, ok, role_keys, run, stdout, write_lookup};
 use certsync::authority::{Authority, default_catalogue};
 use certsync::repo::{self, Lifetimes};
-use certsync::status::{Dataset, Revocation};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};

@@ -5,15 +5,15 @@
 //! Pure and on the UI thread: the controller (`kiosk/lookup.rs`) turns each key into one call
 //! here and shows the form again. Nothing here is a text a person reads but the characters and
 //! syllables themselves; the words are in `ui/lookup.slint`. The name is kept as characters,
-//! exactly as picked (never normalised): names compare by code point (`certsync::names`).
+//! exactly as picked (never normalised): names compare by code point (`certkiosk_formats::names`).
 
 use crate::fonts::Coverage;
 use hanzi::{CodeError, PinyinQuery, Radical};
 
 /// As many digits as a management number can have (`MAX_MANAGEMENT_NUMBER_CHARS`).
-pub const MAX_NUMBER_DIGITS: usize = certsync::credential::MAX_MANAGEMENT_NUMBER_CHARS;
+pub const MAX_NUMBER_DIGITS: usize = certkiosk_formats::credential::MAX_MANAGEMENT_NUMBER_CHARS;
 /// As many characters as a holder name can have.
-pub const MAX_NAME_CHARS: usize = certsync::credential::MAX_NAME_CHARS;
+pub const MAX_NAME_CHARS: usize = certkiosk_formats::credential::MAX_NAME_CHARS;
 /// Candidates per page on the pinyin tab (12 × 2 keys in landscape, 6 × 4 in portrait).
 pub const PINYIN_PAGE: usize = 24;
 /// Candidates per page on the radical tab (12 × 3, or 6 × 6).
@@ -23,7 +23,7 @@ const MAX_LETTERS: usize = 6;
 /// U+10FFFF has six hex digits.
 const MAX_CODE_DIGITS: usize = 6;
 /// The middle dot of minority names (阿依古丽·买买提); the variants typed elsewhere (•, ・, ．)
-/// are the same to the lookup (`certsync::names::canonical_name`).
+/// are the same to the lookup (`certkiosk_formats::names::canonical_name`).
 pub const MIDDLE_DOT: char = '\u{B7}';
 /// Radicals of this many strokes and more are one group: few radicals have them.
 pub const LAST_GROUP: u8 = 12;

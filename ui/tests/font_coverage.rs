@@ -40,7 +40,7 @@ fn characters() -> BTreeSet<char> {
         let text =
             std::fs::read_to_string(dir.path().join("samples").join(format!("{}.txt", e.sample))).expect("sample");
         // Forged and unreadable samples carry no readable claims, or no name worth showing.
-        let Ok(envelope) = certsync::credential::Envelope::parse(text.trim()) else {
+        let Ok(envelope) = certkiosk_formats::credential::Envelope::parse(text.trim()) else {
             continue;
         };
         if let Ok(claims) = envelope.claims() {

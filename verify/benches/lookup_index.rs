@@ -12,13 +12,13 @@
 //! The data is deterministic and cached under `target/bench/lookup-10m/` (several GB; delete it
 //! to regenerate). Run with `scripts/bench`, which builds the release `certd` first.
 
-use certkiosk_verify::{ManualQuery, Now, Policy, VerdictCode, lookup};
-use certsync::authority::default_catalogue;
-use certsync::lookup::{
+use certkiosk_formats::lookup::{
     DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt, name_digest,
 };
+use certkiosk_formats::status::{Dataset, RecordHeader, RecordWriter, TargetKind};
+use certkiosk_verify::{ManualQuery, Now, Policy, VerdictCode, lookup};
+use certsync::authority::default_catalogue;
 use certsync::repo::{self, Lifetimes, RoleKeySet};
-use certsync::status::{Dataset, RecordHeader, RecordWriter, TargetKind};
 use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::io::Write;
@@ -110,8 +110,8 @@ fn csv_line(e: &LookupEntry) -> String {
         e.qualification,
         e.level,
         e.status.as_str(),
-        certsync::calendar::to_day_number(e.approved_on),
-        certsync::calendar::to_day_number(e.ecert_issued_on),
+        certkiosk_formats::calendar::to_day_number(e.approved_on),
+        certkiosk_formats::calendar::to_day_number(e.ecert_issued_on),
         e.salt_version
     )
 }

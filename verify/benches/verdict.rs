@@ -4,12 +4,13 @@
 //! Both loops are interleaved in rounds so that frequency scaling and other load hit both
 //! alike; each figure is the median over all rounds of the per-call time in a round.
 
+use certkiosk_formats::credential::{Annotation, Claims, Envelope};
+use certkiosk_formats::status::{Dataset, Revocation};
+use certkiosk_formats::trust::{SealKey, SealKind};
 use certkiosk_verify::{Now, Policy, VerdictCode, verify};
 use certsync::authority::default_catalogue;
-use certsync::credential::{Annotation, Claims, Envelope, SealSigner};
-use certsync::status::{Dataset, Revocation};
+use certsync::seal::SealSigner;
 use certsync::store::{MetadataVersions, Mode, Store};
-use certsync::trust::{SealKey, SealKind};
 use coset::CborSerializable;
 use ed25519_dalek::{Signature, SigningKey};
 use jiff::Timestamp;
@@ -70,7 +71,7 @@ fn main() {
         )
         .expect("apply");
     let store = Store::open(&path, Mode::ReadOnly).expect("read-only store");
-    let today = certsync::calendar::date_in_china(now);
+    let today = certkiosk_formats::calendar::date_in_china(now);
     let mut claims = Claims::example();
     claims.annotation = Some(Annotation {
         requested_at: now,

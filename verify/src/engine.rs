@@ -7,11 +7,11 @@
 use crate::verdict::{
     AnnotationView, CertificateView, Freshness, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
 };
-use certsync::calendar::{self, ANNOTATION_ERA_START};
-use certsync::credential::{Claims, Envelope};
-use certsync::status::{Revocation, RevocationReason};
+use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
+use certkiosk_formats::credential::{Claims, Envelope};
+use certkiosk_formats::status::{Revocation, RevocationReason};
+use certkiosk_formats::trust::SealKey;
 use certsync::store::{Reader, Scope, StoreError};
-use certsync::trust::SealKey;
 use jiff::{SignedDuration, Timestamp};
 
 /// Freshness policy (configurable in certd.toml).

@@ -11,10 +11,10 @@
 
 use crate::engine::{Now, Policy, effective_now, grade_at, revocation_view, scope_views};
 use crate::verdict::{CertificateView, Freshness, Verdict, VerdictCode, Warning};
-use certsync::calendar::ANNOTATION_ERA_START;
-use certsync::credential::{Level, MAX_NAME_CHARS};
-use certsync::lookup::{LookupStatus, check_number, name_digest};
-use certsync::names::canonical_name;
+use certkiosk_formats::calendar::ANNOTATION_ERA_START;
+use certkiosk_formats::credential::{Level, MAX_NAME_CHARS};
+use certkiosk_formats::lookup::{LookupStatus, check_number, name_digest};
+use certkiosk_formats::names::canonical_name;
 use certsync::store::{Reader, StoreError};
 
 /// What staff typed, checked: a management number and a name.
@@ -79,7 +79,7 @@ fn decide(query: &ManualQuery, store: &Reader<'_>, now: Now, policy: &Policy) ->
             // Nearly the work of a wrong name (all but the salt's probe), so the time taken
             // hardly tells whether the number is in the index.
             std::hint::black_box(name_digest(
-                &certsync::lookup::Salt([0; certsync::lookup::SALT_BYTES]),
+                &certkiosk_formats::lookup::Salt([0; certkiosk_formats::lookup::SALT_BYTES]),
                 meta.rounds,
                 &query.management_number,
                 &query.name,

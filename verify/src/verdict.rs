@@ -1,7 +1,7 @@
 //! Verdicts: the codes of DESIGN §4, their warnings, and what a verdict tells the person.
 
-use certsync::credential::{Level, Scenario};
-use certsync::trust::{KeyId, SealKind};
+use certkiosk_formats::credential::{Level, Scenario};
+use certkiosk_formats::trust::{KeyId, SealKind};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;

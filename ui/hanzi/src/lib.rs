@@ -36,7 +36,7 @@
 //! The 1,002 compatibility ideographs (those with kCompatibilityVariant, in U+F900–FAFF and
 //! U+2F800–2FA1F) are in no list, and [`parse_code_point`] refuses them, naming their unified
 //! ideograph. NFC rewrites each of them into that unified ideograph, and names are compared by
-//! code point (`certsync::names`): a name typed with one would look right, yet differ from a
+//! code point (`certkiosk_formats::names`): a name typed with one would look right, yet differ from a
 //! record written in NFC or with the unified character, and never match. The 12 unified
 //! ideographs inside U+FA0E–FA29 (no kCompatibilityVariant) are in.
 //!

@@ -1,11 +1,12 @@
 //! The verdict engine against a real SQLite store holding a hand-made publication.
 
 use super::*;
+use certkiosk_formats::credential::{Annotation, Claims, PREFIX, Scenario, encode_claims};
+use certkiosk_formats::status::{Cancellation, Dataset, Revocation};
+use certkiosk_formats::trust::SealKind;
 use certsync::authority::default_catalogue;
-use certsync::credential::{Annotation, Claims, PREFIX, Scenario, SealSigner, encode_claims};
-use certsync::status::{Cancellation, Dataset, Revocation};
+use certsync::seal::SealSigner;
 use certsync::store::{MetadataVersions, Mode, Store};
-use certsync::trust::SealKind;
 use ed25519_dalek::SigningKey;
 use jiff::civil::{Date, date};
 use proptest::prelude::*;

@@ -1,9 +1,34 @@
 use super::*;
+use ed25519_dalek::{Signer, SigningKey};
 use std::io::Write;
 
+/// A seal key for these tests (the authority's signer lives in its own crate).
+pub(crate) struct TestSigner {
+    pub key_id: KeyId,
+    key: SigningKey,
+}
+
+impl TestSigner {
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn seal(&self, claims: &Claims) -> String {
+        self.seal_payload(encode_claims(claims))
+    }
+
+    pub fn seal_payload(&self, payload: Vec<u8>) -> String {
+        seal_with(self.key_id, payload, |tbs| self.key.sign(tbs).to_bytes().to_vec())
+    }
+}
+
 /// The fixed seal key of the test vector in docs/formats.md.
-pub(crate) fn vector_signer() -> SealSigner {
-    SealSigner::new(SigningKey::from_bytes(&[0x2a; 32]))
+pub(crate) fn vector_signer() -> TestSigner {
+    let key = SigningKey::from_bytes(&[0x2a; 32]);
+    TestSigner {
+        key_id: KeyId::of(&key.verifying_key()),
+        key,
+    }
 }
 
 /// The fixed claims of the test vector in docs/formats.md.
@@ -244,10 +269,4 @@ fn seal_errors_are_typed() {
     let other = SigningKey::from_bytes(&[1; 32]).verifying_key();
     assert!(matches!(env.verify(&other), Err(SealError::BadSignature(_))));
     assert_eq!(env.key_id(), Ok(vector_signer().key_id));
-}
-
-#[test]
-fn the_signer_never_prints_its_private_key() {
-    let shown = format!("{:?}", vector_signer());
-    assert!(shown.contains("key_id") && !shown.contains("42, 42"), "{shown}");
 }

@@ -13,10 +13,9 @@ use crate::calendar;
 use crate::trust::KeyId;
 use ciborium::Value;
 use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use std::fmt;
 use std::io::{Read, Write};
 
 /// The string prefix of format version 1.
@@ -274,56 +273,24 @@ pub enum ClaimsError {
     AnnotationReversed,
 }
 
-/// A seal key able to sign credentials (authority side).
-pub struct SealSigner {
-    pub key_id: KeyId,
-    key: SigningKey,
-}
-
-impl fmt::Debug for SealSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The private key is never printed.
-        f.debug_struct("SealSigner")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SealSigner {
-    pub fn new(key: SigningKey) -> Self {
-        SealSigner {
-            key_id: KeyId::of(&key.verifying_key()),
-            key,
-        }
-    }
-
-    pub fn verifying_key(&self) -> VerifyingKey {
-        self.key.verifying_key()
-    }
-
-    /// Seal `claims` into the `CK1:` string form.
-    pub fn seal(&self, claims: &Claims) -> String {
-        self.seal_payload(encode_claims(claims))
-    }
-
-    /// Seal arbitrary payload bytes. The authority only ever seals [`encode_claims`]; tests and
-    /// fuzzers use this to craft genuinely sealed but malformed credentials.
-    pub fn seal_payload(&self, payload: Vec<u8>) -> String {
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::EdDSA)
-            .key_id(self.key_id.0.to_vec())
-            .build();
-        let sign1 = CoseSign1Builder::new()
-            .protected(protected)
-            .payload(payload)
-            .create_signature(b"", |tbs| self.key.sign(tbs).to_bytes().to_vec())
-            .build();
-        // Serialising a COSE_Sign1 built from valid parts cannot fail.
-        let cose = sign1.to_vec().unwrap_or_default();
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        let compressed = z.write_all(&cose).and_then(|()| z.finish()).unwrap_or_default();
-        format!("{PREFIX}{}", base45::encode(compressed))
-    }
+/// The `CK1:` string of `payload` sealed under the seal key `key_id`. `sign` receives the
+/// COSE to-be-signed bytes and returns their Ed25519 signature: the key stays with the caller
+/// (the authority's seal signer), so nothing in this crate can seal.
+pub fn seal_with(key_id: KeyId, payload: Vec<u8>, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .key_id(key_id.0.to_vec())
+        .build();
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .create_signature(b"", sign)
+        .build();
+    // Serialising a COSE_Sign1 built from valid parts cannot fail.
+    let cose = sign1.to_vec().unwrap_or_default();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let compressed = z.write_all(&cose).and_then(|()| z.finish()).unwrap_or_default();
+    format!("{PREFIX}{}", base45::encode(compressed))
 }
 
 /// A parsed but not yet verified credential.

@@ -1,0 +1,18 @@
+//! What crosses the trust boundary from the authority to the appliance, as bytes and types
+//! (docs/formats.md). Both sides use this crate; it reads and writes nothing but the buffers
+//! and streams it is given, and holds no key that can sign.
+//!
+//! * [`credential`] — the `CK1:` QR payload: claims, COSE_Sign1 seal, Base45/zlib envelope.
+//! * [`trust`] — the seal keys (ministry and association seals) and their validity.
+//! * [`status`] — status data records (revocations, annotation cancellations, catalogue),
+//!   the capped codec of their target files, and the repository's file names.
+//! * [`lookup`] — the lookup index for manual lookup: rows, salted name digests, deltas.
+//! * [`names`] — holder names as they are compared: by code point, middle dots unified.
+//! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+
+pub mod calendar;
+pub mod credential;
+pub mod lookup;
+pub mod names;
+pub mod status;
+pub mod trust;
