@@ -3,10 +3,10 @@
 use certd::config::Config;
 use certd::exit;
 use certd::{service, status, sync, verify_cmd};
+use certkiosk_store::Store;
 use certkiosk_verify::{Lang, Now};
 use certsync::clock::Clock;
 use certsync::repo::Source;
-use certsync::store::{Mode, Store};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -236,7 +236,7 @@ fn decode(inputs: &[String]) -> u8 {
 
 /// The store, read-only; or, having said why on stderr, the exit code.
 fn open_store(config: &Config) -> Result<Store, u8> {
-    Store::open(&config.store_path(), Mode::ReadOnly).map_err(|e| {
+    Store::open(&config.store_path()).map_err(|e| {
         eprintln!("certd: {e}");
         exit::USAGE
     })

@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::sync::SyncStatus;
+use certkiosk_store::{PublicationInfo, Store, StoreError};
 use certkiosk_verify::Freshness;
-use certsync::store::{Mode, PublicationInfo, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -30,7 +30,7 @@ pub struct LookupStatus {
 /// What the store holds and how the syncs went; a store not created yet (no sync has
 /// succeeded) is reported as empty, with the sync record saying why.
 pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
-    let store = match Store::open(&config.store_path(), Mode::ReadOnly) {
+    let store = match Store::open(&config.store_path()) {
         Ok(s) => Some(s),
         Err(StoreError::Missing { .. }) => None,
         Err(e) => return Err(e),

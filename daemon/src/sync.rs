@@ -7,9 +7,10 @@
 //! recorded in `state/sync-status.json` for `certd status` and the admin screen.
 
 use crate::config::{Config, Retry};
+use certkiosk_store::{Store, StoreError};
 use certsync::clock::Clock;
 use certsync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
-use certsync::store::{MetadataVersions, Mode, Store, StoreError};
+use certsync::writer::{MetadataVersions, Writer};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -194,7 +195,7 @@ async fn sync_rounds(config: &Config, sources: &[Source], clock: Clock) -> Resul
 /// What the store holds now, if anything (a missing or unreadable store holds nothing: the
 /// writer rebuilds it from full files).
 fn held(config: &Config) -> Option<Held> {
-    let store = Store::open(&config.store_path(), Mode::ReadOnly).ok()?;
+    let store = Store::open(&config.store_path()).ok()?;
     let publication = store.reader().ok()?.publication().ok()??;
     Some(Held {
         version: publication.version,
@@ -228,7 +229,7 @@ async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp
     };
     let store_path = config.store_path();
     tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&store_path, Mode::ReadWrite)?;
+        let mut store = Writer::open(&store_path)?;
         let update = &publication.update;
         let versions = MetadataVersions {
             root: publication.root_version,

@@ -8,9 +8,9 @@
 
 use acquire::child::{Contained, Want};
 use acquire::{Found, Kind};
+use certkiosk_store::Reader;
 use certkiosk_verify::i18n;
 use certkiosk_verify::{Freshness, Lang, Now, Policy, Verdict, VerdictCode, verify};
-use certsync::store::Reader;
 use serde_json::json;
 use std::io::Read;
 use std::path::Path;

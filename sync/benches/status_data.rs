@@ -6,7 +6,7 @@
 
 use certsync::authority::default_catalogue;
 use certsync::status::{Dataset, Delta, Records, Revocation, TargetKind, Update, diff, write_delta, write_records};
-use certsync::store::{MetadataVersions, Mode, Store};
+use certsync::writer::{MetadataVersions, Writer};
 use jiff::Timestamp;
 use std::io::Write;
 use std::time::Instant;
@@ -119,7 +119,7 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store.sqlite");
-    let mut store = Store::open(&path, Mode::ReadWrite).expect("store");
+    let mut store = Writer::open(&path).expect("store");
     let dataset = Dataset {
         version: 1,
         as_of: now,
@@ -140,7 +140,7 @@ fn main() {
     let anchor_db = dir.path().join("anchor.sqlite");
     std::fs::copy(&path, &anchor_db).expect("copy store");
 
-    let mut store = Store::open(&path, Mode::ReadWrite).expect("store");
+    let mut store = Writer::open(&path).expect("store");
     let update = Update {
         version: 2,
         as_of: now,

@@ -4,7 +4,7 @@
 //! * [`seal`] — the authority's seal signer.
 //! * [`repo`] — the TUF repository: publishing with tough's editor, fetching with tough's client.
 //! * [`transport`] — HTTP(S) mirrors for tough, bounded in time.
-//! * [`store`] — the appliance's SQLite store: schema, atomic apply, read API.
+//! * [`writer`] — the store's writer: schema, migrations, repair, atomic apply (certd only).
 //! * [`authority`] — the authority's own state and the issuing rules (`certsync`).
 //! * [`demo`] — a whole demo world relative to the current time.
 //! * [`keys`] — Ed25519 key files and their use as tough signing keys.
@@ -16,7 +16,7 @@ pub mod demo;
 pub mod keys;
 pub mod repo;
 pub mod seal;
-pub mod store;
 pub mod transport;
+pub mod writer;
 
 pub use certkiosk_formats::{calendar, credential, lookup, names, status, trust};

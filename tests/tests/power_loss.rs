@@ -6,10 +6,10 @@
 //! throughout a sync.
 
 use certkiosk_formats::status::{Dataset, Revocation};
+use certkiosk_store::Store;
 use certkiosk_tests::{bin, ok, role_keys, run, stdout, write_lookup};
 use certsync::authority::{Authority, default_catalogue};
 use certsync::repo::{self, Lifetimes};
-use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,7 +51,7 @@ fn inspect(state: &Path) -> (String, String) {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("integrity_check");
     drop(raw);
-    let store = Store::open(&path, Mode::ReadOnly).expect("store opens");
+    let store = Store::open(&path).expect("store opens");
     let digest = store.reader().expect("reader").content_digest().expect("digest");
     (integrity, digest)
 }
@@ -114,7 +114,7 @@ fn world() -> World {
     copy_dir(&dir.join("state"), &after_old);
     let (_, old_digest) = inspect(&after_old);
     let held = |state: &Path| {
-        let store = Store::open(&state.join("store.sqlite"), Mode::ReadOnly).expect("store");
+        let store = Store::open(&state.join("store.sqlite")).expect("store");
         store.reader().expect("r").lookup_meta().expect("meta").map(|m| m.rows)
     };
     assert_eq!(held(&after_old), Some(20_000), "publication 1 carries its lookup index");
@@ -194,7 +194,7 @@ fn a_reader_keeps_answering_while_a_sync_applies() {
     let reader = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let store = Store::open(&path, Mode::ReadOnly).expect("kiosk store");
+            let store = Store::open(&path).expect("kiosk store");
             let mut answers = 0u64;
             let mut slowest = Duration::ZERO;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {

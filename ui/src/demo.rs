@@ -83,8 +83,8 @@ impl DemoWorld {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use certkiosk_store::Store;
     use certkiosk_verify::{VerdictCode, verify};
-    use certsync::store::{Mode, Store};
 
     /// `certkiosk --demo`'s world on the system clock, whatever the date (scripts/test runs this
     /// again a year ahead and a year behind): it syncs, and its valid sample is valid today.
@@ -93,7 +93,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let world = build(dir.path(), SyncClock::System).expect("the demo world");
         assert!(world.samples.len() > 20, "{}", world.samples.len());
-        let store = Store::open(&world.config.store_path(), Mode::ReadOnly).expect("store");
+        let store = Store::open(&world.config.store_path()).expect("store");
         let reader = store.reader().expect("reader");
         let text = std::fs::read_to_string(dir.path().join("samples/valid-ministry-annotated.txt")).expect("sample");
         let verdict = verify(

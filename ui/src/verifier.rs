@@ -4,9 +4,9 @@
 
 use crate::present::Channel;
 use certd::verify_cmd::{Input, read_input_with};
+use certkiosk_store::Store;
 use certkiosk_verify::audit::{AuditLog, Limits};
 use certkiosk_verify::{ManualQuery, Now, Policy, Verdict, VerdictCode, lookup, unreadable, verify, without_store};
-use certsync::store::{Mode, Store};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -165,7 +165,7 @@ fn run_job(settings: &Settings, job: Job) -> (Verdict, Channel) {
         }
     };
     let now = settings.clock.now_for(&text);
-    let verdict = match Store::open(&settings.store, Mode::ReadOnly) {
+    let verdict = match Store::open(&settings.store) {
         Ok(store) => match store.reader() {
             Ok(reader) => verify(&text, &reader, now, &settings.policy),
             Err(e) => without_store(&text, &e.to_string(), settings.clock.timestamp()),
@@ -187,7 +187,7 @@ fn run_lookup(settings: &Settings, number: &str, name: &str) -> Verdict {
         verdict: VerdictCode::StatusUnavailable,
         ..unreadable(e.to_string(), settings.clock.timestamp())
     };
-    match Store::open(&settings.store, Mode::ReadOnly) {
+    match Store::open(&settings.store) {
         Ok(store) => match store.reader() {
             Ok(reader) => lookup(&query, &reader, settings.clock.now(), &settings.policy),
             Err(e) => failed(&e),

@@ -16,10 +16,11 @@ use certkiosk_formats::lookup::{
     DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt, name_digest,
 };
 use certkiosk_formats::status::{Dataset, RecordHeader, RecordWriter, TargetKind};
+use certkiosk_store::Store;
 use certkiosk_verify::{ManualQuery, Now, Policy, VerdictCode, lookup};
 use certsync::authority::default_catalogue;
 use certsync::repo::{self, Lifetimes, RoleKeySet};
-use certsync::store::{Mode, Store};
+use certsync::writer::Writer;
 use jiff::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -290,7 +291,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     publish(rt, &w, &keys, 2, as_of2);
 
     // The anchor's starting point: an empty store of the same schema.
-    drop(Store::open(&w.empty_store, Mode::ReadWrite).expect("empty store"));
+    drop(Writer::open(&w.empty_store).expect("empty store"));
     std::fs::write(&done, "").expect("marker");
     eprintln!("generated both publications in {:.0} s", t.elapsed().as_secs_f64());
     w
@@ -464,14 +465,14 @@ fn main() {
     // Part of that command: certd's writer opens the store with an integrity check, of every
     // table but the lookup index (the whole file once a day, done at the import above).
     let t = Instant::now();
-    drop(Store::open(&state.join("store.sqlite"), Mode::ReadWrite).expect("writer open"));
+    drop(Writer::open(&state.join("store.sqlite")).expect("writer open"));
     println!(
         "    of which opening the store for writing (quick_check of every table but the index): {:.3} s",
         t.elapsed().as_secs_f64()
     );
 
     // Lookups: hits (a known name), wrong names, unknown numbers; interleaved.
-    let store = Store::open(&state.join("store.sqlite"), Mode::ReadOnly).expect("store");
+    let store = Store::open(&state.join("store.sqlite")).expect("store");
     let reader = store.reader().expect("reader");
     let meta = reader.lookup_meta().expect("meta").expect("index");
     assert_eq!(meta.rows, ROWS + DELTA_NEW, "the delta reached the full count");

@@ -7,10 +7,11 @@
 use certkiosk_formats::credential::{Annotation, Claims, Envelope};
 use certkiosk_formats::status::{Dataset, Revocation};
 use certkiosk_formats::trust::{SealKey, SealKind};
+use certkiosk_store::Store;
 use certkiosk_verify::{Now, Policy, VerdictCode, verify};
 use certsync::authority::default_catalogue;
 use certsync::seal::SealSigner;
-use certsync::store::{MetadataVersions, Mode, Store};
+use certsync::writer::{MetadataVersions, Writer};
 use coset::CborSerializable;
 use ed25519_dalek::{Signature, SigningKey};
 use jiff::Timestamp;
@@ -58,7 +59,7 @@ fn main() {
         cancellations: Vec::new(),
     };
     let path = dir.path().join("store.sqlite");
-    Store::open(&path, Mode::ReadWrite)
+    Writer::open(&path)
         .expect("store")
         .apply(
             &dataset,
@@ -70,7 +71,7 @@ fn main() {
             now,
         )
         .expect("apply");
-    let store = Store::open(&path, Mode::ReadOnly).expect("read-only store");
+    let store = Store::open(&path).expect("read-only store");
     let today = certkiosk_formats::calendar::date_in_china(now);
     let mut claims = Claims::example();
     claims.annotation = Some(Annotation {

@@ -11,7 +11,7 @@ use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
 use certkiosk_formats::credential::{Claims, Envelope};
 use certkiosk_formats::status::{Revocation, RevocationReason};
 use certkiosk_formats::trust::SealKey;
-use certsync::store::{Reader, Scope, StoreError};
+use certkiosk_store::{Reader, Scope, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
 /// Freshness policy (configurable in certd.toml).

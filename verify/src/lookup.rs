@@ -15,7 +15,7 @@ use certkiosk_formats::calendar::ANNOTATION_ERA_START;
 use certkiosk_formats::credential::{Level, MAX_NAME_CHARS};
 use certkiosk_formats::lookup::{LookupStatus, check_number, name_digest};
 use certkiosk_formats::names::canonical_name;
-use certsync::store::{Reader, StoreError};
+use certkiosk_store::{Reader, StoreError};
 
 /// What staff typed, checked: a management number and a name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@ use crate::clock::Clock;
 use crate::credential::Envelope;
 use crate::repo::{Fetched, Held, TrustState};
 use crate::status::{DeltaOp, Records, Update};
-use crate::store::{MetadataVersions, Mode, Store};
+use crate::writer::{MetadataVersions, Writer};
 use jiff::civil::date;
 use std::path::Path;
 
@@ -318,7 +318,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
     let v1 = repo::fetch_dir(&repo, &trust, Clock::Pinned(now))
         .await
         .expect("fetch 1");
-    let mut store = Store::open(&state.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
+    let mut store = Writer::open(&state.path().join("store.sqlite")).expect("store");
     let versions = |p: &repo::NewPublication| MetadataVersions {
         root: 1,
         targets: p.targets_version,
@@ -365,7 +365,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
 
     // The same publication applied from full files gives the same store.
     let fresh = tempfile::tempdir().expect("fresh");
-    let mut full = Store::open(&fresh.path().join("s.sqlite"), Mode::ReadWrite).expect("store");
+    let mut full = Writer::open(&fresh.path().join("s.sqlite")).expect("store");
     full.apply(&a.dataset(2, later).expect("dataset"), versions(&v2), later)
         .expect("apply full");
     assert_eq!(full.reader().expect("r").content_digest().expect("digest"), by_delta);
@@ -393,7 +393,10 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
         chain[0].from = 7;
     }
     let err = store.apply_update(&wrong, versions(&v2), later).expect_err("mismatch");
-    assert!(matches!(err, crate::store::StoreError::DeltaMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, certkiosk_store::StoreError::DeltaMismatch { .. }),
+        "{err}"
+    );
     assert_eq!(store.reader().expect("r").content_digest().expect("digest"), by_delta);
 }
 
@@ -401,7 +404,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
 async fn sync_into(
     repo: &Path,
     trust: &TrustState,
-    store: &mut Store,
+    store: &mut Writer,
     held: Option<Held>,
     now: Timestamp,
 ) -> repo::NewPublication {
@@ -425,7 +428,7 @@ async fn sync_into(
     *p
 }
 
-fn digest(store: &Store) -> String {
+fn digest(store: &Writer) -> String {
     store.reader().expect("reader").content_digest().expect("digest")
 }
 
@@ -454,7 +457,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
         pinned_root: a.root_json(),
         dir: state.path().to_owned(),
     };
-    let mut store = Store::open(&state.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
+    let mut store = Writer::open(&state.path().join("store.sqlite")).expect("store");
     let v1 = sync_into(&repo, &trust, &mut store, None, now).await;
     assert!(matches!(v1.update.lookup, Some(LookupUpdate::Full(_))));
     {
@@ -506,7 +509,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
         pinned_root: a.root_json(),
         dir: fresh_state.path().to_owned(),
     };
-    let mut whole = Store::open(&fresh_state.path().join("s.sqlite"), Mode::ReadWrite).expect("store");
+    let mut whole = Writer::open(&fresh_state.path().join("s.sqlite")).expect("store");
     let full = sync_into(&repo, &fresh_trust, &mut whole, None, later).await;
     assert!(matches!(full.update.lookup, Some(LookupUpdate::Full(_))));
     assert_eq!(
@@ -522,13 +525,13 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
     assert_eq!(p3.lookup.map(|l| (l.rows, l.deleted)), Some((4, 1)));
     sync_into(&repo, &trust, &mut store, Some(held(&v2)), third).await;
     assert_eq!(store.reader().expect("r").lookup_row(&builder).expect("row"), None);
-    let mut whole = Store::open(&fresh_state.path().join("s3.sqlite"), Mode::ReadWrite).expect("store");
+    let mut whole = Writer::open(&fresh_state.path().join("s3.sqlite")).expect("store");
     std::fs::remove_dir_all(fresh_state.path().join("datastore")).expect("forget tuf state");
     sync_into(&repo, &fresh_trust, &mut whole, None, third).await;
     assert_eq!(digest(&whole), digest(&store));
 
     // A delta where the store holds no index (an older appliance) is refused, changing nothing.
-    let mut bare = Store::open(&fresh_state.path().join("bare.sqlite"), Mode::ReadWrite).expect("store");
+    let mut bare = Writer::open(&fresh_state.path().join("bare.sqlite")).expect("store");
     let mut no_index = v1.update.clone();
     no_index.lookup = None;
     bare.apply_update(
@@ -553,7 +556,10 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
             later,
         )
         .expect_err("no index to apply a delta to");
-    assert!(matches!(err, crate::store::StoreError::DeltaMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, certkiosk_store::StoreError::DeltaMismatch { .. }),
+        "{err}"
+    );
     assert_eq!(digest(&bare), before);
 }
 

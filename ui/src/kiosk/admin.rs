@@ -4,8 +4,8 @@
 use super::State;
 use crate::generated::{AdminView, Api, App, Screen};
 use crate::present;
+use certkiosk_store::Store;
 use certkiosk_verify::Freshness;
-use certsync::store::{Mode, Store};
 use slint::ComponentHandle;
 use std::path::Path;
 use std::rc::Rc;
@@ -73,7 +73,7 @@ impl State {
     /// The age of the status data, for the line on the scan screen.
     pub(super) fn refresh_data(&self, app: &App) {
         let api = app.global::<Api>();
-        let publication = Store::open(&self.config.store_path(), Mode::ReadOnly)
+        let publication = Store::open(&self.config.store_path())
             .and_then(|store| store.reader()?.publication())
             .ok()
             .flatten();

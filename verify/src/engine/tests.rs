@@ -6,7 +6,7 @@ use certkiosk_formats::status::{Cancellation, Dataset, Revocation};
 use certkiosk_formats::trust::SealKind;
 use certsync::authority::default_catalogue;
 use certsync::seal::SealSigner;
-use certsync::store::{MetadataVersions, Mode, Store};
+use certsync::writer::{MetadataVersions, Writer};
 use ed25519_dalek::SigningKey;
 use jiff::civil::{Date, date};
 use proptest::prelude::*;
@@ -18,7 +18,7 @@ const CANCELLED_ANNOTATION: u64 = 777;
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    store: Store,
+    store: Writer,
     ministry: SealSigner,
     association: SealSigner,
     retired: SealSigner,
@@ -86,7 +86,7 @@ fn fixture() -> Fixture {
             reason: "持证人撤回".into(),
         }],
     };
-    let mut store = Store::open(&dir.path().join("store.sqlite"), Mode::ReadWrite).expect("store");
+    let mut store = Writer::open(&dir.path().join("store.sqlite")).expect("store");
     let versions = MetadataVersions {
         root: 1,
         targets: 4,
@@ -415,7 +415,7 @@ fn a_clock_earlier_than_the_newest_signed_time_is_suspect() {
 #[test]
 fn without_any_status_data_nothing_can_be_decided() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("store");
+    let store = Writer::open(&dir.path().join("s.sqlite")).expect("store");
     let text = SealSigner::new(SigningKey::from_bytes(&[1; 32])).seal(&annotated());
     let v = verify(
         &text,

@@ -2,6 +2,7 @@ use super::*;
 use crate::authority::default_catalogue;
 use crate::status::{Cancellation, Dataset, Revocation};
 use crate::trust::{KeyId, SealKey, SealKind};
+use certkiosk_store::Scope;
 use ed25519_dalek::SigningKey;
 use jiff::civil::date;
 
@@ -54,7 +55,7 @@ fn now() -> Timestamp {
 fn a_read_only_open_of_a_missing_store_names_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("none.sqlite");
-    let err = Store::open(&path, Mode::ReadOnly).expect_err("missing");
+    let err = Store::open(&path).expect_err("missing");
     assert!(matches!(err, StoreError::Missing { .. }));
     assert!(err.to_string().contains("none.sqlite"));
     assert!(!path.exists(), "a read-only open never creates the file");
@@ -64,10 +65,10 @@ fn a_read_only_open_of_a_missing_store_names_the_file() {
 fn an_applied_publication_reads_back_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite");
-    let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
+    let mut store = Writer::open(&path).expect("open");
     let d = dataset(3, &["A1", "A2"]);
     store.apply(&d, versions(3), now()).expect("apply");
-    let ro = Store::open(&path, Mode::ReadOnly).expect("read-only");
+    let ro = Store::open(&path).expect("read-only");
     let r = ro.reader().expect("reader");
     let p = r.publication().expect("publication").expect("some");
     assert_eq!(
@@ -98,7 +99,7 @@ fn an_applied_publication_reads_back_exactly() {
 #[test]
 fn a_publication_that_is_not_newer_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("open");
+    let mut store = Writer::open(&dir.path().join("s.sqlite")).expect("open");
     store.apply(&dataset(5, &["A1"]), versions(5), now()).expect("apply");
     let before = store.reader().expect("r").content_digest().expect("digest");
     for v in [5, 4] {
@@ -125,9 +126,9 @@ fn a_publication_that_is_not_newer_is_refused_and_changes_nothing() {
 fn a_reader_keeps_its_snapshot_while_a_publication_is_applied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite");
-    let mut writer = Store::open(&path, Mode::ReadWrite).expect("open");
+    let mut writer = Writer::open(&path).expect("open");
     writer.apply(&dataset(1, &["OLD"]), versions(1), now()).expect("apply");
-    let kiosk = Store::open(&path, Mode::ReadOnly).expect("ro");
+    let kiosk = Store::open(&path).expect("ro");
     let snapshot = kiosk.reader().expect("reader");
     assert!(snapshot.revocation("OLD").expect("q").is_some());
     writer
@@ -146,14 +147,14 @@ fn a_reader_keeps_its_snapshot_while_a_publication_is_applied() {
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite");
-    drop(Store::open(&path, Mode::ReadWrite).expect("open"));
+    drop(Writer::open(&path).expect("open"));
     let c = Connection::open(&path).expect("raw");
     c.pragma_update(None, "user_version", 99).expect("bump");
     drop(c);
-    for mode in [Mode::ReadWrite, Mode::ReadOnly] {
-        let err = Store::open(&path, mode).expect_err("newer");
-        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
-    }
+    let err = Writer::open(&path).expect_err("newer");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    let err = Store::open(&path).expect_err("newer");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
 }
 
 #[test]
@@ -161,8 +162,8 @@ fn a_corrupt_store_is_deleted_and_started_empty_by_the_writer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite");
     std::fs::write(&path, vec![0x5a; 8192]).expect("garbage");
-    assert!(Store::open(&path, Mode::ReadOnly).is_err(), "readers never repair");
-    let mut store = Store::open(&path, Mode::ReadWrite).expect("writer recreates");
+    assert!(Store::open(&path).is_err(), "readers never repair");
+    let mut store = Writer::open(&path).expect("writer recreates");
     assert_eq!(store.reader().expect("r").publication().expect("p"), None);
     store.apply(&dataset(1, &[]), versions(1), now()).expect("apply");
 }
@@ -236,7 +237,7 @@ mod lookup_files {
     #[test]
     fn a_delta_with_other_digest_rounds_is_refused_for_the_full_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("open");
+        let mut store = Writer::open(&dir.path().join("s.sqlite")).expect("open");
         store
             .apply_update(
                 &update(1, file(dir.path(), 1, &[row("1", 1)], 1, params())),
@@ -267,7 +268,7 @@ mod lookup_files {
     #[test]
     fn a_good_file_is_applied_and_every_hostile_one_is_refused_with_the_store_unchanged() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(&dir.path().join("s.sqlite"), Mode::ReadWrite).expect("open");
+        let mut store = Writer::open(&dir.path().join("s.sqlite")).expect("open");
         let good = [row("1", 1), row("2", 1), row("3", 1)];
         store
             .apply_update(&update(1, file(dir.path(), 1, &good, 3, params())), versions(1), now())
@@ -324,26 +325,33 @@ mod lookup_files {
 fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite");
-    let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
+    let mut store = Writer::open(&path).expect("open");
     store
         .apply(&dataset(1, &["2023030100000001"]), versions(1), now())
         .expect("apply");
     store
-        .conn
+        .store
+        .connection_mut()
         .execute_batch(
             "DROP TABLE lookup_index; DROP TABLE lookup_salts; DROP TABLE lookup_meta; PRAGMA user_version = 1;",
         )
         .expect("make it version 1");
     drop(store);
     assert!(
-        matches!(Store::open(&path, Mode::ReadOnly), Err(StoreError::Missing { .. })),
+        matches!(Store::open(&path), Err(StoreError::Missing { .. })),
         "readers wait for certd"
     );
-    let store = Store::open(&path, Mode::ReadWrite).expect("migrate");
+    let mut store = Writer::open(&path).expect("migrate");
     let r = store.reader().expect("reader");
     assert_eq!(r.lookup_meta().expect("meta"), None);
     assert!(r.revocation("2023030100000001").expect("revocation").is_some());
-    assert_eq!(store.user_version().expect("version"), SCHEMA_VERSION);
+    drop(r);
+    let version: i64 = store
+        .store
+        .connection_mut()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
 }
 
 /// Overwrite the root page of `table` in the store's file with garbage (after the WAL is
@@ -372,13 +380,13 @@ fn every_table_but_the_lookup_index_is_checked_at_each_writer_open_and_the_whole
     let path = dir.path().join("s.sqlite");
     let open_and_fill = || {
         let _ = std::fs::remove_file(&path);
-        let mut store = Store::open(&path, Mode::ReadWrite).expect("open");
+        let mut store = Writer::open(&path).expect("open");
         store
             .apply(&dataset(1, &["2023030100000001"]), versions(1), now())
             .expect("apply");
     };
     let applied = || {
-        let store = Store::open(&path, Mode::ReadWrite).expect("writer opens");
+        let store = Writer::open(&path).expect("writer opens");
         store.reader().expect("r").publication().expect("p").is_some()
     };
 
