@@ -1,9 +1,9 @@
 //! Configuration in two stages (STYLE 4): the raw TOML (`deny_unknown_fields`) is validated into
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
+use certkiosk_sync::repo::Source;
+use certkiosk_sync::transport::HttpLimits;
 use certkiosk_verify::{Lang, Policy};
-use certsync::repo::Source;
-use certsync::transport::HttpLimits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -14,8 +14,8 @@
 use crate::config::{Config, RunSettings};
 use crate::metrics::{self, Metrics};
 use crate::sync::{SyncError, SyncOutcome};
-use certsync::clock::Clock;
-use certsync::repo::Source;
+use certkiosk_sync::clock::Clock;
+use certkiosk_sync::repo::Source;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::{Path, PathBuf};

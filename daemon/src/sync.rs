@@ -8,9 +8,9 @@
 
 use crate::config::{Config, Retry};
 use certkiosk_store::{Store, StoreError};
-use certsync::clock::Clock;
-use certsync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
-use certsync::writer::{MetadataVersions, Writer};
+use certkiosk_sync::clock::Clock;
+use certkiosk_sync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
+use certkiosk_sync::writer::{MetadataVersions, Writer};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// One certificate's revocation (已撤销).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +239,16 @@ impl From<Dataset> for Update {
             lookup: None,
         }
     }
+}
+
+/// The repository's layout: its signed metadata under `metadata/`…
+pub fn metadata_dir(repo: &Path) -> PathBuf {
+    repo.join("metadata")
+}
+
+/// …and the target files under `targets/`, one directory each.
+pub fn targets_dir(repo: &Path) -> PathBuf {
+    repo.join("targets")
 }
 
 /// The kinds of target the repository carries.

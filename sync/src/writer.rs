@@ -7,8 +7,8 @@
 //! transaction ([`Writer::apply_update`]); readers see either the old or the new publication,
 //! never a mix (WAL snapshot isolation).
 
-use crate::calendar;
-use crate::status::{Cancellation, Dataset, DeltaOp, Records, Revocation, Update};
+use certkiosk_formats::calendar;
+use certkiosk_formats::status::{Cancellation, Dataset, DeltaOp, Records, Revocation, Update};
 use certkiosk_store::{Reader, SCHEMA_VERSION, Store, StoreError, sqlite};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};

@@ -19,7 +19,7 @@ pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut args = vec!["build", "--quiet", "-p", "certd", "-p", "certkiosk-sync", "--bins"];
+        let mut args = vec!["build", "--quiet", "-p", "certd", "-p", "certsync", "--bins"];
         if bin_dir().ends_with("release") {
             args.push("--release");
         }
@@ -67,9 +67,9 @@ pub fn synced_demo_world(dir: &Path, name: &str) -> String {
 
 /// The TUF role keys of the authority in `dir` (`certsync init`), for tests that sign a
 /// repository themselves.
-pub fn role_keys(dir: &Path) -> certsync::repo::RoleKeySet {
+pub fn role_keys(dir: &Path) -> certsync::publish::RoleKeySet {
     let key = |n: &str| certsync::keys::read_key(&dir.join("keys").join(format!("{n}.pem"))).expect("key");
-    certsync::repo::RoleKeySet {
+    certsync::publish::RoleKeySet {
         root: key("root"),
         targets: key("targets"),
         snapshot: key("snapshot"),
@@ -78,7 +78,7 @@ pub fn role_keys(dir: &Path) -> certsync::repo::RoleKeySet {
 }
 
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
-/// targets where `repo::publish` lists it.
+/// targets where `publish::publish` lists it.
 pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {
     use certkiosk_formats::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
     use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
@@ -87,7 +87,7 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
         lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
         ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
     };
-    let targets = certsync::repo::targets_dir(repo_dir);
+    let targets = certkiosk_formats::status::targets_dir(repo_dir);
     std::fs::create_dir_all(&targets).expect("mkdir");
     let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
     let mut w = RecordWriter::new(file, &header).expect("header");

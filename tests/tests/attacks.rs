@@ -5,7 +5,7 @@
 use certkiosk_tests::{ok, run, stderr, stdout};
 use certsync::authority::Authority;
 use certsync::keys::{self, TufSigner};
-use certsync::repo::{self, Lifetimes};
+use certsync::publish::{self, Lifetimes};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -314,7 +314,7 @@ fn wrong_missing_or_misplaced_signatures_are_rejected() {
 fn a_cross_signed_root_rotation_is_followed_and_an_unsigned_one_refused() {
     let lab = Lab::new();
     // Refused: version 2 of root signed by a new key only.
-    let keys = repo::RoleKeySet {
+    let keys = publish::RoleKeySet {
         root: keys::generate(),
         targets: lab.key("targets").0,
         snapshot: lab.key("snapshot").0,
@@ -322,7 +322,7 @@ fn a_cross_signed_root_rotation_is_followed_and_an_unsigned_one_refused() {
     };
     let rogue = lab
         .rt
-        .block_on(repo::sign_root(
+        .block_on(publish::sign_root(
             &keys,
             2,
             now() + SignedDuration::from_hours(24 * 30),

@@ -139,13 +139,13 @@ fn a_large_file_over_a_slow_but_steady_link_outlasts_the_file_timeout() {
         .enable_all()
         .build()
         .expect("rt");
-    rt.block_on(certsync::repo::publish(
+    rt.block_on(certsync::publish::publish(
         &repo_dir,
         &auth.join("root.json"),
         &keys,
         &dataset,
         now,
-        &certsync::repo::Lifetimes::default(),
+        &certsync::publish::Lifetimes::default(),
     ))
     .expect("publish 2");
     let size = std::fs::metadata(repo_dir.join("targets/lookup.v2.jsonl.gz"))

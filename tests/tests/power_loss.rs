@@ -9,7 +9,7 @@ use certkiosk_formats::status::{Dataset, Revocation};
 use certkiosk_store::Store;
 use certkiosk_tests::{bin, ok, role_keys, run, stdout, write_lookup};
 use certsync::authority::{Authority, default_catalogue};
-use certsync::repo::{self, Lifetimes};
+use certsync::publish::{self, Lifetimes};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -89,7 +89,7 @@ fn world() -> World {
     };
     let repo_dir = auth.join("repo");
     let publish = |d: &Dataset| {
-        rt.block_on(repo::publish(
+        rt.block_on(publish::publish(
             &repo_dir,
             &auth.join("root.json"),
             &role_keys,

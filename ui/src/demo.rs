@@ -7,7 +7,7 @@ use crate::camera::replay::Replay;
 use crate::verifier::Clock;
 use anyhow::Context;
 use certd::config::Config;
-use certsync::clock::Clock as SyncClock;
+use certkiosk_sync::clock::Clock as SyncClock;
 use certsync::demo::{Expectation, LookupExpectation};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -55,8 +55,8 @@ fn run(args: Args) -> Result<(), u8> {
             .prefix("certkiosk-demo-")
             .tempdir()
             .map_err(|e| fail(&format!("cannot make a directory for the demo world: {e}")))?;
-        let world =
-            certkiosk::demo::build(dir.path(), certsync::clock::Clock::System).map_err(|e| fail(&format!("{e:#}")))?;
+        let world = certkiosk::demo::build(dir.path(), certkiosk_sync::clock::Clock::System)
+            .map_err(|e| fail(&format!("{e:#}")))?;
         let camera = world.camera().map_err(|e| fail(&e))?;
         eprintln!(
             "certkiosk: demo world in {}; the camera plays {} samples; admin PIN {}",

@@ -17,10 +17,10 @@ use certkiosk_formats::lookup::{
 };
 use certkiosk_formats::status::{Dataset, RecordHeader, RecordWriter, TargetKind};
 use certkiosk_store::Store;
+use certkiosk_sync::writer::Writer;
 use certkiosk_verify::{ManualQuery, Now, Policy, VerdictCode, lookup};
 use certsync::authority::default_catalogue;
-use certsync::repo::{self, Lifetimes, RoleKeySet};
-use certsync::writer::Writer;
+use certsync::publish::{self, Lifetimes, RoleKeySet};
 use jiff::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -194,12 +194,12 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
         return w;
     }
     let _ = std::fs::remove_dir_all(&w.dir);
-    std::fs::create_dir_all(repo::targets_dir(&w.repo)).expect("mkdir");
+    std::fs::create_dir_all(certkiosk_formats::status::targets_dir(&w.repo)).expect("mkdir");
     let t = Instant::now();
     let keys = role_keys();
     let now = Timestamp::now();
     let root = rt
-        .block_on(repo::sign_root(
+        .block_on(publish::sign_root(
             &keys,
             1,
             now + jiff::SignedDuration::from_hours(24 * 365),
@@ -209,7 +209,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     std::fs::write(&w.root, root).expect("root.json");
 
     // Publication 1: the full file and the anchor's CSV of the same rows.
-    let targets = repo::targets_dir(&w.repo);
+    let targets = certkiosk_formats::status::targets_dir(&w.repo);
     let as_of1 = Timestamp::from_second(now.as_second() - 120).expect("ts");
     let header = RecordHeader {
         lookup: Some(params(&[(1, salt(1))])),
@@ -300,8 +300,15 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
 /// Sign publication `version` of the repository, listing the lookup files already in targets/.
 fn publish(rt: &tokio::runtime::Runtime, w: &World, keys: &RoleKeySet, version: u64, as_of: Timestamp) {
     let d = dataset(version, as_of);
-    rt.block_on(repo::publish(&w.repo, &w.root, keys, &d, as_of, &Lifetimes::default()))
-        .expect("publish");
+    rt.block_on(publish::publish(
+        &w.repo,
+        &w.root,
+        keys,
+        &d,
+        as_of,
+        &Lifetimes::default(),
+    ))
+    .expect("publish");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -398,9 +405,9 @@ fn main() {
     let mb = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
     println!(
         "  full file {:.0} MB gzip'd; delta of {} changes {:.2} MB",
-        mb(&repo::targets_dir(&v1).join(TargetKind::Lookup.file_name(1))),
+        mb(&certkiosk_formats::status::targets_dir(&v1).join(TargetKind::Lookup.file_name(1))),
         DELTA_REVOKED + DELTA_NEW,
-        mb(&repo::targets_dir(&w.repo).join(TargetKind::Lookup.delta_name(1, 2)))
+        mb(&certkiosk_formats::status::targets_dir(&w.repo).join(TargetKind::Lookup.delta_name(1, 2)))
     );
 
     // Anchor: sqlite3 .import of the same rows into a copy of the same empty store.

@@ -1,10 +1,33 @@
 use super::*;
-use crate::authority::default_catalogue;
-use crate::status::{Cancellation, Dataset, Revocation};
-use crate::trust::{KeyId, SealKey, SealKind};
+use certkiosk_formats::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, ScopeEntry};
+use certkiosk_formats::trust::{KeyId, SealKey, SealKind};
 use certkiosk_store::Scope;
 use ed25519_dalek::SigningKey;
 use jiff::civil::date;
+
+/// One qualification of the ministry's (covered 2017–2099) and one association with no
+/// qualification of its own: what the tests below read back.
+fn catalogue() -> Catalogue {
+    Catalogue {
+        qualifications: vec![Qualification {
+            code: "0301".into(),
+            name_zh: "经济专业技术资格".into(),
+            name_en: "Economics".into(),
+            seal_kind: SealKind::Ministry,
+            body: "MOHRSS".into(),
+        }],
+        bodies: vec![Body {
+            code: "CIREA".into(),
+            name_zh: "中国房地产估价师与房地产经纪人学会".into(),
+            name_en: "China Institute of Real Estate Appraisers and Agents".into(),
+        }],
+        scope: vec![ScopeEntry {
+            qualification: "0301".into(),
+            first_year: 2017,
+            last_year: 2099,
+        }],
+    }
+}
 
 fn dataset(version: u64, revoked: &[&str]) -> Dataset {
     let vk = SigningKey::from_bytes(&[5; 32]).verifying_key();
@@ -20,7 +43,7 @@ fn dataset(version: u64, revoked: &[&str]) -> Dataset {
             valid_until: date(2031, 12, 16),
             retired_at: Some("2030-01-01T00:00:00Z".parse().expect("ts")),
         }],
-        catalogue: default_catalogue(),
+        catalogue: catalogue(),
         revocations: revoked
             .iter()
             .map(|n| Revocation {
@@ -170,8 +193,10 @@ fn a_corrupt_store_is_deleted_and_started_empty_by_the_writer() {
 
 mod lookup_files {
     use super::*;
-    use crate::lookup::{LookupEntry, LookupFile, LookupParams, LookupStatus, LookupUpdate, Salt, name_digest};
-    use crate::status::{RecordHeader, RecordWriter, TargetKind};
+    use certkiosk_formats::lookup::{
+        LookupEntry, LookupFile, LookupParams, LookupStatus, LookupUpdate, Salt, name_digest,
+    };
+    use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
 
     const SALT: Salt = Salt([3; 16]);
 
@@ -227,7 +252,7 @@ mod lookup_files {
         };
         let mut w = RecordWriter::new(std::fs::File::create(&path).expect("create"), &header).expect("header");
         for row in rows {
-            w.write(&crate::lookup::LookupOp::Upsert { row: row.clone() })
+            w.write(&certkiosk_formats::lookup::LookupOp::Upsert { row: row.clone() })
                 .expect("op");
         }
         w.finish().expect("finish");

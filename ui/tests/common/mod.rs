@@ -51,7 +51,7 @@ impl World {
     /// the removable media.
     pub fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let demo = certkiosk::demo::build(dir.path(), certsync::clock::Clock::Pinned(now())).unwrap();
+        let demo = certkiosk::demo::build(dir.path(), certkiosk_sync::clock::Clock::Pinned(now())).unwrap();
         let mut config = demo.config;
         config.run.media_dirs = vec![dir.path().join("media")];
         World {

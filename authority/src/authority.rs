@@ -12,7 +12,7 @@
 use crate::calendar::{self, ANNOTATION_ERA_START};
 use crate::credential::{self, Annotation, Claims, Level, Scenario};
 use crate::keys;
-use crate::repo::{self, Lifetimes, RoleKeySet};
+use crate::publish::{self, Lifetimes, RoleKeySet};
 use crate::seal::SealSigner;
 use crate::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, RevocationReason, ScopeEntry};
 use crate::trust::{KeyId, SealKey, SealKind};
@@ -43,7 +43,7 @@ pub enum AuthorityError {
     #[error(transparent)]
     Key(#[from] keys::KeyFileError),
     #[error(transparent)]
-    Repo(#[from] repo::RepoError),
+    Publish(#[from] publish::PublishError),
     #[error("unknown qualification code {0:?}")]
     UnknownQualification(String),
     #[error("unknown certificate {0:?}")]
@@ -290,8 +290,8 @@ impl Authority {
         ] {
             keys::write_key(&keys_dir.join(format!("{name}.pem")), key)?;
         }
-        let root = repo::sign_root(&role_keys, 1, now + lifetimes.root, None).await?;
-        repo::write_atomically(&dir.join("root.json"), &root)?;
+        let root = publish::sign_root(&role_keys, 1, now + lifetimes.root, None).await?;
+        publish::write_atomically(&dir.join("root.json"), &root)?;
 
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
             path: db_path.clone(),
@@ -887,7 +887,7 @@ impl Authority {
         let mut keys = self.role_keys()?;
         let old = std::mem::replace(&mut keys.root, keys::generate());
         let next = current + 1;
-        let signed = repo::sign_root(&keys, next, now + lifetimes.root, Some(&old)).await?;
+        let signed = publish::sign_root(&keys, next, now + lifetimes.root, Some(&old)).await?;
         let keys_dir = Authority::keys_dir(&self.dir);
         let (current_key, retired_key) = (keys_dir.join("root.pem"), keys_dir.join(format!("root-v{current}.pem")));
         // New key written first, then swapped in: a crash never leaves the authority without
@@ -902,13 +902,13 @@ impl Authority {
             path: current_key,
             source,
         })?;
-        let metadata = repo::metadata_dir(out);
+        let metadata = crate::status::metadata_dir(out);
         std::fs::create_dir_all(&metadata).map_err(|source| AuthorityError::Io {
             path: metadata.clone(),
             source,
         })?;
-        repo::write_atomically(&metadata.join(format!("{next}.root.json")), &signed)?;
-        repo::write_atomically(&root_path, &signed)?;
+        publish::write_atomically(&metadata.join(format!("{next}.root.json")), &signed)?;
+        publish::write_atomically(&root_path, &signed)?;
         Ok(next)
     }
 
@@ -935,7 +935,7 @@ impl Authority {
         // Whole seconds: as_of is carried and compared to the second.
         let as_of = Timestamp::from_second(now.as_second()).unwrap_or(now);
         let dataset = self.dataset(last as u64 + 1, as_of)?;
-        let targets = repo::targets_dir(out);
+        let targets = crate::status::targets_dir(out);
         std::fs::create_dir_all(&targets).map_err(|source| AuthorityError::Io {
             path: targets.clone(),
             source,
@@ -950,7 +950,7 @@ impl Authority {
                 return Err(AuthorityError::Io { path: stale, source });
             }
         }
-        repo::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
+        publish::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
         self.db
             .execute(
                 "INSERT INTO publications VALUES (?1, ?2)",

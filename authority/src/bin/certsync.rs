@@ -4,7 +4,7 @@ use anyhow::Context;
 use certsync::authority::{Authority, IssueRequest};
 use certsync::credential::{Level, Scenario};
 use certsync::demo;
-use certsync::repo::Lifetimes;
+use certsync::publish::Lifetimes;
 use certsync::status::RevocationReason;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
@@ -276,7 +276,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Export { dir, repo, to } => {
             let repo = repo.unwrap_or_else(|| dir.join("repo"));
-            let n = certsync::repo::export(&repo, &to)?;
+            let n = certsync::publish::export(&repo, &to)?;
             println!("copied {n} files of {} to {}", repo.display(), to.display());
         }
         Command::Publish {

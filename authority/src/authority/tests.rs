@@ -1,9 +1,9 @@
 use super::*;
-use crate::clock::Clock;
 use crate::credential::Envelope;
-use crate::repo::{Fetched, Held, TrustState};
 use crate::status::{DeltaOp, Records, Update};
-use crate::writer::{MetadataVersions, Writer};
+use certkiosk_sync::clock::Clock;
+use certkiosk_sync::repo::{self, Fetched, Held, TrustState};
+use certkiosk_sync::writer::{MetadataVersions, Writer};
 use jiff::civil::date;
 use std::path::Path;
 

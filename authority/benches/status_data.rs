@@ -4,9 +4,9 @@
 //! `sqlite3` shell's `.import` of the same 1 000 rows into a copy of the same store.
 //! Run with `scripts/bench` (release profile).
 
+use certkiosk_sync::writer::{MetadataVersions, Writer};
 use certsync::authority::default_catalogue;
 use certsync::status::{Dataset, Delta, Records, Revocation, TargetKind, Update, diff, write_delta, write_records};
-use certsync::writer::{MetadataVersions, Writer};
 use jiff::Timestamp;
 use std::io::Write;
 use std::time::Instant;

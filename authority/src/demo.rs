@@ -9,7 +9,7 @@ use crate::authority::{Authority, AuthorityError, IssueRequest, Sealed};
 use crate::calendar;
 use crate::credential::{Claims, Level, PREFIX, Scenario};
 use crate::keys;
-use crate::repo::Lifetimes;
+use crate::publish::Lifetimes;
 use crate::seal::SealSigner;
 use crate::status::RevocationReason;
 use jiff::civil::Date;
