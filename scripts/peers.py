@@ -241,7 +241,7 @@ def peer_cells(mine: list[dict]) -> str:
 
 def print_table(rows: list[dict], peers: list[str], frames: set[str]):
     """Decode rate, misreads and median/p95 milliseconds per (kind, bucket) and peer; then all
-    images, the 1280x720 camera frames among them (`frames`, DESIGN §6's time goal), and all."""
+    images, the 1280x720 camera frames among them (`frames`, docs/design.md §6's time goal), and all."""
     groups = sorted({(r["kind"], r["bucket"]) for r in rows},
                     key=lambda g: (g[0] != "image", ["easy", "medium", "hard"].index(g[1])))
     lead = f"{'kind':5} {'bucket':6} {'files':>5}"

@@ -1,4 +1,4 @@
-//! The child process that parses untrusted files (DESIGN §7).
+//! The child process that parses untrusted files (docs/design.md §7).
 //!
 //! The program that needs a file read (certd, certkiosk) runs *itself* again as
 //! `PROGRAM __acquire GOAL LIMITS PATH` ([`read_file`]); its `main` hands that to [`serve`]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 pub use gray::Gray;
 
-/// Where a credential text was found (DESIGN §5 `source`).
+/// Where a credential text was found (docs/design.md §5 `source`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
@@ -128,7 +128,7 @@ pub enum Kind {
 }
 
 /// A PDF must start with its header. ISO 32000 tolerates junk in front of it, but so does a ZIP
-/// or a mail that merely contains a PDF, and lopdf would load those (DESIGN §7).
+/// or a mail that merely contains a PDF, and lopdf would load those (docs/design.md §7).
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     if picture::format(bytes).is_some() {
         Some(Kind::Image)

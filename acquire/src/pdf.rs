@@ -1,7 +1,7 @@
 //! Credential texts out of a PDF, best source first: an embedded file (the authority's PDFs
 //! attach the credential), then QR codes in the images of each page, then a QR code drawn as
 //! vector shapes. Loaded with lopdf under a decompression limit; lopdf's quiet "successes" on
-//! broken files (no pages, a ZIP that contains a PDF) are refused here (DESIGN §7).
+//! broken files (no pages, a ZIP that contains a PDF) are refused here (docs/design.md §7).
 
 mod content;
 mod image;

@@ -1,5 +1,5 @@
 //! PNG and JPEG files to grayscale pictures, with the `image` crate's limits always on: a
-//! 100 000 × 100 000 header is refused before anything is allocated (DESIGN §7).
+//! 100 000 × 100 000 header is refused before anything is allocated (docs/design.md §7).
 
 use crate::gray::Gray;
 use crate::{Limits, Unreadable};

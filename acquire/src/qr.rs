@@ -8,7 +8,7 @@
 //! cheapest and likeliest first and stop as soon as a text is accepted (for the kiosk: a text
 //! that parses as a credential), or when the budget is spent.
 //!
-//! rqrr can panic on some photos (DESIGN §7): every call into it is contained, and a panic
+//! rqrr can panic on some photos (docs/design.md §7): every call into it is contained, and a panic
 //! counts as a failed try.
 
 mod finder;

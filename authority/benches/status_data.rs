@@ -1,4 +1,4 @@
-//! Status data at national scale (DESIGN §6): 10 M certificates, 200 k of them revoked.
+//! Status data at national scale (docs/design.md §6): 10 M certificates, 200 k of them revoked.
 //! Full revocation file size, a day's delta (1 000 new revocations) and its apply time on the
 //! 200 k store — each beside an anchor from the same run: the same rows as gzip'd CSV, and the
 //! `sqlite3` shell's `.import` of the same 1 000 rows into a copy of the same store.

@@ -21,7 +21,7 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
-/// Longest annotation validity, in days counted inclusively (DESIGN §1).
+/// Longest annotation validity, in days counted inclusively (docs/design.md §1).
 pub const MAX_ANNOTATION_DAYS: i64 = 90;
 /// The window, in days back from the day of application, in which valid annotations count.
 pub const ANNOTATION_WINDOW_DAYS: i64 = 90;
@@ -902,7 +902,7 @@ impl Authority {
             path: current_key,
             source,
         })?;
-        let metadata = crate::status::metadata_dir(out);
+        let metadata = crate::repository::metadata_dir(out);
         std::fs::create_dir_all(&metadata).map_err(|source| AuthorityError::Io {
             path: metadata.clone(),
             source,
@@ -935,7 +935,7 @@ impl Authority {
         // Whole seconds: as_of is carried and compared to the second.
         let as_of = Timestamp::from_second(now.as_second()).unwrap_or(now);
         let dataset = self.dataset(last as u64 + 1, as_of)?;
-        let targets = crate::status::targets_dir(out);
+        let targets = crate::repository::targets_dir(out);
         std::fs::create_dir_all(&targets).map_err(|source| AuthorityError::Io {
             path: targets.clone(),
             source,

@@ -1,4 +1,4 @@
-//! A whole demo world, relative to the current time (DESIGN §5 `certsync demo`).
+//! A whole demo world, relative to the current time (docs/design.md §5 `certsync demo`).
 //!
 //! It is built through the same authority workflow a real publisher uses, with back-dated
 //! operations where a case needs history (an annotation that expired, a revocation after an

@@ -13,4 +13,4 @@ pub mod keys;
 pub mod publish;
 pub mod seal;
 
-pub use certkiosk_formats::{calendar, credential, lookup, names, status, trust};
+pub use certkiosk_formats::{calendar, credential, lookup, names, repository, status, trust};

@@ -5,9 +5,9 @@
 //! always, no consistent snapshots.
 
 use crate::keys::{TufSigner, tuf_key};
+use certkiosk_formats::repository::{metadata_dir, targets_dir};
 use certkiosk_formats::status::{
-    Dataset, Record, RecordReader, StatusFileError, TargetKind, diff, metadata_dir, targets_dir, write_delta,
-    write_records,
+    Dataset, Record, RecordReader, StatusFileError, TargetKind, diff, write_delta, write_records,
 };
 use ed25519_dalek::SigningKey;
 use jiff::Timestamp;

@@ -1,19 +1,14 @@
 //! certd: the appliance daemon's commands. `main.rs` parses flags and calls into here.
 //!
 //! * [`sync`] — fetch a repository with tough and apply it to the store (the only writer).
-//! * [`verify_cmd`] — `certd verify`: inputs → verdicts, printed for people or as JSON lines.
-//! * [`status`] — what the store holds and how fresh it is.
 //! * [`service`] — `certd run`: the appliance service's loop; [`metrics`] — its optional
 //!   Prometheus exposition.
 
-pub mod config;
 pub mod metrics;
 pub mod service;
-pub mod status;
 pub mod sync;
-pub mod verify_cmd;
 
-/// Process exit codes of the CLI contract (DESIGN §5).
+/// Process exit codes of the CLI contract (docs/design.md §5).
 pub mod exit {
     /// Ran, whatever the verdicts.
     pub const OK: u8 = 0;

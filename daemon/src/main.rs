@@ -1,11 +1,12 @@
 //! `certd`: flags, tracing, validated config, then the command. Errors are one line.
 
-use certd::config::Config;
 use certd::exit;
-use certd::{service, status, sync, verify_cmd};
+use certd::{service, sync};
+use certkiosk_appliance::config::Config;
+use certkiosk_appliance::{check, status};
+use certkiosk_formats::repository::Source;
 use certkiosk_store::Store;
 use certkiosk_sync::clock::Clock;
-use certkiosk_sync::repo::Source;
 use certkiosk_verify::{Lang, Now};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ enum Command {
         #[arg(long)]
         once: bool,
         /// A repository (directory or http(s) URL) to sync from instead of the configured mirrors.
-        #[arg(long, value_name = "URL_OR_PATH", value_parser = Source::parse)]
+        #[arg(long, value_name = "URL_OR_PATH", value_parser = certkiosk_appliance::config::parse_source)]
         from: Option<Source>,
     },
     /// Apply a repository copy from removable media, with the same checks as a sync.
@@ -186,7 +187,7 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 fn main() -> ExitCode {
     // When started as the contained file reader, that is all this process does.
-    acquire::child::serve(verify_cmd::is_credential);
+    acquire::child::serve(check::is_credential);
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -217,10 +218,10 @@ fn main() -> ExitCode {
 fn decode(inputs: &[String]) -> u8 {
     let mut any = false;
     for input in inputs {
-        match verify_cmd::read_input(input, acquire::child::Want::EveryText) {
-            Ok((verify_cmd::Input::NotText { reason, .. }, _)) => eprintln!("certd: decode: {input}: {reason}"),
-            Ok((verify_cmd::Input::Text { source, .. }, found)) => {
-                if source == verify_cmd::SOURCE_PAYLOAD {
+        match check::read_input(input, acquire::child::Want::EveryText) {
+            Ok((check::Input::NotText { reason, .. }, _)) => eprintln!("certd: decode: {input}: {reason}"),
+            Ok((check::Input::Text { source, .. }, found)) => {
+                if source == check::SOURCE_PAYLOAD {
                     eprintln!("certd: decode: {input}: not an image or PDF");
                 }
                 for f in found {
@@ -297,7 +298,7 @@ fn run(command: Command, config: &Config) -> u8 {
                 eprintln!("certd: audit: the audit log is off in {}", config.file.display());
                 return exit::USAGE;
             };
-            match certkiosk_verify::audit::verify_log(&audit.dir) {
+            match certkiosk_appliance::audit::verify_log(&audit.dir) {
                 Ok(c) => {
                     let range = c
                         .first_seq
@@ -342,18 +343,18 @@ fn run(command: Command, config: &Config) -> u8 {
             };
             let t = std::time::Instant::now();
             let verdict = certkiosk_verify::lookup(&query, &reader, now_of(at, now), &config.policy);
-            let outcome = verify_cmd::Outcome {
+            let outcome = check::Outcome {
                 input: query.management_number.clone(),
                 verdict,
-                source: Some(verify_cmd::SOURCE_MANUAL),
+                source: Some(check::SOURCE_MANUAL),
                 read_us: 0,
                 verify_us: t.elapsed().as_micros() as u64,
             };
-            verify_cmd::Audit::open(config.audit.as_ref()).record(&outcome);
+            check::Audit::open(config.audit.as_ref()).record(&outcome);
             if json {
-                println!("{}", verify_cmd::to_json(&outcome, lang));
+                println!("{}", check::to_json(&outcome, lang));
             } else {
-                println!("{}", verify_cmd::to_text(&outcome, lang));
+                println!("{}", check::to_text(&outcome, lang));
             }
             exit::OK
         }
@@ -375,15 +376,15 @@ fn run(command: Command, config: &Config) -> u8 {
             };
             let now = now_of(at, now);
             let mut code = exit::OK;
-            let mut audit = verify_cmd::Audit::open(config.audit.as_ref());
+            let mut audit = check::Audit::open(config.audit.as_ref());
             for input in &inputs {
-                match verify_cmd::verify_input(input, &reader, now, &config.policy) {
+                match check::verify_input(input, &reader, now, &config.policy) {
                     Ok(outcome) => {
                         audit.record(&outcome);
                         if json {
-                            println!("{}", verify_cmd::to_json(&outcome, lang));
+                            println!("{}", check::to_json(&outcome, lang));
                         } else {
-                            println!("{}", verify_cmd::to_text(&outcome, lang));
+                            println!("{}", check::to_text(&outcome, lang));
                         }
                     }
                     Err(e) => {

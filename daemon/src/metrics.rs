@@ -5,8 +5,8 @@
 //! The HTTP side is deliberately tiny: one `GET /metrics` per connection, a bounded request,
 //! a short timeout, `Connection: close`.
 
-use crate::config::Config;
 use crate::service::Job;
+use certkiosk_appliance::config::Config;
 use jiff::Timestamp;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -52,7 +52,7 @@ pub fn render(config: &Config, metrics: &Mutex<Metrics>, now: Timestamp) -> Stri
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    let status = crate::status::status(config, now)
+    let status = certkiosk_appliance::status::status(config, now)
         .inspect_err(|e| tracing::warn!(error = %e, "metrics: cannot read the store"))
         .ok();
     if let Some(s) = &status {
@@ -106,7 +106,7 @@ pub fn render(config: &Config, metrics: &Mutex<Metrics>, now: Timestamp) -> Stri
         );
     }
     if let Some(audit) = &config.audit {
-        let counts = certkiosk_verify::audit::count_verdicts(&audit.dir);
+        let counts = certkiosk_appliance::audit::count_verdicts(&audit.dir);
         let labels: Vec<(String, f64)> = certkiosk_verify::VerdictCode::ALL
             .iter()
             .map(|code| {

@@ -1,21 +1,21 @@
 //! `certd run`: the appliance service.
 //!
-//! One loop over one closed [`Event`] enum (STYLE 7). What it reacts to: the jittered sync
+//! One loop over one closed [`Event`] enum. What it reacts to: the jittered sync
 //! timer, a scan of the removable-media directories for a repository copy, a finished sync or
 //! import, the watchdog timer and shutdown. Syncs and imports run one at a time in their own
 //! task, so the loop — and with it the watchdog ping and the reaction to SIGTERM — never waits
 //! on the network or on SQLite.
 //!
-//! The world is injected (STYLE 5): the [`Syncer`] (the transport: tough over HTTP, or a
+//! The world is injected: the [`Syncer`] (the transport: tough over HTTP, or a
 //! directory), the wall [`Clock`] (for TUF expiry and the records; the schedule runs on
 //! tokio's clock), the [`Notifier`] (systemd's notify socket), the metrics listener
 //! and the shutdown future. Tests run the loop with paused time.
 
-use crate::config::{Config, RunSettings};
 use crate::metrics::{self, Metrics};
 use crate::sync::{SyncError, SyncOutcome};
+use certkiosk_appliance::config::{Config, RunSettings};
+use certkiosk_formats::repository::Source;
 use certkiosk_sync::clock::Clock;
-use certkiosk_sync::repo::Source;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -6,13 +6,14 @@
 //! exponential backoff with jitter, up to `sync.rounds` rounds. Every attempt's outcome is
 //! recorded in `state/sync-status.json` for `certd status` and the admin screen.
 
-use crate::config::{Config, Retry};
+use certkiosk_appliance::config::{Config, Retry};
+use certkiosk_appliance::status::SyncStatus;
+use certkiosk_formats::repository::Source;
 use certkiosk_store::{Store, StoreError};
 use certkiosk_sync::clock::Clock;
-use certkiosk_sync::repo::{self, Fetched, Held, RepoError, Source, TrustState};
+use certkiosk_sync::repo::{self, Fetched, Held, RepoError, TrustState};
 use certkiosk_sync::writer::{MetadataVersions, Writer};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,31 +84,11 @@ impl std::fmt::Display for SyncOutcome {
     }
 }
 
-/// The record of sync attempts kept beside the store (temp file + rename; certd only).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub last_attempt: Option<Timestamp>,
-    pub last_success: Option<Timestamp>,
-    pub last_source: Option<String>,
-    /// One line: the source and the cause.
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
-}
-
-impl SyncStatus {
-    /// The recorded status; a missing or unreadable file reads as "never synced".
-    pub fn load(path: &Path) -> SyncStatus {
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    fn save(&self, path: &Path) {
-        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        if let Err(e) = repo::write_atomically(path, &bytes) {
-            tracing::warn!(error = %e, "cannot record the sync status");
-        }
+/// Record `status` beside the store (temp file + rename; certd only).
+fn save_status(status: &SyncStatus, path: &Path) {
+    let bytes = serde_json::to_vec_pretty(status).unwrap_or_default();
+    if let Err(e) = repo::write_atomically(path, &bytes) {
+        tracing::warn!(error = %e, "cannot record the sync status");
     }
 }
 
@@ -156,7 +137,7 @@ pub async fn sync_once(config: &Config, sources: Option<Vec<Source>>, clock: Clo
             status.consecutive_failures += 1;
         }
     }
-    status.save(&status_path);
+    save_status(&status, &status_path);
     result
 }
 
@@ -303,7 +284,7 @@ mod tests {
             consecutive_failures: 2,
             ..SyncStatus::default()
         };
-        s.save(&path);
+        save_status(&s, &path);
         assert_eq!(SyncStatus::load(&path), s);
     }
 }

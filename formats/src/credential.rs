@@ -1,4 +1,4 @@
-//! The credential a certificate's QR code carries (DESIGN §3.1, docs/formats.md).
+//! The credential a certificate's QR code carries (docs/design.md §3.1, docs/formats.md).
 //!
 //! String form: `CK1:` + Base45 (RFC 9285) of zlib-compressed, untagged COSE_Sign1 (RFC 9052)
 //! with algorithm EdDSA (Ed25519) and the seal's key id in the protected header. The payload is
@@ -24,7 +24,7 @@ pub const PREFIX: &str = "CK1:";
 pub const MAX_TEXT_LEN: usize = 4296 + PREFIX.len();
 /// Decompression cap: a genuine credential is a few hundred bytes.
 pub const MAX_INFLATED_LEN: usize = 4096;
-/// Longest holder name, in Unicode scalar values (DESIGN §3.1).
+/// Longest holder name, in Unicode scalar values (docs/design.md §3.1).
 pub const MAX_NAME_CHARS: usize = 50;
 /// Longest management number, in characters.
 pub const MAX_MANAGEMENT_NUMBER_CHARS: usize = 32;
@@ -297,7 +297,7 @@ pub fn seal_with(key_id: KeyId, payload: Vec<u8>, sign: impl FnOnce(&[u8]) -> Ve
 #[derive(Debug, Clone)]
 pub struct Envelope {
     sign1: CoseSign1,
-    /// Size of the compressed COSE bytes (what DESIGN §3.1's 220-byte budget measures).
+    /// Size of the compressed COSE bytes (what docs/design.md §3.1's 220-byte budget measures).
     pub compressed_len: usize,
 }
 

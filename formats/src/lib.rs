@@ -8,11 +8,13 @@
 //!   the capped codec of their target files, and the repository's file names.
 //! * [`lookup`] — the lookup index for manual lookup: rows, salted name digests, deltas.
 //! * [`names`] — holder names as they are compared: by code point, middle dots unified.
+//! * [`repository`] — where a repository is (a directory or a mirror) and its layout.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
 
 pub mod calendar;
 pub mod credential;
 pub mod lookup;
 pub mod names;
+pub mod repository;
 pub mod status;
 pub mod trust;

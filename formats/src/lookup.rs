@@ -1,4 +1,4 @@
-//! The lookup index (DESIGN §3.3, issue 8): every certificate of the qualifications the
+//! The lookup index (docs/design.md §3.3, issue 8): every certificate of the qualifications the
 //! authority opted in, for a manual lookup by management number and holder name when no QR
 //! code can be read.
 //!
@@ -6,7 +6,7 @@
 //! slow digest of the holder's name — never the name or the ID number. The digest's salt is
 //! the publication's random salt **and the management number**, so a name dictionary has to
 //! be run once per row, not once for the whole index; PBKDF2-HMAC-SHA256 with a few hundred
-//! rounds keeps one lookup within the 100 µs budget (DESIGN §6) while making a bulk attack on
+//! rounds keeps one lookup within the 100 µs budget (docs/design.md §6) while making a bulk attack on
 //! 10 M rows cost CPU-years. Rows keep the salt version of the publication that wrote them, so
 //! every publication brings a fresh salt while a delta still carries only the rows that changed.
 //!

@@ -1,4 +1,4 @@
-//! Holder names as they are compared (DESIGN §8, issue 8): exactly by code point, never
+//! Holder names as they are compared (docs/design.md §8, issue 8): exactly by code point, never
 //! Unicode-normalised — NFC would rewrite CJK compatibility ideographs (U+F900…) into other
 //! characters, and a rare character (生僻字) must match only itself. The one deliberate
 //! equivalence is the separator of minority names, typed in several look-alike ways.

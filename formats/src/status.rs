@@ -1,4 +1,4 @@
-//! Status data: what the authority publishes about the certificates it issued (DESIGN §3.3),
+//! Status data: what the authority publishes about the certificates it issued (docs/design.md §3.3),
 //! and the capped codec of the target files that carry it.
 //!
 //! One publication is a [`Dataset`] with one `version` and one `as_of`, shared by all its
@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
 
 /// One certificate's revocation (已撤销).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,16 +240,6 @@ impl From<Dataset> for Update {
     }
 }
 
-/// The repository's layout: its signed metadata under `metadata/`…
-pub fn metadata_dir(repo: &Path) -> PathBuf {
-    repo.join("metadata")
-}
-
-/// …and the target files under `targets/`, one directory each.
-pub fn targets_dir(repo: &Path) -> PathBuf {
-    repo.join("targets")
-}
-
 /// The kinds of target the repository carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -282,7 +271,7 @@ impl TargetKind {
         }
     }
 
-    /// The flat target name (no `/`, DESIGN §3.2) of this kind's full file at `version`.
+    /// The flat target name (no `/`, docs/design.md §3.2) of this kind's full file at `version`.
     pub fn file_name(self, version: u64) -> String {
         format!("{}.v{version}.jsonl.gz", self.as_str())
     }

@@ -1,4 +1,4 @@
-//! Seal keys: who may seal credentials, and when (DESIGN §3.2).
+//! Seal keys: who may seal credentials, and when (docs/design.md §3.2).
 //!
 //! The authority publishes the list of seal keys as the signed target `seals.vN.jsonl.gz`. A
 //! credential is genuine only if its key id is on the list, the signature holds, and the

@@ -1,4 +1,4 @@
-//! Status files from a repository (DESIGN §7: hostile repository files): the first byte picks
+//! Status files from a repository (docs/design.md §7: hostile repository files): the first byte picks
 //! the kind, the rest is the file's plain JSON Lines, gzip'd here so the fuzzer works on the
 //! text the reader parses. Every record of the kind is read, as the store would read it; the
 //! lookup index's header parameters are checked as the store checks them.

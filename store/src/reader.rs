@@ -23,7 +23,7 @@ fn ts(secs: i64) -> Timestamp {
 
 impl Reader<'_> {
     /// A prepared statement from the connection's cache: verification runs the same few
-    /// queries for every credential, so parsing them once matters (DESIGN §6 budget).
+    /// queries for every credential, so parsing them once matters (docs/design.md §6 budget).
     fn cached(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
         self.tx.prepare_cached(sql).map_err(sqlite(self.path))
     }
@@ -51,7 +51,7 @@ impl Reader<'_> {
             .map_err(sqlite(self.path))
     }
 
-    /// The newest signed time the appliance has seen (DESIGN §4 `clock_suspect`).
+    /// The newest signed time the appliance has seen (docs/design.md §4 `clock_suspect`).
     pub fn clock_floor(&self) -> Result<Option<Timestamp>, StoreError> {
         self.cached("SELECT newest_signed_time FROM clock_floor WHERE id = 1")?
             .query_row([], |r| r.get::<_, i64>(0))

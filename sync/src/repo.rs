@@ -4,11 +4,11 @@
 //! every start (docs/decisions/0002).
 
 use crate::clock::Clock;
-use crate::transport::{HttpLimits, HttpTransport};
+use crate::transport::HttpTransport;
 use certkiosk_formats::lookup::{LookupFile, LookupUpdate};
+use certkiosk_formats::repository::{HttpLimits, Source, metadata_dir, targets_dir};
 use certkiosk_formats::status::{
     Catalogue, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind, Update,
-    metadata_dir, targets_dir,
 };
 use certkiosk_formats::trust::{KeyId, SealKey};
 use jiff::Timestamp;
@@ -151,41 +151,6 @@ pub fn limits() -> Limits {
     }
 }
 
-/// Where a repository is read from: a directory (a mirror copy, a USB stick) holding
-/// `metadata/` and `targets/`, or the base URL of an HTTP(S) mirror with the same layout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Dir(PathBuf),
-    Http(Url),
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Source::Dir(p) => write!(f, "{}", p.display()),
-            Source::Http(u) => write!(f, "{u}"),
-        }
-    }
-}
-
-impl Source {
-    /// A URL (`http://`, `https://`) or else a directory path.
-    pub fn parse(s: &str) -> Result<Source, String> {
-        if s.contains("://") {
-            let mut url = Url::parse(s).map_err(|e| format!("{s:?} is not a valid URL: {e}"))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(format!("{s:?}: only http:// and https:// mirrors are supported"));
-            }
-            if !url.path().ends_with('/') {
-                url.set_path(&format!("{}/", url.path()));
-            }
-            Ok(Source::Http(url))
-        } else {
-            Ok(Source::Dir(PathBuf::from(s)))
-        }
-    }
-}
-
 /// Fetch and verify the whole publication of the repository at the local directory `repo`.
 pub async fn fetch_dir(repo: &Path, trust: &TrustState, clock: Clock) -> Result<NewPublication, RepoError> {
     match fetch(&Source::Dir(repo.to_owned()), trust, HttpLimits::default(), None, clock).await? {
@@ -224,6 +189,7 @@ pub async fn fetch(
             fetch_with(FilesystemTransport, (metadata, targets), location, trust, held, clock).await
         }
         Source::Http(base) => {
+            let base = Url::parse(base).map_err(|e| rejected(format!("{base:?} is not a valid URL: {e}")))?;
             let join = |p: &str| base.join(p).map_err(|e| rejected(e.to_string()));
             let (metadata, targets) = (join("metadata/")?, join("targets/")?);
             let transport = HttpTransport::new(http).map_err(rejected)?;

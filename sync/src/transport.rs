@@ -1,5 +1,5 @@
 //! How repository files reach the appliance: from an HTTP(S) mirror, through tough's
-//! [`Transport`] trait (STYLE 5: the transport is a parameter, tests use loopback).
+//! [`Transport`] trait (the transport is a parameter, tests use loopback).
 //!
 //! One attempt per file, bounded in time: a connect timeout, and a deadline for the transfer
 //! so a server that drips bytes forever cannot hold a sync. The deadline is `file_timeout`
@@ -9,19 +9,11 @@
 //! half-read repository is worth nothing. tough caps every file at its signed (or configured)
 //! length, so an endless body is cut off there.
 
+use certkiosk_formats::repository::HttpLimits;
 use futures::StreamExt;
 use std::time::Duration;
 use tough::{Transport, TransportError, TransportErrorKind, TransportStream, async_trait};
 use url::Url;
-
-/// Time limits of one file fetch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpLimits {
-    pub connect_timeout: Duration,
-    /// One file, headers to last byte, beyond the time its bytes earn at
-    /// [`MIN_BYTES_PER_SEC`].
-    pub file_timeout: Duration,
-}
 
 /// The slowest transfer a large file may run at (on average, beyond `file_timeout`): 64 KiB/s,
 /// so 200 MB may take up to 52 minutes more.
@@ -30,15 +22,6 @@ pub const MIN_BYTES_PER_SEC: u64 = 64 * 1024;
 /// When a transfer that started at `start` and has `received` bytes must be over.
 fn deadline(start: tokio::time::Instant, limits: HttpLimits, received: u64) -> tokio::time::Instant {
     start + limits.file_timeout + Duration::from_millis(received.saturating_mul(1000) / MIN_BYTES_PER_SEC)
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        HttpLimits {
-            connect_timeout: Duration::from_secs(10),
-            file_timeout: Duration::from_secs(120),
-        }
-    }
 }
 
 /// Fetches `http://` and `https://` URLs with reqwest (rustls, the system's CA store).

@@ -87,7 +87,7 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
         lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
         ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
     };
-    let targets = certkiosk_formats::status::targets_dir(repo_dir);
+    let targets = certkiosk_formats::repository::targets_dir(repo_dir);
     std::fs::create_dir_all(&targets).expect("mkdir");
     let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
     let mut w = RecordWriter::new(file, &header).expect("header");

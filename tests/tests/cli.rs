@@ -1,4 +1,4 @@
-//! The CLI contract of DESIGN §5 through the real binaries: the authority's workflow, exit
+//! The CLI contract of docs/design.md §5 through the real binaries: the authority's workflow, exit
 //! codes, one-line errors, stdin, and a tampered repository leaving the store unchanged.
 
 use certkiosk_tests::{ok, run, stderr, stdout};

@@ -70,7 +70,7 @@ fn every_demo_sample_gets_its_expected_verdict() {
             *seen_codes.entry(want.to_string()).or_insert(0) += 1;
         }
     }
-    // At least two samples for every verdict code of DESIGN §4.
+    // At least two samples for every verdict code of docs/design.md §4.
     assert_eq!(seen_codes.len(), 10, "{seen_codes:?}");
     assert!(seen_codes.values().all(|&n| n >= 2 * FORMS.len()), "{seen_codes:?}");
 

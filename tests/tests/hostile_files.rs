@@ -1,4 +1,4 @@
-//! Hostile and broken files given to `certd verify` and `certd decode` (DESIGN §7): each one
+//! Hostile and broken files given to `certd verify` and `certd decode` (docs/design.md §7): each one
 //! ends as the verdict `unreadable` with a one-line reason, or a one-line error, and never as a
 //! crash or a hang of certd. The files are crafted here, byte by byte.
 

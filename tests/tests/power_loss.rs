@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Kills per run (DESIGN §7 asks for at least 200).
+/// Kills per run (docs/design.md §7 asks for at least 200).
 const KILLS: usize = 200;
 
 fn revocations(n: usize, tag: &str) -> Vec<Revocation> {

@@ -1,5 +1,5 @@
 //! The kiosk UI reads the store as another user, in certd's group, with no write access to the
-//! state directory (systemd/, DESIGN §2: only certd writes). SQLite opens a WAL database
+//! state directory (systemd/, docs/design.md §2: only certd writes). SQLite opens a WAL database
 //! read-only only where its -wal and -shm files exist or can be made, so certd keeps them.
 //! This test reads the store through a user who can write nothing there, after certd is done.
 

@@ -1,4 +1,4 @@
-//! The kiosk's budgets (DESIGN §6), measured on the software renderer that the appliance uses,
+//! The kiosk's budgets (docs/design.md §6), measured on the software renderer that the appliance uses,
 //! through Slint's testing backend (no display needed):
 //!
 //! * first frame: from `main` (plus the process's own start, read from /proc) to the scan

@@ -6,7 +6,7 @@ use crate::camera::CameraError;
 use crate::camera::replay::Replay;
 use crate::verifier::Clock;
 use anyhow::Context;
-use certd::config::Config;
+use certkiosk_appliance::config::Config;
 use certkiosk_sync::clock::Clock as SyncClock;
 use certsync::demo::{Expectation, LookupExpectation};
 use std::collections::HashMap;

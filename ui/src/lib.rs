@@ -11,6 +11,7 @@
 //!   font chain and what it covers; [`demo`] — `certkiosk --demo`'s world.
 
 pub mod camera;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod fonts;
 pub mod kiosk;

@@ -1,10 +1,10 @@
-//! `certkiosk --config FILE | --demo`: the kiosk UI (DESIGN §5, §8).
+//! `certkiosk --config FILE | --demo`: the kiosk UI (docs/design.md §5, §8).
 
-use certd::config::Config;
+use certkiosk::camera::Maker;
 use certkiosk::camera::v4l::V4lCamera;
-use certkiosk::camera::{Camera, Maker};
 use certkiosk::kiosk::{Kiosk, Parts};
 use certkiosk::verifier::Clock;
+use certkiosk_appliance::config::Config;
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +24,7 @@ const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     // The contained file reader is this program run again; it must answer before anything else.
-    acquire::child::serve(certd::verify_cmd::is_credential);
+    acquire::child::serve(certkiosk_appliance::check::is_credential);
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -51,25 +51,9 @@ fn run(args: Args) -> Result<(), u8> {
     // Kept until the kiosk ends: the demo world lives in it.
     let mut _demo_dir = None;
     let (config, camera, clock): (Config, Maker, Clock) = if args.demo {
-        let dir = tempfile::Builder::new()
-            .prefix("certkiosk-demo-")
-            .tempdir()
-            .map_err(|e| fail(&format!("cannot make a directory for the demo world: {e}")))?;
-        let world = certkiosk::demo::build(dir.path(), certkiosk_sync::clock::Clock::System)
-            .map_err(|e| fail(&format!("{e:#}")))?;
-        let camera = world.camera().map_err(|e| fail(&e))?;
-        eprintln!(
-            "certkiosk: demo world in {}; the camera plays {} samples; admin PIN {}",
-            dir.path().display(),
-            world.samples.len(),
-            certkiosk::demo::DEMO_PIN
-        );
+        let (config, camera, clock, dir) = demo().map_err(|e| fail(&e))?;
         _demo_dir = Some(dir);
-        (
-            world.config,
-            Box::new(move || Box::new(camera) as Box<dyn Camera>) as Maker,
-            world.clock,
-        )
+        (config, camera, clock)
     } else {
         let file = args.config.unwrap_or_default();
         let config = Config::load(&file).map_err(|e| fail(&e))?;
@@ -85,6 +69,33 @@ fn run(args: Args) -> Result<(), u8> {
     })
     .map_err(|e| fail(&format!("no display: {e}")))?;
     kiosk.run().map_err(|e| fail(&format!("no display: {e}")))
+}
+
+/// `certkiosk --demo`: a demo world in a temporary directory (kept while the kiosk runs) and a
+/// camera that plays its samples.
+#[cfg(feature = "demo")]
+fn demo() -> Result<(Config, Maker, Clock, tempfile::TempDir), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("certkiosk-demo-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a directory for the demo world: {e}"))?;
+    let world =
+        certkiosk::demo::build(dir.path(), certkiosk_sync::clock::Clock::System).map_err(|e| format!("{e:#}"))?;
+    let camera = world.camera().map_err(|e| e.to_string())?;
+    eprintln!(
+        "certkiosk: demo world in {}; the camera plays {} samples; admin PIN {}",
+        dir.path().display(),
+        world.samples.len(),
+        certkiosk::demo::DEMO_PIN
+    );
+    let maker = Box::new(move || Box::new(camera) as Box<dyn certkiosk::camera::Camera>) as Maker;
+    Ok((world.config, maker, world.clock, dir))
+}
+
+/// The appliance's build (the Debian package) has no demo world: no authority, no sync.
+#[cfg(not(feature = "demo"))]
+fn demo() -> Result<(Config, Maker, Clock, ()), String> {
+    Err("this certkiosk was built without its demo world (cargo feature `demo`)".into())
 }
 
 /// Says early, before anything is built, that there is no screen to show the kiosk on.

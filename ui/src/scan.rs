@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Time for one frame's QR search: the preview runs at its own pace, but a verdict must be on
-/// screen within 300 ms of the code being held up (DESIGN §6).
+/// screen within 300 ms of the code being held up (docs/design.md §6).
 pub const FRAME_BUDGET: Duration = Duration::from_millis(120);
 
 /// The decoder thread's loop: take the newest picture, search it for a credential, report it.
 pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String)) {
-    let accept = |text: &str| certd::verify_cmd::is_credential(text);
+    let accept = |text: &str| certkiosk_appliance::check::is_credential(text);
     while !stop.load(Ordering::Relaxed) {
         let Some(gray) = mailbox.take(Duration::from_millis(200)) else {
             continue;

@@ -3,9 +3,9 @@
 //! certd's latest data), records them in the kiosk's audit log, and hands each verdict back.
 
 use crate::present::Channel;
-use certd::verify_cmd::{Input, read_input_with};
+use certkiosk_appliance::audit::{AuditLog, Limits};
+use certkiosk_appliance::check::{Input, read_input_with};
 use certkiosk_store::Store;
-use certkiosk_verify::audit::{AuditLog, Limits};
 use certkiosk_verify::{ManualQuery, Now, Policy, Verdict, VerdictCode, lookup, unreadable, verify, without_store};
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -140,7 +140,7 @@ fn channel_name(channel: Channel) -> &'static str {
         Channel::Scanner => "scanner",
         Channel::File(Some(source)) => source,
         Channel::File(None) => "file",
-        Channel::Manual => certd::verify_cmd::SOURCE_MANUAL,
+        Channel::Manual => certkiosk_appliance::check::SOURCE_MANUAL,
     }
 }
 

@@ -1,5 +1,5 @@
 //! `certkiosk` on the command line: without a display, or with a bad configuration, it says so
-//! in one line and exits 2 (DESIGN §5).
+//! in one line and exits 2 (docs/design.md §5).
 
 use std::process::Command;
 

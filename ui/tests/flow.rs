@@ -15,7 +15,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(15);
 
 fn verifications(world: &World) -> u64 {
-    certkiosk_verify::audit::verify_log(&world.audit_dir()).map_or(0, |c| c.records)
+    certkiosk_appliance::audit::verify_log(&world.audit_dir()).map_or(0, |c| c.records)
 }
 
 fn holder(app: &certkiosk::App) -> String {

@@ -258,7 +258,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     }
 
     // The audit log has every lookup, and neither a number nor a name in the clear.
-    let records = certkiosk_verify::audit::verify_log(&world.audit_dir()).expect("audit chain");
+    let records = certkiosk_appliance::audit::verify_log(&world.audit_dir()).expect("audit chain");
     assert_eq!(records.records, 5 + world.lookups.len() as u64);
     for file in std::fs::read_dir(world.audit_dir()).expect("audit dir").flatten() {
         let text = std::fs::read_to_string(file.path()).unwrap_or_default();

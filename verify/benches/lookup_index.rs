@@ -1,4 +1,4 @@
-//! The lookup index at national scale (DESIGN §6, issue 8): 10 M certificates.
+//! The lookup index at national scale (docs/design.md §6, issue 8): 10 M certificates.
 //!
 //! - **Import**: the real `certd import` of a TUF repository carrying the 10 M-row index into
 //!   an empty store, against the anchor: the `sqlite3` shell's `.import` of the same rows (CSV)
@@ -194,7 +194,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
         return w;
     }
     let _ = std::fs::remove_dir_all(&w.dir);
-    std::fs::create_dir_all(certkiosk_formats::status::targets_dir(&w.repo)).expect("mkdir");
+    std::fs::create_dir_all(certkiosk_formats::repository::targets_dir(&w.repo)).expect("mkdir");
     let t = Instant::now();
     let keys = role_keys();
     let now = Timestamp::now();
@@ -209,7 +209,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
     std::fs::write(&w.root, root).expect("root.json");
 
     // Publication 1: the full file and the anchor's CSV of the same rows.
-    let targets = certkiosk_formats::status::targets_dir(&w.repo);
+    let targets = certkiosk_formats::repository::targets_dir(&w.repo);
     let as_of1 = Timestamp::from_second(now.as_second() - 120).expect("ts");
     let header = RecordHeader {
         lookup: Some(params(&[(1, salt(1))])),
@@ -401,13 +401,13 @@ fn main() {
     let w = world(&rt);
     let run = tempfile::tempdir_in(&w.dir).expect("run dir");
     let v1 = w.dir.join("repo-v1");
-    println!("Lookup index, {ROWS} certificates (DESIGN §6; verify/benches/lookup_index.rs)");
+    println!("Lookup index, {ROWS} certificates (docs/design.md §6; verify/benches/lookup_index.rs)");
     let mb = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
     println!(
         "  full file {:.0} MB gzip'd; delta of {} changes {:.2} MB",
-        mb(&certkiosk_formats::status::targets_dir(&v1).join(TargetKind::Lookup.file_name(1))),
+        mb(&certkiosk_formats::repository::targets_dir(&v1).join(TargetKind::Lookup.file_name(1))),
         DELTA_REVOKED + DELTA_NEW,
-        mb(&certkiosk_formats::status::targets_dir(&w.repo).join(TargetKind::Lookup.delta_name(1, 2)))
+        mb(&certkiosk_formats::repository::targets_dir(&w.repo).join(TargetKind::Lookup.delta_name(1, 2)))
     );
 
     // Anchor: sqlite3 .import of the same rows into a copy of the same empty store.

@@ -1,5 +1,5 @@
 //! Payload → verdict against a bare Ed25519 verify of the same signature, in the same run
-//! (DESIGN §6: median ≤ 1.5 ×). Run with `scripts/bench` (release profile).
+//! (docs/design.md §6: median ≤ 1.5 ×). Run with `scripts/bench` (release profile).
 //!
 //! Both loops are interleaved in rounds so that frequency scaling and other load hit both
 //! alike; each figure is the median over all rounds of the per-call time in a round.
@@ -32,7 +32,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let signer = SealSigner::new(SigningKey::from_bytes(&[1; 32]));
     let now = Timestamp::now();
-    // 200 000 revocations, as in DESIGN §6's national figure, so lookups hit a real-sized index.
+    // 200 000 revocations, as in docs/design.md §6's national figure, so lookups hit a real-sized index.
     let revocations = (0..200_000)
         .map(|i| Revocation {
             management_number: format!("2020030100{i:06}"),

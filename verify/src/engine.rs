@@ -1,6 +1,6 @@
 //! Payload → verdict: a pure function of (credential text, store snapshot, time, policy).
 //!
-//! Precedence (DESIGN §4): unreadable → forged → revoked → annotation problems →
+//! Precedence (docs/design.md §4): unreadable → forged → revoked → annotation problems →
 //! status_unavailable → not_found → valid. Among annotation problems: required → cancelled →
 //! expired → not yet valid. Every decision about days is made on civil dates in Asia/Shanghai.
 
@@ -33,7 +33,7 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Grade status data that is `age` old (DESIGN §4): the one place the thresholds apply,
+    /// Grade status data that is `age` old (docs/design.md §4): the one place the thresholds apply,
     /// for verdicts and for `certd status` alike.
     pub fn grade(&self, age: SignedDuration) -> Freshness {
         if age <= self.fresh_window {

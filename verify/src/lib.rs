@@ -1,11 +1,9 @@
 //! Verification shared by `certd` and the kiosk UI: credential text + store → [`Verdict`], and
 //! a manual lookup (management number + holder name) → the same verdicts ([`lookup`]).
 //!
-//! Pure functions of (input, store snapshot, clock, policy); nothing here writes the store,
-//! touches the network or panics on any input. The exception is [`audit`], the log of
-//! verifications that certd and the kiosk append to.
+//! Pure functions of (input, store snapshot, clock, policy); nothing here writes anything,
+//! touches the network or panics on any input.
 
-pub mod audit;
 pub mod engine;
 pub mod i18n;
 pub mod lookup;

@@ -1,4 +1,4 @@
-//! Verdicts: the codes of DESIGN §4, their warnings, and what a verdict tells the person.
+//! Verdicts: the codes of docs/design.md §4, their warnings, and what a verdict tells the person.
 
 use certkiosk_formats::credential::{Level, Scenario};
 use certkiosk_formats::trust::{KeyId, SealKind};
@@ -102,7 +102,7 @@ impl Warning {
     }
 }
 
-/// How old the status data is, graded (DESIGN §4, §7).
+/// How old the status data is, graded (docs/design.md §4, §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Freshness {

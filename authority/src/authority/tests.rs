@@ -342,7 +342,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
         targets_version: 1,
     };
     let Fetched::New(v2) = repo::fetch(
-        &repo::Source::Dir(repo.clone()),
+        &crate::repository::Source::Dir(repo.clone()),
         &trust,
         Default::default(),
         Some(held),
@@ -376,7 +376,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
         targets_version: v2.targets_version,
     };
     let again = repo::fetch(
-        &repo::Source::Dir(repo.clone()),
+        &crate::repository::Source::Dir(repo.clone()),
         &trust,
         Default::default(),
         Some(held),
@@ -409,7 +409,7 @@ async fn sync_into(
     now: Timestamp,
 ) -> repo::NewPublication {
     let Fetched::New(p) = repo::fetch(
-        &repo::Source::Dir(repo.to_owned()),
+        &crate::repository::Source::Dir(repo.to_owned()),
         trust,
         Default::default(),
         held,

@@ -93,7 +93,7 @@ impl State {
             system_time: present::moment(now).into(),
             ..AdminView::default()
         };
-        match certd::status::status(&self.config, now) {
+        match certkiosk_appliance::status::status(&self.config, now) {
             Ok(s) => {
                 if let Some(p) = &s.publication {
                     view.data_version = p.version.to_string().into();

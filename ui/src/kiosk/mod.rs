@@ -19,7 +19,7 @@ use crate::lookup_form::LookupForm;
 use crate::scan::Debounce;
 use crate::verifier::{self, Clock, Done, Verifier};
 use crate::wedge::Wedge;
-use certd::config::{Config, KioskSettings};
+use certkiosk_appliance::config::{Config, KioskSettings};
 use certkiosk_verify::Lang;
 use slint::{ComponentHandle, ModelRc};
 use std::cell::{Cell, RefCell};

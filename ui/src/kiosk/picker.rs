@@ -3,7 +3,7 @@
 use super::State;
 use crate::generated::{Api, App, PdfFile, Screen};
 use crate::verifier::Job;
-use certd::config::Config;
+use certkiosk_appliance::config::Config;
 use slint::{ComponentHandle, ModelRc, VecModel};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;

@@ -3,13 +3,13 @@
 //! handheld scanner, and screenshots compared with the references in `tests/screenshots/`.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use certd::config::Config;
 use certkiosk::App;
 use certkiosk::camera::replay::{Replay, Step};
 use certkiosk::camera::{Camera, Maker};
 use certkiosk::generated::{Api, Screen};
 use certkiosk::kiosk::{Kiosk, Parts};
 use certkiosk::verifier::Clock;
+use certkiosk_appliance::config::Config;
 use i_slint_backend_testing::ElementHandle;
 use jiff::Timestamp;
 use slint::ComponentHandle;

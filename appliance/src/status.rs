@@ -1,11 +1,12 @@
 //! `certd status`: what the store holds and how fresh it is.
 
 use crate::config::Config;
-use crate::sync::SyncStatus;
 use certkiosk_store::{PublicationInfo, Store, StoreError};
 use certkiosk_verify::Freshness;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde::Serialize;
+use std::path::Path;
 
 #[derive(Debug, Serialize)]
 pub struct Status {
@@ -116,4 +117,25 @@ pub fn to_text(s: &Status) -> String {
         out += &format!("last error     {e} ({} failed in a row)\n", s.sync.consecutive_failures);
     }
     out
+}
+
+/// The record of sync attempts kept beside the store (certd writes it, through a temp file and a rename).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub last_attempt: Option<Timestamp>,
+    pub last_success: Option<Timestamp>,
+    pub last_source: Option<String>,
+    /// One line: the source and the cause.
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+}
+
+impl SyncStatus {
+    /// The recorded status; a missing or unreadable file reads as "never synced".
+    pub fn load(path: &Path) -> SyncStatus {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
 }

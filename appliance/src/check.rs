@@ -19,7 +19,7 @@ use std::time::Instant;
 /// Read at most this much of a text input: far beyond any QR code's text, small enough to be safe.
 pub const MAX_INPUT_BYTES: u64 = 1 << 20;
 
-/// Where a credential text came from (DESIGN §5 `source`).
+/// Where a credential text came from (docs/design.md §5 `source`).
 pub const SOURCE_PAYLOAD: &str = "payload";
 /// The `source` of a manual lookup (`certd lookup`).
 pub const SOURCE_MANUAL: &str = "manual";
@@ -170,7 +170,7 @@ pub struct Outcome {
 /// state directory, a full disk) says so once on stderr and goes on verifying.
 #[derive(Debug)]
 pub struct Audit {
-    log: Option<certkiosk_verify::audit::AuditLog>,
+    log: Option<crate::audit::AuditLog>,
     warned: bool,
 }
 
@@ -181,7 +181,7 @@ impl Audit {
             warned: false,
         };
         if let Some(s) = settings {
-            match certkiosk_verify::audit::AuditLog::open(&s.dir, s.limits) {
+            match crate::audit::AuditLog::open(&s.dir, s.limits) {
                 Ok(log) => audit.log = Some(log),
                 Err(e) => audit.warn(&e.to_string()),
             }
@@ -230,7 +230,7 @@ pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -
     })
 }
 
-/// The JSON line of DESIGN §5.
+/// The JSON line of docs/design.md §5.
 pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
     let v = &o.verdict;
     json!({

@@ -1,12 +1,13 @@
-//! Configuration in two stages (STYLE 4): the raw TOML (`deny_unknown_fields`) is validated into
+//! Configuration in two stages: the raw TOML (`deny_unknown_fields`) is validated into
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
-use certkiosk_sync::repo::Source;
-use certkiosk_sync::transport::HttpLimits;
+use certkiosk_formats::repository::HttpLimits;
+use certkiosk_formats::repository::Source;
 use certkiosk_verify::{Lang, Policy};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use url::Url;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +140,7 @@ pub struct Config {
 /// two never disagree about the store, the policy or the media directories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskSettings {
-    /// A result is cleared after this, so the next person never sees it (DESIGN §7).
+    /// A result is cleared after this, so the next person never sees it (docs/design.md §7).
     pub result_timeout: Duration,
     /// Digits that open the admin screen; `None`: the admin screen is not offered.
     pub admin_pin: Option<String>,
@@ -154,11 +155,11 @@ pub struct KioskSettings {
     pub audit_dir: Option<PathBuf>,
 }
 
-/// The audit log of verifications (`certkiosk_verify::audit`).
+/// The audit log of verifications (`certkiosk_appliance::audit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditSettings {
     pub dir: PathBuf,
-    pub limits: certkiosk_verify::audit::Limits,
+    pub limits: crate::audit::Limits,
 }
 
 /// A configuration that cannot be used: always names the file, and the key where it can.
@@ -246,7 +247,7 @@ impl Config {
         let state_dir = base.join(&raw.state_dir);
         let mut mirrors = Vec::new();
         for m in &raw.sync.mirrors {
-            match Source::parse(m).map_err(|e| invalid("sync.mirrors", e))? {
+            match parse_source(m).map_err(|e| invalid("sync.mirrors", e))? {
                 Source::Dir(p) => mirrors.push(Source::Dir(base.join(p))),
                 url => mirrors.push(url),
             }
@@ -293,8 +294,8 @@ impl Config {
         };
         let run = run_settings(&raw.run, &base).map_err(|(key, problem)| invalid(key, problem))?;
         let audit = if raw.audit.enabled.unwrap_or(true) {
-            let defaults = certkiosk_verify::audit::Limits::default();
-            let limits = certkiosk_verify::audit::Limits {
+            let defaults = crate::audit::Limits::default();
+            let limits = crate::audit::Limits {
                 max_file_bytes: match raw.audit.max_file_kib {
                     Some(0) => return Err(invalid("audit.max_file_kib", "must be at least 1".into())),
                     Some(k) => u64::from(k) * 1024,
@@ -407,6 +408,23 @@ fn run_settings(raw: &RawRun, base: &Path) -> Result<RunSettings, (&'static str,
         grace,
         metrics,
     })
+}
+
+/// A repository's place as written in the configuration or on the command line: a URL
+/// (`http://`, `https://`) or else a directory path.
+pub fn parse_source(s: &str) -> Result<Source, String> {
+    if s.contains("://") {
+        let mut url = Url::parse(s).map_err(|e| format!("{s:?} is not a valid URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{s:?}: only http:// and https:// mirrors are supported"));
+        }
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        Ok(Source::Http(url.to_string()))
+    } else {
+        Ok(Source::Dir(PathBuf::from(s)))
+    }
 }
 
 #[cfg(test)]
