@@ -377,7 +377,7 @@ pub const FULL_CHECK_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_ho
 /// open; the whole file — 10 M lookup rows are ~580 MB, a second of reading here and more on
 /// an SD card — once per [`FULL_CHECK_EVERY`], or when the last full check is unknown or in
 /// the future (a clock set back). Returns the time of a full check made now, to be recorded.
-/// A failed check is `SQLITE_CORRUPT`, which `Store::open` answers by starting afresh.
+/// A failed check is `SQLITE_CORRUPT`, which `Writer::open` answers by starting afresh.
 fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, StoreError> {
     let now = Timestamp::now();
     let last: Option<i64> = conn
