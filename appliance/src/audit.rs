@@ -13,6 +13,7 @@
 //! the MAC the oldest kept record follows, the last sequence number and MAC), `lock`, and
 //! `00000001.jsonl`, `00000002.jsonl`, ….
 
+use certkiosk_formats::hex;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -301,10 +302,6 @@ fn record_mac(key: &[u8; 32], r: &Record) -> String {
     );
     mac.update(fields.as_bytes());
     hex(&mac.finalize().into_bytes())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read_key(path: &Path) -> Result<[u8; 32], AuditError> {

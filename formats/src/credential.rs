@@ -10,6 +10,7 @@
 //! (CBOR claims of a genuine seal; failure: *unreadable*).
 
 use crate::calendar;
+use crate::hex;
 use crate::trust::KeyId;
 use ciborium::Value;
 use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
@@ -370,10 +371,6 @@ impl Envelope {
     pub fn claims(&self) -> Result<Claims, ClaimsError> {
         decode_claims(self.sign1.payload.as_deref().unwrap_or_default())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn text(s: &str) -> Value {

@@ -18,3 +18,15 @@ pub mod names;
 pub mod repository;
 pub mod status;
 pub mod trust;
+
+/// Lowercase hex of `bytes`: key ids, digests, salts and set sums as the formats, the store and
+/// the audit log write them.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -15,6 +15,7 @@
 //! (bytewise, SQLite's BINARY order), a delta's lines are [`LookupOp`]s.
 
 use crate::calendar;
+use crate::hex;
 use crate::names::canonical_name;
 use crate::status::{RecordHeader, RecordReader, StatusFileError, TargetKind};
 use jiff::civil::Date;
@@ -237,16 +238,6 @@ pub fn check_number(number: &str) -> Result<(), String> {
         return Err(format!("management number {number:?}"));
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {

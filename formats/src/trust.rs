@@ -154,7 +154,7 @@ mod hex_key {
     use ed25519_dalek::VerifyingKey;
 
     pub fn serialize<S: serde::Serializer>(k: &VerifyingKey, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&k.as_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
+        s.collect_str(&crate::hex(k.as_bytes()))
     }
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {

@@ -267,6 +267,6 @@ impl Reader<'_> {
                 h.update(b"\x1e");
             }
         }
-        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(certkiosk_formats::hex(&h.finalize()))
     }
 }
