@@ -9,12 +9,15 @@
 //! `src/table.rs` documents and decodes. Any problem in the data stops the build with one line
 //! naming the file and line, never a guess.
 
+#[path = "src/tones.rs"]
+mod tones;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tones::{COMBINING_TONES, MARKED_VOWELS, OTHER_MARKED};
 
 const READINGS: &str = "Unihan_Readings.txt.bz2";
 const IRG_SOURCES: &str = "Unihan_IRGSources.txt.bz2";
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/tones.rs");
     println!("cargo::rerun-if-env-changed=UNIHAN_DIR");
     let dir = PathBuf::from(std::env::var_os("UNIHAN_DIR").unwrap_or_else(|| "/usr/share/unicode".into()));
     for name in [READINGS, IRG_SOURCES, RADICALS] {
@@ -253,23 +257,6 @@ fn reading_texts<'a>(field: &str, value: &'a str) -> Result<Vec<(&'a str, u32)>>
     Ok(readings)
 }
 
-/// Pinyin letters with a tone mark (tones 1–4), by their toneless letter; `-` where Unicode
-/// has no precomposed letter (those are written with a combining mark). ê is written e: a
-/// toneless syllable is plain ASCII (ü is v), and ê̄ ế ê̌ ề are the interjection 欸, also ei.
-const TONE_LETTERS: [(char, [char; 4]); 9] = [
-    ('a', ['ā', 'á', 'ǎ', 'à']),
-    ('e', ['ē', 'é', 'ě', 'è']),
-    ('i', ['ī', 'í', 'ǐ', 'ì']),
-    ('o', ['ō', 'ó', 'ǒ', 'ò']),
-    ('u', ['ū', 'ú', 'ǔ', 'ù']),
-    ('v', ['ǖ', 'ǘ', 'ǚ', 'ǜ']),
-    ('e', ['-', 'ế', '-', 'ề']),
-    ('m', ['-', 'ḿ', '-', '-']),
-    ('n', ['-', 'ń', 'ň', 'ǹ']),
-];
-/// Combining tone marks, tones 1–4.
-const COMBINING_TONES: [char; 4] = ['\u{304}', '\u{301}', '\u{30C}', '\u{300}'];
-
 /// `"lǘ"` → `("lv", 2)`; no tone mark is the neutral tone, 5.
 fn parse_pinyin(text: &str) -> Result<(String, u8)> {
     let mut syllable = String::new();
@@ -300,8 +287,9 @@ fn pinyin_letter(c: char) -> Option<(Option<char>, Option<u8>)> {
         _ if c.is_ascii() => None,
         _ => match COMBINING_TONES.iter().position(|m| *m == c) {
             Some(i) => Some((None, tone(i))),
-            None => TONE_LETTERS
+            None => MARKED_VOWELS
                 .iter()
+                .chain(&OTHER_MARKED)
                 .find_map(|(letter, marked)| marked.iter().position(|m| *m == c).map(|i| (Some(*letter), tone(i)))),
         },
     }

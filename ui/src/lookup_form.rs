@@ -414,14 +414,7 @@ impl LookupForm {
 /// → "lǜ". The mark goes on a or e, on the o of ou, else on the last vowel. Syllables without
 /// a vowel (m, n, ng) get the tone's number.
 pub fn with_tone(syllable: &str, tone: u8) -> String {
-    const MARKED: [(char, [char; 4]); 6] = [
-        ('a', ['ā', 'á', 'ǎ', 'à']),
-        ('e', ['ē', 'é', 'ě', 'è']),
-        ('i', ['ī', 'í', 'ǐ', 'ì']),
-        ('o', ['ō', 'ó', 'ǒ', 'ò']),
-        ('u', ['ū', 'ú', 'ǔ', 'ù']),
-        ('v', ['ǖ', 'ǘ', 'ǚ', 'ǜ']),
-    ];
+    use hanzi::tones::MARKED_VOWELS as MARKED;
     let shown = |c: char| if c == 'v' { 'ü' } else { c };
     let Some(mark) = usize::from(tone).checked_sub(1).filter(|&t| t < 4) else {
         return syllable.chars().map(shown).collect();

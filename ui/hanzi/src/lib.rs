@@ -53,6 +53,7 @@ mod code_point;
 mod pinyin;
 mod radical;
 mod table;
+pub mod tones;
 
 pub use block::{Block, block};
 pub use code_point::{CodeError, parse_code_point};
