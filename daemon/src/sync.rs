@@ -122,7 +122,7 @@ pub async fn sync_once(config: &Config, sources: Option<Vec<Source>>, clock: Clo
     let mut status = SyncStatus::load(&status_path);
     let now = clock.now();
     status.last_attempt = Some(now);
-    let result = sync_rounds(config, &sources, clock).await;
+    let result = sync_rounds(config, &sources, clock, now).await;
     match &result {
         Ok(outcome) => {
             status.last_success = Some(now);
@@ -141,7 +141,14 @@ pub async fn sync_once(config: &Config, sources: Option<Vec<Source>>, clock: Clo
     result
 }
 
-async fn sync_rounds(config: &Config, sources: &[Source], clock: Clock) -> Result<SyncOutcome, SyncError> {
+/// `clock` is what TUF expiry is checked against; `now`, read once per sync, is what its
+/// records say (the status file's attempt and success, the store's `applied_at`).
+async fn sync_rounds(
+    config: &Config,
+    sources: &[Source],
+    clock: Clock,
+    now: Timestamp,
+) -> Result<SyncOutcome, SyncError> {
     let trust = TrustState {
         pinned_root: config.trusted_root.clone(),
         dir: config.tuf_dir(),
@@ -150,7 +157,7 @@ async fn sync_rounds(config: &Config, sources: &[Source], clock: Clock) -> Resul
     loop {
         let mut last_error = SyncError::NoSource;
         for source in sources {
-            match fetch_and_apply(config, &trust, source, clock).await {
+            match fetch_and_apply(config, &trust, source, clock, now).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if e.retryable() => {
                     tracing::info!(source = %source, error = %e, round, "sync source failed");
@@ -191,13 +198,14 @@ async fn fetch_and_apply(
     trust: &TrustState,
     source: &Source,
     clock: Clock,
+    now: Timestamp,
 ) -> Result<SyncOutcome, SyncError> {
     let fetched = repo::fetch(source, trust, config.http, held(config), clock).await?;
-    match apply(config, source.to_string(), fetched, clock.now()).await {
+    match apply(config, source.to_string(), fetched, now).await {
         Err(SyncError::Store(StoreError::DeltaMismatch { what, .. })) => {
             tracing::warn!(source = %source, problem = %what, "delta chain does not fit the store; fetching full files");
             let fetched = repo::fetch(source, trust, config.http, None, clock).await?;
-            apply(config, source.to_string(), fetched, clock.now()).await
+            apply(config, source.to_string(), fetched, now).await
         }
         other => other,
     }
