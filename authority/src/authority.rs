@@ -9,33 +9,32 @@
 //! ```
 //! Every operation takes `now` explicitly, so tests and the demo world can act at any time.
 
-use crate::calendar::{self, ANNOTATION_ERA_START};
-use crate::credential::{self, Annotation, Claims, Level, Scenario};
+use crate::calendar;
+use crate::credential::{Annotation, Claims, Level, Scenario};
 use crate::keys;
 use crate::publish::{self, Lifetimes, RoleKeySet};
 use crate::seal::SealSigner;
 use crate::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, RevocationReason, ScopeEntry};
-use crate::trust::{KeyId, SealKey, SealKind};
+use crate::trust::{KeyId, SealKey};
+use rows::Row;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
-/// Longest annotation validity, in days counted inclusively (docs/design.md §1).
-pub const MAX_ANNOTATION_DAYS: i64 = 90;
-/// The window, in days back from the day of application, in which valid annotations count.
-pub const ANNOTATION_WINDOW_DAYS: i64 = 90;
-/// At most this many valid annotations per certificate in the window.
-pub const MAX_ANNOTATIONS_IN_WINDOW: usize = 3;
-/// The scenarios the authority offers today.
-pub const OFFERED_SCENARIOS: [Scenario; 1] = [Scenario::SELF_USE];
+pub use catalogue::default_catalogue;
+pub use rows::CorruptValue;
+pub use rules::{ANNOTATION_WINDOW_DAYS, MAX_ANNOTATION_DAYS, MAX_ANNOTATIONS_IN_WINDOW, OFFERED_SCENARIOS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorityError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("authority state {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
+    #[error("authority state {path}: {cause}")]
+    Sqlite { path: PathBuf, cause: rusqlite::Error },
+    /// A value in the state cannot be read back exactly; nothing is signed or published.
+    #[error("authority state {path}: {cause}")]
+    Corrupt { path: PathBuf, cause: CorruptValue },
     #[error("{path} already holds an authority; refusing to overwrite it")]
     AlreadyInitialised { path: PathBuf },
     #[error("{path} is not an authority directory (run `certsync init` first)")]
@@ -76,37 +75,6 @@ pub enum AuthorityError {
 
 type Result<T, E = AuthorityError> = std::result::Result<T, E>;
 
-const SCHEMA: &str = "
-CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE seal_keys (
-    key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, kind TEXT NOT NULL,
-    valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, retired_at INTEGER, file TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE bodies (code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE qualifications (
-    code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, seal_kind TEXT NOT NULL, body TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE scope (qualification TEXT NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL);
-CREATE TABLE certificates (
-    management_number TEXT PRIMARY KEY, certificate_number TEXT, holder_name TEXT NOT NULL,
-    masked_id TEXT NOT NULL, qualification TEXT NOT NULL, level INTEGER NOT NULL, specialty TEXT,
-    issuing_body TEXT NOT NULL, approved_on TEXT NOT NULL, ecert_issued_on TEXT NOT NULL,
-    seal_key_id TEXT NOT NULL, issued_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE annotations (
-    id INTEGER PRIMARY KEY, management_number TEXT NOT NULL, scenario INTEGER NOT NULL,
-    requested_at INTEGER NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX annotations_by_certificate ON annotations (management_number);
-CREATE TABLE revocations (
-    management_number TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL, reason_code TEXT NOT NULL,
-    reason TEXT NOT NULL, revoked_by TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE cancellations (
-    annotation_id INTEGER PRIMARY KEY, cancelled_at INTEGER NOT NULL, reason TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE publications (version INTEGER PRIMARY KEY, as_of INTEGER NOT NULL);
-";
 
 /// A certificate to issue.
 #[derive(Debug, Clone)]
@@ -148,91 +116,8 @@ pub struct Authority {
     db: Connection,
 }
 
-/// The built-in catalogue a new authority starts with: real qualification names, demo codes.
-pub fn default_catalogue() -> Catalogue {
-    let body = |code: &str, zh: &str, en: &str| Body {
-        code: code.into(),
-        name_zh: zh.into(),
-        name_en: en.into(),
-    };
-    let q = |code: &str, zh: &str, en: &str, kind, body: &str| Qualification {
-        code: code.into(),
-        name_zh: zh.into(),
-        name_en: en.into(),
-        seal_kind: kind,
-        body: body.into(),
-    };
-    let s = |code: &str, first_year, last_year| ScopeEntry {
-        qualification: code.into(),
-        first_year,
-        last_year,
-    };
-    use SealKind::{Association, Ministry};
-    Catalogue {
-        bodies: vec![
-            body(
-                "MOHRSS",
-                "人力资源和社会保障部",
-                "Ministry of Human Resources and Social Security",
-            ),
-            body(
-                "CIREA",
-                "中国房地产估价师与房地产经纪人学会",
-                "China Institute of Real Estate Appraisers and Agents",
-            ),
-            body("CAUP", "中国城市规划协会", "China Association of City Planning"),
-        ],
-        qualifications: vec![
-            q(
-                "0301",
-                "经济专业技术资格",
-                "Economics Professional Qualification",
-                Ministry,
-                "MOHRSS",
-            ),
-            q("0501", "一级建造师", "First-Class Constructor", Ministry, "MOHRSS"),
-            q("0601", "执业药师", "Licensed Pharmacist", Ministry, "MOHRSS"),
-            q(
-                "0701",
-                "注册安全工程师",
-                "Registered Safety Engineer",
-                Ministry,
-                "MOHRSS",
-            ),
-            q(
-                "0901",
-                "审计专业技术资格",
-                "Audit Professional Qualification",
-                Ministry,
-                "MOHRSS",
-            ),
-            q("1101", "房地产估价师", "Real Estate Appraiser", Association, "CIREA"),
-            q(
-                "1201",
-                "注册城乡规划师",
-                "Registered Urban-Rural Planner",
-                Association,
-                "CAUP",
-            ),
-        ],
-        // 审计 (0901) is not yet covered: its data is still being loaded.
-        scope: vec![
-            s("0301", 2017, 2099),
-            s("0501", 2017, 2099),
-            s("0601", 2017, 2099),
-            s("0701", 2019, 2099),
-            s("1101", 2005, 2099),
-            s("1201", 2008, 2099),
-        ],
-    }
-}
-
 fn date_text(d: Date) -> String {
     d.to_string()
-}
-
-fn parse_date(s: &str) -> Date {
-    s.parse().unwrap_or(Date::MIN)
 }
 
 impl Authority {
@@ -260,7 +145,7 @@ impl Authority {
     fn sqlite(&self) -> impl Fn(rusqlite::Error) -> AuthorityError + '_ {
         move |source| AuthorityError::Sqlite {
             path: Authority::db_path(&self.dir),
-            source,
+            cause: source,
         }
     }
 
@@ -274,7 +159,7 @@ impl Authority {
         let keys_dir = Authority::keys_dir(dir);
         std::fs::create_dir_all(&keys_dir).map_err(|source| AuthorityError::Io {
             path: keys_dir.clone(),
-            source,
+            cause: source,
         })?;
         let role_keys = RoleKeySet {
             root: keys::generate(),
@@ -295,7 +180,7 @@ impl Authority {
 
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
             path: db_path.clone(),
-            source,
+            cause: source,
         })?;
         let mut authority = Authority {
             dir: dir.to_owned(),
@@ -309,13 +194,13 @@ impl Authority {
         let path = Authority::db_path(dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),
-            source,
+            cause: source,
         };
         let tx = authority
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
-        tx.execute_batch(SCHEMA).map_err(e)?;
+        tx.execute_batch(catalogue::SCHEMA).map_err(e)?;
         tx.execute_batch(lookup_index::SCHEMA).map_err(e)?;
         for b in &catalogue.bodies {
             tx.execute(
@@ -323,21 +208,7 @@ impl Authority {
                 params![b.code, b.name_zh, b.name_en],
             )
             .map_err(e)?;
-            // The ministry's seal dates from the start of its e-certificates; association seals
-            // also sealed older certificates.
-            let (kind, from, until) = if b.code == "MOHRSS" {
-                (
-                    SealKind::Ministry,
-                    ANNOTATION_ERA_START,
-                    jiff::civil::date(2031, 12, 16),
-                )
-            } else {
-                (
-                    SealKind::Association,
-                    jiff::civil::date(2005, 1, 1),
-                    jiff::civil::date(2031, 12, 31),
-                )
-            };
+            let (kind, from, until) = catalogue::first_seal(&b.code);
             let key = keys::generate();
             let id = KeyId::of(&key.verifying_key());
             let file = format!("seal-{}-{id}.pem", b.code);
@@ -384,12 +255,12 @@ impl Authority {
         if !db_path.exists() {
             return Err(AuthorityError::NotInitialised { path: dir.to_owned() });
         }
-        let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite { path: db_path, source })?;
+        let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite { path: db_path, cause: source })?;
         // Authorities made before the lookup index gain its tables.
         db.execute_batch(lookup_index::SCHEMA)
             .map_err(|source| AuthorityError::Sqlite {
                 path: Authority::db_path(dir),
-                source,
+                cause: source,
             })?;
         Ok(Authority {
             dir: dir.to_owned(),
@@ -405,17 +276,20 @@ impl Authority {
         )
     }
 
-    /// All seal keys, as published.
+    fn corrupt(&self, cause: CorruptValue) -> AuthorityError {
+        AuthorityError::Corrupt {
+            path: Authority::db_path(&self.dir),
+            cause,
+        }
+    }
+
+    /// All seal keys, as published. A row whose key file holds another key than the row
+    /// names is corrupt: the seal list would publish one key and credentials carry another.
     pub fn seals(&self) -> Result<Vec<SealKey>> {
-        let mut st = self
-            .db
-            .prepare(
-                "SELECT key_id, owner, kind, valid_from, valid_until, retired_at, file FROM seal_keys ORDER BY key_id",
-            )
-            .map_err(self.sqlite())?;
         type SealRow = (String, String, String, String, String, Option<i64>, String);
-        let rows: Vec<SealRow> = st
-            .query_map([], |r| {
+        let rows: Vec<SealRow> = self.all(
+            "SELECT key_id, owner, kind, valid_from, valid_until, retired_at, file FROM seal_keys ORDER BY key_id",
+            |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -425,22 +299,32 @@ impl Authority {
                     r.get(5)?,
                     r.get(6)?,
                 ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.sqlite())?;
+            },
+        )?;
         rows.into_iter()
-            .map(|(_, owner, kind, from, until, retired, file)| {
-                let key = keys::read_key(&Authority::keys_dir(&self.dir).join(file))?;
+            .map(|(key_id, owner, kind, from, until, retired, file)| {
+                let row = Row {
+                    table: "seal_keys",
+                    key: &key_id,
+                };
+                let key = keys::read_key(&Authority::keys_dir(&self.dir).join(&file))?;
                 let public_key = key.verifying_key();
-                Ok(SealKey {
-                    key_id: KeyId::of(&public_key),
-                    public_key,
-                    owner,
-                    kind: SealKind::parse(&kind).unwrap_or(SealKind::Association),
-                    valid_from: parse_date(&from),
-                    valid_until: parse_date(&until),
-                    retired_at: retired.and_then(|s| Timestamp::from_second(s).ok()),
-                })
+                let read = || {
+                    let id = KeyId::of(&public_key);
+                    if id.to_string() != key_id {
+                        return Err(row.corrupt("file", &file));
+                    }
+                    Ok(SealKey {
+                        key_id: id,
+                        public_key,
+                        owner,
+                        kind: row.seal_kind("kind", &kind)?,
+                        valid_from: row.date("valid_from", &from)?,
+                        valid_until: row.date("valid_until", &until)?,
+                        retired_at: retired.map(|t| row.timestamp("retired_at", t)).transpose()?,
+                    })
+                };
+                read().map_err(|cause| self.corrupt(cause))
             })
             .collect()
     }
@@ -477,67 +361,45 @@ impl Authority {
     }
 
     fn qualification(&self, code: &str) -> Result<Qualification> {
-        self.db
+        let (name_zh, name_en, kind, body): (String, String, String, String) = self
+            .db
             .query_row(
                 "SELECT name_zh, name_en, seal_kind, body FROM qualifications WHERE code = ?1",
                 [code],
-                |r| {
-                    Ok(Qualification {
-                        code: code.to_owned(),
-                        name_zh: r.get(0)?,
-                        name_en: r.get(1)?,
-                        seal_kind: SealKind::parse(&r.get::<_, String>(2)?).unwrap_or(SealKind::Association),
-                        body: r.get(3)?,
-                    })
-                },
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(self.sqlite())?
-            .ok_or_else(|| AuthorityError::UnknownQualification(code.to_owned()))
+            .ok_or_else(|| AuthorityError::UnknownQualification(code.to_owned()))?;
+        let row = Row {
+            table: "qualifications",
+            key: code,
+        };
+        Ok(Qualification {
+            code: code.to_owned(),
+            name_zh,
+            name_en,
+            seal_kind: row.seal_kind("seal_kind", &kind).map_err(|c| self.corrupt(c))?,
+            body,
+        })
     }
 
     /// Issue a certificate: assign its management number, seal its (unannotated) credential.
     pub fn issue(&mut self, req: &IssueRequest, now: Timestamp) -> Result<Sealed> {
-        let invalid = |field, problem: &str| AuthorityError::Invalid {
-            field,
-            problem: problem.to_owned(),
-        };
-        let name_chars = req.holder_name.chars().count();
-        if req.holder_name.trim().is_empty() || name_chars > credential::MAX_NAME_CHARS {
-            return Err(invalid("holder name", "must have 1 to 50 characters"));
-        }
-        if req.masked_id.trim().is_empty() || req.masked_id.chars().count() > credential::MAX_TEXT_CLAIM_CHARS {
-            return Err(invalid("masked ID", "must have 1 to 64 characters"));
-        }
-        for (field, v) in [
-            ("specialty", &req.specialty),
-            ("certificate number", &req.certificate_number),
-        ] {
-            if v.as_ref()
-                .is_some_and(|s| s.trim().is_empty() || s.chars().count() > credential::MAX_TEXT_CLAIM_CHARS)
-            {
-                return Err(invalid(field, "must have 1 to 64 characters"));
-            }
-        }
-        if req.ecert_issued_on < req.approved_on {
-            return Err(invalid("e-certificate issue date", "is before the approval date"));
-        }
-        if req.ecert_issued_on > calendar::date_in_china(now) {
-            return Err(invalid("e-certificate issue date", "is in the future"));
-        }
+        rules::check_issue(req, calendar::date_in_china(now))?;
         let q = self.qualification(&req.qualification)?;
         let signer = self.seal_for(&q.body, req.ecert_issued_on)?;
         let path = Authority::db_path(&self.dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),
-            source,
+            cause: source,
         };
         let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
         let serial = Authority::next_serial(&tx, "serial").map_err(e)?;
-        let management_number = format!("{}{}{serial:08}", req.approved_on.year(), q.code);
+        let management_number = rules::management_number(req.approved_on, &q.code, serial);
         tx.execute(
             "INSERT INTO certificates VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
@@ -576,33 +438,63 @@ impl Authority {
 
     /// The certificate's claims without annotation, and its seal key id.
     fn certificate(&self, management_number: &str) -> Result<(Claims, String)> {
-        self.db
+        type CertificateRow = (
+            Option<String>,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+        );
+        let (certificate_number, holder_name, masked_id, qualification, level, specialty, body, approved, ecert, key): CertificateRow = self
+            .db
             .query_row(
                 "SELECT certificate_number, holder_name, masked_id, qualification, level, specialty, issuing_body,
                         approved_on, ecert_issued_on, seal_key_id FROM certificates WHERE management_number = ?1",
                 [management_number],
                 |r| {
                     Ok((
-                        Claims {
-                            management_number: management_number.to_owned(),
-                            certificate_number: r.get(0)?,
-                            holder_name: r.get(1)?,
-                            masked_id: r.get(2)?,
-                            qualification: r.get(3)?,
-                            level: Level::from_code(r.get::<_, i64>(4)? as u64).unwrap_or(Level::Unleveled),
-                            specialty: r.get(5)?,
-                            issuing_body: r.get(6)?,
-                            approved_on: parse_date(&r.get::<_, String>(7)?),
-                            ecert_issued_on: parse_date(&r.get::<_, String>(8)?),
-                            annotation: None,
-                        },
-                        r.get::<_, String>(9)?,
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
                     ))
                 },
             )
             .optional()
             .map_err(self.sqlite())?
-            .ok_or_else(|| AuthorityError::UnknownCertificate(management_number.to_owned()))
+            .ok_or_else(|| AuthorityError::UnknownCertificate(management_number.to_owned()))?;
+        let row = Row {
+            table: "certificates",
+            key: management_number,
+        };
+        let read = || {
+            Ok(Claims {
+                management_number: management_number.to_owned(),
+                certificate_number,
+                holder_name,
+                masked_id,
+                qualification,
+                level: row.level("level", level)?,
+                specialty,
+                issuing_body: body,
+                approved_on: row.date("approved_on", &approved)?,
+                ecert_issued_on: row.date("ecert_issued_on", &ecert)?,
+                annotation: None,
+            })
+        };
+        let claims = read().map_err(|c| self.corrupt(c))?;
+        Ok((claims, key))
     }
 
     /// Annotate (加注) a certificate for `scenario`, valid on the civil days
@@ -615,9 +507,7 @@ impl Authority {
         valid_until: Date,
         now: Timestamp,
     ) -> Result<Sealed> {
-        if !OFFERED_SCENARIOS.contains(&scenario) {
-            return Err(AuthorityError::ScenarioNotOffered(scenario.0));
-        }
+        rules::check_scenario(scenario)?;
         let (mut claims, seal_key_id) = self.certificate(management_number)?;
         let revoked: bool = self
             .db
@@ -627,55 +517,32 @@ impl Authority {
                 |r| r.get(0),
             )
             .map_err(self.sqlite())?;
-        if revoked {
-            return Err(AuthorityError::Revoked(management_number.to_owned()));
-        }
-        let q = self.qualification(&claims.qualification)?;
-        if q.seal_kind == SealKind::Association && claims.ecert_issued_on < ANNOTATION_ERA_START {
-            return Err(AuthorityError::AnnotationNotNeeded(management_number.to_owned()));
-        }
         let today = calendar::date_in_china(now);
-        if valid_until < valid_from {
-            return Err(AuthorityError::Invalid {
-                field: "annotation validity",
-                problem: format!("ends on {valid_until}, before it starts on {valid_from}"),
-            });
-        }
-        if valid_from < today {
-            return Err(AuthorityError::AnnotationBackdated {
-                from: valid_from,
-                today,
-            });
-        }
-        let days = calendar::days_between(valid_from, valid_until) + 1;
-        if days > MAX_ANNOTATION_DAYS {
-            return Err(AuthorityError::AnnotationTooLong { days });
-        }
-        // Counting back 90 days from the day of application (that day included), at most 3
-        // annotations that were not cancelled.
-        let window_start = calendar::start_of_day(
-            calendar::from_day_number(calendar::to_day_number(today) - (ANNOTATION_WINDOW_DAYS - 1)).unwrap_or(today),
-        );
-        let count: i64 = self
+        let valid_in_window: i64 = self
             .db
             .query_row(
                 "SELECT count(*) FROM annotations a WHERE a.management_number = ?1 AND a.requested_at >= ?2
                  AND a.requested_at <= ?3 AND NOT EXISTS (SELECT 1 FROM cancellations c WHERE c.annotation_id = a.id)",
-                params![management_number, window_start.as_second(), now.as_second()],
+                params![
+                    management_number,
+                    rules::annotation_window_start(today).as_second(),
+                    now.as_second()
+                ],
                 |r| r.get(0),
             )
             .map_err(self.sqlite())?;
-        if count as usize >= MAX_ANNOTATIONS_IN_WINDOW {
-            return Err(AuthorityError::TooManyAnnotations {
-                number: management_number.to_owned(),
-                count: count as usize,
-                today,
-            });
-        }
+        let certificate = rules::Annotatable {
+            management_number,
+            revoked,
+            seal_kind: self.qualification(&claims.qualification)?.seal_kind,
+            ecert_issued_on: claims.ecert_issued_on,
+            valid_in_window: valid_in_window as usize,
+        };
+        rules::check_annotation(&certificate, valid_from, valid_until, today)?;
         let path = Authority::db_path(&self.dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),
-            source,
+            cause: source,
         };
         let tx = self
             .db
@@ -711,12 +578,7 @@ impl Authority {
 
     /// Withdraw an annotation.
     pub fn cancel_annotation(&mut self, annotation_id: u64, reason: &str, now: Timestamp) -> Result<Cancellation> {
-        if reason.trim().is_empty() {
-            return Err(AuthorityError::Invalid {
-                field: "reason",
-                problem: "is empty".into(),
-            });
-        }
+        rules::check_cancellation(reason)?;
         let exists: bool = self
             .db
             .query_row(
@@ -756,18 +618,14 @@ impl Authority {
         now: Timestamp,
     ) -> Result<Revocation> {
         let (claims, _) = self.certificate(management_number)?;
-        let reason_text = if reason_text.trim().is_empty() {
-            reason.name_zh()
-        } else {
-            reason_text
-        };
-        let r = Revocation {
-            management_number: management_number.to_owned(),
-            revoked_at: now,
-            reason_code: reason.code().to_owned(),
-            reason: reason_text.to_owned(),
-            revoked_by: revoked_by.unwrap_or(&claims.issuing_body).to_owned(),
-        };
+        let r = rules::revocation(
+            management_number,
+            &claims.issuing_body,
+            reason,
+            reason_text,
+            revoked_by,
+            now,
+        );
         let inserted = self
             .db
             .execute(
@@ -827,26 +685,51 @@ impl Authority {
 
     /// Everything a publication at `now` would carry.
     pub fn dataset(&self, version: u64, now: Timestamp) -> Result<Dataset> {
-        let ts = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
-        let revocations = self.all("SELECT management_number, revoked_at, reason_code, reason, revoked_by FROM revocations ORDER BY management_number", |r| {
-                    Ok(Revocation {
-                        management_number: r.get(0)?,
-                        revoked_at: ts(r.get(1)?),
-                        reason_code: r.get(2)?,
-                        reason: r.get(3)?,
-                        revoked_by: r.get(4)?,
-                    })
-                })?;
-        let cancellations = self.all(
-            "SELECT annotation_id, cancelled_at, reason FROM cancellations ORDER BY annotation_id",
-            |r| {
-                Ok(Cancellation {
-                    annotation_id: r.get::<_, i64>(0)? as u64,
-                    cancelled_at: ts(r.get(1)?),
-                    reason: r.get(2)?,
+        type RevocationRow = (String, i64, String, String, String);
+        let revocations = self
+            .all(
+                "SELECT management_number, revoked_at, reason_code, reason, revoked_by FROM revocations
+                 ORDER BY management_number",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )?
+            .into_iter()
+            .map(|(number, at, reason_code, reason, revoked_by): RevocationRow| {
+                let row = Row {
+                    table: "revocations",
+                    key: &number,
+                };
+                let revoked_at = row.timestamp("revoked_at", at).map_err(|c| self.corrupt(c))?;
+                Ok(Revocation {
+                    management_number: number,
+                    revoked_at,
+                    reason_code,
+                    reason,
+                    revoked_by,
                 })
-            },
-        )?;
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cancellations = self
+            .all(
+                "SELECT annotation_id, cancelled_at, reason FROM cancellations ORDER BY annotation_id",
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)),
+            )?
+            .into_iter()
+            .map(|(id, at, reason)| {
+                let key = id.to_string();
+                let row = Row {
+                    table: "cancellations",
+                    key: &key,
+                };
+                let read = || {
+                    Ok(Cancellation {
+                        annotation_id: row.count("annotation_id", id)?,
+                        cancelled_at: row.timestamp("cancelled_at", at)?,
+                        reason,
+                    })
+                };
+                read().map_err(|c| self.corrupt(c))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Dataset {
             version,
             as_of: now,
@@ -875,7 +758,7 @@ impl Authority {
         let root_path = self.root_json();
         let bytes = std::fs::read(&root_path).map_err(|source| AuthorityError::Io {
             path: root_path.clone(),
-            source,
+            cause: source,
         })?;
         let current = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -896,16 +779,16 @@ impl Authority {
         keys::write_key(&new_key, &keys.root)?;
         std::fs::rename(&current_key, &retired_key).map_err(|source| AuthorityError::Io {
             path: retired_key,
-            source,
+            cause: source,
         })?;
         std::fs::rename(&new_key, &current_key).map_err(|source| AuthorityError::Io {
             path: current_key,
-            source,
+            cause: source,
         })?;
         let metadata = crate::repository::metadata_dir(out);
         std::fs::create_dir_all(&metadata).map_err(|source| AuthorityError::Io {
             path: metadata.clone(),
-            source,
+            cause: source,
         })?;
         publish::write_atomically(&metadata.join(format!("{next}.root.json")), &signed)?;
         publish::write_atomically(&root_path, &signed)?;
@@ -938,7 +821,7 @@ impl Authority {
         let targets = crate::repository::targets_dir(out);
         std::fs::create_dir_all(&targets).map_err(|source| AuthorityError::Io {
             path: targets.clone(),
-            source,
+            cause: source,
         })?;
         let lookup = self.write_lookup_files(&targets, dataset.version, as_of)?;
         if lookup.is_none() {
@@ -947,7 +830,7 @@ impl Authority {
             if let Err(source) = std::fs::remove_file(&stale)
                 && source.kind() != std::io::ErrorKind::NotFound
             {
-                return Err(AuthorityError::Io { path: stale, source });
+                return Err(AuthorityError::Io { path: stale, cause: source });
             }
         }
         publish::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
@@ -969,7 +852,10 @@ impl Authority {
     }
 }
 
+mod catalogue;
 mod lookup_index;
+mod rows;
+pub mod rules;
 pub use lookup_index::LookupPublished;
 
 #[cfg(test)]

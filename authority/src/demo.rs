@@ -20,8 +20,8 @@ pub mod print;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{path} is not empty and does not hold a demo world; refusing to touch it")]
     NotADemo { path: PathBuf },
     #[error("{path} already holds a demo world (use --force to rebuild it)")]
@@ -83,7 +83,7 @@ pub const RARE_NAMES: [&str; 7] = ["王䶮", "李𠇔", "陈𬱖", "张𫍯", "�
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
     move |source| DemoError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }
 
@@ -461,7 +461,7 @@ fn ministry_signer(authority: &Authority) -> Result<SealSigner, DemoError> {
     }
     Err(DemoError::Io {
         path: dir,
-        source: std::io::Error::other("no ministry seal key"),
+        cause: std::io::Error::other("no ministry seal key"),
     })
 }
 

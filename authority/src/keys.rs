@@ -15,12 +15,12 @@ use tough::sign::Sign;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
-    #[error("cannot read key file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read key file {path}: {cause}")]
+    Read { path: PathBuf, cause: std::io::Error },
     #[error("key file {path} is not an Ed25519 PKCS#8 PEM key")]
     Parse { path: PathBuf },
-    #[error("cannot write key file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot write key file {path}: {cause}")]
+    Write { path: PathBuf, cause: std::io::Error },
     #[error("key file {path} already exists; refusing to overwrite a private key")]
     Exists { path: PathBuf },
 }
@@ -46,21 +46,21 @@ pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
             std::io::ErrorKind::AlreadyExists => KeyFileError::Exists { path: path.to_owned() },
             _ => KeyFileError::Write {
                 path: path.to_owned(),
-                source,
+                cause: source,
             },
         })?;
     f.write_all(pem.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|source| KeyFileError::Write {
             path: path.to_owned(),
-            source,
+            cause: source,
         })
 }
 
 pub fn read_key(path: &Path) -> Result<SigningKey, KeyFileError> {
     let pem = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
         path: path.to_owned(),
-        source,
+        cause: source,
     })?;
     SigningKey::from_pkcs8_pem(&pem).map_err(|_| KeyFileError::Parse { path: path.to_owned() })
 }

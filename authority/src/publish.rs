@@ -50,22 +50,22 @@ impl Default for Lifetimes {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("signing the repository metadata: {0}")]
     Sign(String),
     #[error("repository at {location}: {cause}")]
     Unreadable { location: String, cause: String },
     #[error("repository at {location}: target {name} is not a flat certkiosk status file")]
     UnexpectedTarget { location: String, name: String },
-    #[error("repository at {location}: {source}")]
-    StatusFile { location: String, source: StatusFileError },
+    #[error("repository at {location}: {cause}")]
+    StatusFile { location: String, cause: StatusFileError },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
     move |source| PublishError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }
 
@@ -141,7 +141,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
         .map_err(io(path))?;
     tmp.persist(path).map_err(|e| PublishError::Io {
         path: path.to_owned(),
-        source: e.error,
+        cause: e.error,
     })?;
     Ok(())
 }
@@ -371,7 +371,7 @@ fn write_delta_file<T: Record>(
     let location = targets.display().to_string();
     let (_, old) = RecordReader::open(std::io::BufReader::new(old_file), kind)
         .and_then(|r| r.collect_all::<T>())
-        .map_err(|source| PublishError::StatusFile { location, source })?;
+        .map_err(|source| PublishError::StatusFile { location, cause: source })?;
     let ops = diff(&old, current);
     let path = targets.join(kind.delta_name(previous, dataset.version));
     let mut bytes = Vec::new();

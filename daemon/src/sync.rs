@@ -23,8 +23,8 @@ pub enum SyncError {
     NoSource,
     #[error("another certd holds {path}; only one may write the store")]
     Locked { path: PathBuf },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error(transparent)]
@@ -107,12 +107,12 @@ pub async fn sync_once(config: &Config, sources: Option<Vec<Source>>, clock: Clo
     }
     std::fs::create_dir_all(&config.state_dir).map_err(|source| SyncError::Io {
         path: config.state_dir.clone(),
-        source,
+        cause: source,
     })?;
     let lock_path = config.lock_path();
     let lock = std::fs::File::create(&lock_path).map_err(|source| SyncError::Io {
         path: lock_path.clone(),
-        source,
+        cause: source,
     })?;
     lock.try_lock().map_err(|_| SyncError::Locked {
         path: lock_path.clone(),

@@ -334,8 +334,8 @@ pub struct RecordHeader {
 /// A status file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusFileError {
-    #[error("{kind} file: {source}")]
-    Io { kind: &'static str, source: std::io::Error },
+    #[error("{kind} file: {cause}")]
+    Io { kind: &'static str, cause: std::io::Error },
     #[error("{kind} file, line {line}: {message}")]
     Json {
         kind: &'static str,
@@ -528,7 +528,7 @@ impl<R: Read> RecordReader<R> {
         let n = (&mut self.lines)
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_until(b'\n', &mut self.buf)
-            .map_err(|source| StatusFileError::Io { kind: k, source })?;
+            .map_err(|source| StatusFileError::Io { kind: k, cause: source })?;
         if self.lines.get_ref().limit() == 0 {
             return Err(StatusFileError::TooLarge {
                 kind: k,

@@ -22,8 +22,8 @@ pub use reader::Reader;
 pub enum StoreError {
     #[error("store {path} does not exist (run `certd sync` first)")]
     Missing { path: PathBuf },
-    #[error("store {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("store {path}: {cause}")]
+    Sqlite { path: PathBuf, cause: rusqlite::Error },
     #[error("store {path} has schema version {found}, newer than this build's {supported}")]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("store {path}: corrupt row in {table}: {what}")]
@@ -38,8 +38,8 @@ pub enum StoreError {
         table: &'static str,
         what: String,
     },
-    #[error("store {path}: {source}")]
-    TargetFile { path: PathBuf, source: StatusFileError },
+    #[error("store {path}: {cause}")]
+    TargetFile { path: PathBuf, cause: StatusFileError },
     #[error("store {path}: publication {offered} is not newer than the applied {applied}")]
     NotNewer { path: PathBuf, offered: u64, applied: u64 },
 }
@@ -158,6 +158,6 @@ impl Store {
 pub fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |source| StoreError::Sqlite {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }

@@ -211,7 +211,7 @@ impl Reader<'_> {
             }
             e => StoreError::Sqlite {
                 path: self.path.to_owned(),
-                source: e,
+                cause: e,
             },
         })
     }

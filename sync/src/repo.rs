@@ -20,8 +20,8 @@ use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("repository at {location} rejected: {cause}")]
     Rejected { location: String, cause: String },
     #[error("repository at {location}: target {name} rejected: {cause}")]
@@ -38,8 +38,8 @@ pub enum RepoError {
     MissingTarget { location: String, kind: &'static str },
     #[error("repository at {location}: targets of publications {a} and {b} are mixed")]
     MixedVersions { location: String, a: u64, b: u64 },
-    #[error("repository at {location}: {source}")]
-    StatusFile { location: String, source: StatusFileError },
+    #[error("repository at {location}: {cause}")]
+    StatusFile { location: String, cause: StatusFileError },
     #[error("repository at {location}: {kind} file disagrees with targets metadata ({what})")]
     HeaderMismatch {
         location: String,
@@ -59,7 +59,7 @@ pub enum RepoError {
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     move |source| RepoError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }
 
@@ -73,7 +73,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
         .map_err(io(path))?;
     tmp.persist(path).map_err(|e| RepoError::Io {
         path: path.to_owned(),
-        source: e.error,
+        cause: e.error,
     })?;
     Ok(())
 }
@@ -525,7 +525,7 @@ impl TargetReader<'_> {
     fn file_err(&self) -> impl Fn(StatusFileError) -> RepoError + '_ {
         move |source| RepoError::StatusFile {
             location: self.location.to_owned(),
-            source,
+            cause: source,
         }
     }
 

@@ -88,7 +88,7 @@ impl Writer {
     /// Open (create, migrate, or — when corrupt — delete and recreate) the store at `path`.
     pub fn open(path: &Path) -> Result<Writer, StoreError> {
         match Writer::open_rw(path) {
-            Err(StoreError::Sqlite { source, .. }) if is_corruption(&source) => {
+            Err(StoreError::Sqlite { cause: source, .. }) if is_corruption(&source) => {
                 // A derived cache: a corrupt file is deleted and re-synced.
                 for suffix in ["", "-wal", "-shm"] {
                     let p = PathBuf::from(format!("{}{suffix}", path.display()));
@@ -104,7 +104,7 @@ impl Writer {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Sqlite {
                 path: path.to_owned(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         }
         let mut conn = Connection::open(path).map_err(sqlite(path))?;
@@ -406,7 +406,7 @@ fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, 
         if quick != "ok" {
             return Err(StoreError::Sqlite {
                 path: path.to_owned(),
-                source: rusqlite::Error::SqliteFailure(
+                cause: rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
                     Some(quick),
                 ),

@@ -6,6 +6,7 @@
 //! is computed once, with the salt of the publication that first wrote it; only new rows pay
 //! the slow digest, so a daily publication stays a batch job of minutes at 10 M certificates.
 
+use super::rows::{CorruptValue, Row};
 use super::{Authority, AuthorityError, Result};
 use crate::lookup::{self, DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt};
 use crate::status::{RecordHeader, RecordWriter, TargetKind};
@@ -45,23 +46,31 @@ const IN_INDEX: &str = "(EXISTS (SELECT 1 FROM lookup_qualifications q WHERE q.c
 const ROW_COLUMNS: &str =
     "management_number, qualification, level, status, approved_on, ecert_issued_on, salt_version, digest";
 
-/// A row of the columns [`ROW_COLUMNS`], in that order. A status or digest that cannot be read
-/// is an error: the publisher never publishes a guess.
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEntry> {
-    let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("lookup row: {what}").into())
+/// A row of the columns [`ROW_COLUMNS`], in that order, read from `table`. A value that cannot be read is an
+/// error naming the row: the publisher never publishes a guess.
+fn row(table: &'static str, r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEntry> {
+    let number: String = r.get(0)?;
+    let row = Row {
+        table,
+        key: &number,
     };
-    let digest: Vec<u8> = r.get(7)?;
+    let fail = |i: usize, cause: CorruptValue| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(cause))
+    };
     let status: String = r.get(3)?;
+    let digest: Vec<u8> = r.get(7)?;
     Ok(LookupEntry {
-        management_number: r.get(0)?,
         qualification: r.get(1)?,
         level: r.get(2)?,
-        status: LookupStatus::parse(&status).ok_or_else(|| bad(3, "status"))?,
-        approved_on: super::parse_date(&r.get::<_, String>(4)?),
-        ecert_issued_on: super::parse_date(&r.get::<_, String>(5)?),
-        salt_version: r.get::<_, i64>(6)? as u64,
-        digest: NameDigest(<[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).map_err(|_| bad(7, "digest"))?),
+        status: LookupStatus::parse(&status).ok_or_else(|| fail(3, row.corrupt("status", &status)))?,
+        approved_on: row.date("approved_on", &r.get::<_, String>(4)?).map_err(|c| fail(4, c))?,
+        ecert_issued_on: row.date("ecert_issued_on", &r.get::<_, String>(5)?).map_err(|c| fail(5, c))?,
+        salt_version: row.count("salt_version", r.get(6)?).map_err(|c| fail(6, c))?,
+        digest: NameDigest(
+            <[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice())
+                .map_err(|_| fail(7, row.corrupt("digest", format!("{} bytes", digest.len()))))?,
+        ),
+        management_number: number,
     })
 }
 
@@ -150,7 +159,7 @@ impl Authority {
                     lookup::DIGEST_BYTES
                 ))
                 .map_err(&e)?;
-            st.query_map([v], |r| Ok((row(r)?, r.get::<_, String>(8)?)))
+            st.query_map([v], |r| Ok((row("certificates", r)?, r.get::<_, String>(8)?)))
                 .and_then(|rows| rows.collect())
                 .map_err(&e)?
         };
@@ -197,7 +206,7 @@ impl Authority {
                 .map_err(std::io::Error::other)?;
             let mut rows = st.query([]).map_err(std::io::Error::other)?;
             while let Some(r) = rows.next().map_err(std::io::Error::other)? {
-                w.write(&row(r).map_err(std::io::Error::other)?)?;
+                w.write(&row("lookup_rows", r).map_err(std::io::Error::other)?)?;
             }
             Ok(())
         })?;
@@ -229,7 +238,7 @@ impl Authority {
                 let mut rows = st.query([v]).map_err(std::io::Error::other)?;
                 while let Some(r) = rows.next().map_err(std::io::Error::other)? {
                     w.write(&LookupOp::Upsert {
-                        row: row(r).map_err(std::io::Error::other)?,
+                        row: row("lookup_rows", r).map_err(std::io::Error::other)?,
                     })?;
                 }
                 let mut st = db
@@ -280,7 +289,7 @@ fn write_streamed(
 ) -> Result<()> {
     let io = |source| AuthorityError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::calendar::ANNOTATION_ERA_START;
 use crate::credential::Envelope;
 use crate::status::{DeltaOp, Records, Update};
 use certkiosk_sync::clock::Clock;
@@ -577,4 +578,106 @@ async fn the_published_index_holds_no_name_or_id_number() {
     for secret in ["王䶮", "䶮", "110***********123X", "123X"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
+}
+
+/// A value in the authority's state that does not read back exactly is refused where it
+/// would be signed or published: no credential is sealed, no publication is recorded and
+/// the published repository is not touched. Before, each of these was read as a default
+/// (`Date::MIN`, "association", not retired, unleveled, 1970) and signed.
+#[tokio::test]
+async fn the_authority_refuses_to_sign_or_publish_a_value_it_cannot_read() {
+    enum Then {
+        Annotate,
+        Publish,
+    }
+    use Then::{Annotate, Publish};
+    let cases = [
+        ("UPDATE certificates SET approved_on = '2023-4-11'", "certificates", "approved_on", Annotate),
+        ("UPDATE certificates SET ecert_issued_on = 'soon'", "certificates", "ecert_issued_on", Annotate),
+        ("UPDATE certificates SET level = 99", "certificates", "level", Annotate),
+        ("UPDATE qualifications SET seal_kind = 'Ministry'", "qualifications", "seal_kind", Annotate),
+        ("UPDATE qualifications SET seal_kind = 'ministry '", "qualifications", "seal_kind", Publish),
+        ("UPDATE seal_keys SET kind = 'guild'", "seal_keys", "kind", Publish),
+        ("UPDATE seal_keys SET valid_from = '2021-12-17 '", "seal_keys", "valid_from", Publish),
+        ("UPDATE seal_keys SET valid_until = ''", "seal_keys", "valid_until", Publish),
+        ("UPDATE seal_keys SET retired_at = 9000000000000000", "seal_keys", "retired_at", Publish),
+        ("UPDATE revocations SET revoked_at = -9000000000000000", "revocations", "revoked_at", Publish),
+        ("UPDATE cancellations SET cancelled_at = 9000000000000000", "cancellations", "cancelled_at", Publish),
+        ("UPDATE lookup_rows SET ecert_issued_on = '2023-06-31'", "lookup_rows", "ecert_issued_on", Publish),
+    ];
+    for (sql, table, column, then) in cases {
+        let (dir, mut a) = authority().await;
+        let (n, revoked) = (issue(&mut a), issue(&mut a));
+        let id = a
+            .annotate(&n, Scenario::SELF_USE, date(2026, 3, 10), date(2026, 4, 1), ts(NOW))
+            .expect("annotate")
+            .claims
+            .annotation
+            .expect("annotation")
+            .id;
+        a.cancel_annotation(id, "撤回", ts(NOW)).expect("cancel");
+        a.revoke(&revoked, RevocationReason::Fraud, "", None, ts(NOW))
+            .expect("revoke");
+        a.set_lookup("0301", true).expect("opt in");
+        let repo = dir.path().join("repo");
+        a.publish(&repo, ts(NOW), &Lifetimes::default())
+            .await
+            .expect("first publication");
+        let timestamp = std::fs::read(repo.join("metadata/timestamp.json")).expect("timestamp.json");
+
+        a.db.execute(sql, []).expect(sql);
+        let later = Timestamp::from_second(ts(NOW).as_second() + 60).expect("later");
+        let err = match then {
+            Annotate => a
+                .annotate(&n, Scenario::SELF_USE, date(2026, 3, 10), date(2026, 4, 1), later)
+                .map(|_| ())
+                .expect_err(sql),
+            Publish => a
+                .publish(&repo, later, &Lifetimes::default())
+                .await
+                .map(|_| ())
+                .expect_err(sql),
+        };
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{table} row")) && message.contains(&format!("{column} ")),
+            "{sql}: {message}"
+        );
+        let published: i64 =
+            a.db.query_row("SELECT count(*) FROM publications", [], |r| r.get(0))
+                .expect("count");
+        let annotations: i64 =
+            a.db.query_row("SELECT count(*) FROM annotations", [], |r| r.get(0))
+                .expect("count");
+        assert_eq!((published, annotations), (1, 1), "{sql}: nothing recorded");
+        assert_eq!(
+            std::fs::read(repo.join("metadata/timestamp.json")).expect("timestamp.json"),
+            timestamp,
+            "{sql}: the published repository is untouched"
+        );
+    }
+}
+
+/// The seal list publishes the key in each seal's key file; a row naming another key is
+/// corrupt, since credentials sealed through it would carry an id the list does not have.
+#[tokio::test]
+async fn a_seal_row_naming_another_key_than_its_file_is_refused() {
+    let (_dir, a) = authority().await;
+    a.db.execute(
+        "UPDATE seal_keys SET file = (SELECT file FROM seal_keys WHERE owner = 'CAUP') WHERE owner = 'CIREA'",
+        [],
+    )
+    .expect("swap");
+    let err = a.seals().expect_err("mismatched key file");
+    assert!(matches!(
+        err,
+        AuthorityError::Corrupt {
+            cause: CorruptValue {
+                table: "seal_keys",
+                column: "file",
+                ..
+            },
+            ..
+        }
+    ));
 }

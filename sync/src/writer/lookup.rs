@@ -80,7 +80,7 @@ pub(super) fn apply(
 fn file_error(path: &Path) -> impl Fn(StatusFileError) -> StoreError + '_ {
     move |source| StoreError::TargetFile {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }
 
