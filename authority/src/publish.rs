@@ -53,9 +53,24 @@ pub enum PublishError {
     #[error("{path}: {cause}")]
     Io { path: PathBuf, cause: std::io::Error },
     #[error("signing the repository metadata: {0}")]
-    Sign(String),
-    #[error("repository at {location}: {cause}")]
-    Unreadable { location: String, cause: String },
+    Sign(Box<tough::error::Error>),
+    #[error("signing the repository metadata: {0}")]
+    Schema(tough::schema::Error),
+    #[error("signing the repository metadata: {0}")]
+    Canonical(serde_json::Error),
+    #[error("signing the repository metadata: {what} version 0")]
+    VersionZero { what: &'static str },
+    #[error("signing the repository metadata: the published targets.json cannot be read: {cause}")]
+    PublishedTargets { cause: serde_json::Error },
+    #[error(
+        "signing the repository metadata: targets/{name} changed on disk since publication {version} signed it; \
+         restore it before publishing"
+    )]
+    SignedFileChanged { name: String, version: NonZeroU64 },
+    #[error("repository at {location}: targets.json: {cause}")]
+    Unreadable { location: String, cause: serde_json::Error },
+    #[error("repository at {location}: targets.json lists no targets")]
+    NoTargets { location: String },
     #[error("repository at {location}: target {name} is not a flat certkiosk status file")]
     UnexpectedTarget { location: String, name: String },
     #[error("repository at {location}: {cause}")]
@@ -81,7 +96,7 @@ pub async fn sign_root(
     let mut root = Root {
         spec_version: "1.0.0".to_owned(),
         consistent_snapshot: false,
-        version: NonZeroU64::new(version).ok_or_else(|| PublishError::Sign("root version 0".into()))?,
+        version: NonZeroU64::new(version).ok_or(PublishError::VersionZero { what: "root" })?,
         expires,
         keys: HashMap::new(),
         roles: HashMap::new(),
@@ -94,7 +109,7 @@ pub async fn sign_root(
         (RoleType::Timestamp, &keys.timestamp),
     ] {
         let k = tuf_key(key);
-        let id = k.key_id().map_err(|e| PublishError::Sign(e.to_string()))?;
+        let id = k.key_id().map_err(PublishError::Schema)?;
         root.keys.insert(id.clone(), k);
         root.roles.insert(
             role,
@@ -105,16 +120,15 @@ pub async fn sign_root(
             },
         );
     }
-    let sign_err = |e: &dyn std::fmt::Display| PublishError::Sign(e.to_string());
     let mut old_signatures = Vec::new();
     if let Some(old) = cross_sign_with.filter(|old| old.to_bytes() != keys.root.to_bytes()) {
         use ed25519_dalek::Signer;
         use serde::Serialize;
         let mut canonical = Vec::new();
         let mut ser = serde_json::Serializer::with_formatter(&mut canonical, olpc_cjson::CanonicalFormatter::new());
-        root.serialize(&mut ser).map_err(|e| sign_err(&e))?;
+        root.serialize(&mut ser).map_err(PublishError::Canonical)?;
         old_signatures.push(tough::schema::Signature {
-            keyid: tuf_key(old).key_id().map_err(|e| sign_err(&e))?,
+            keyid: tuf_key(old).key_id().map_err(PublishError::Schema)?,
             sig: old.sign(&canonical).to_bytes().to_vec().into(),
         });
     }
@@ -122,11 +136,11 @@ pub async fn sign_root(
     let holder = KeyHolder::Root(root.clone());
     let signed = tough::editor::signed::SignedRole::new(root, &holder, &signers, &aws_lc_rs::rand::SystemRandom::new())
         .await
-        .map_err(|e| sign_err(&e))?;
+        .map_err(|e| PublishError::Sign(Box::new(e)))?;
     let signed = if old_signatures.is_empty() {
         signed
     } else {
-        signed.add_old_signatures(old_signatures).map_err(|e| sign_err(&e))?
+        signed.add_old_signatures(old_signatures).map_err(|e| PublishError::Sign(Box::new(e)))?
     };
     Ok(signed.buffer().clone())
 }
@@ -164,9 +178,9 @@ pub async fn publish(
     for d in [&targets, &metadata] {
         std::fs::create_dir_all(d).map_err(io(d))?;
     }
-    let version = NonZeroU64::new(dataset.version).ok_or_else(|| PublishError::Sign("dataset version 0".into()))?;
+    let version = NonZeroU64::new(dataset.version).ok_or(PublishError::VersionZero { what: "dataset" })?;
     check_signed_files_unchanged(&metadata, &targets).await?;
-    let sign_err = |e: tough::error::Error| PublishError::Sign(e.to_string());
+    let sign_err = |e| PublishError::Sign(Box::new(e));
     let mut editor = RepositoryEditor::new(root_json).await.map_err(sign_err)?;
     editor
         .targets_version(version)
@@ -220,7 +234,7 @@ pub async fn publish(
     for (name, custom) in files {
         let mut target = tough::schema::Target::from_path(targets.join(&name))
             .await
-            .map_err(|e| PublishError::Sign(e.to_string()))?;
+            .map_err(PublishError::Schema)?;
         if let serde_json::Value::Object(fields) = custom {
             target.custom.extend(fields);
         }
@@ -265,15 +279,17 @@ pub fn export(repo: &Path, to: &Path) -> Result<usize, PublishError> {
     let (from_meta, from_targets) = (metadata_dir(repo), targets_dir(repo));
     let targets_json = from_meta.join("targets.json");
     let bytes = std::fs::read(&targets_json).map_err(io(&targets_json))?;
-    let parsed: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| PublishError::Unreadable {
+    let parsed: serde_json::Value = serde_json::from_slice(&bytes).map_err(|cause| PublishError::Unreadable {
         location: location.clone(),
-        cause: format!("targets.json: {e}"),
+        cause,
     })?;
     let names: Vec<String> = parsed
         .pointer("/signed/targets")
         .and_then(serde_json::Value::as_object)
         .map(|t| t.keys().cloned().collect())
-        .unwrap_or_default();
+        .ok_or_else(|| PublishError::NoTargets {
+            location: location.clone(),
+        })?;
     let (to_meta, to_targets) = (metadata_dir(to), targets_dir(to));
     for d in [&to_meta, &to_targets] {
         std::fs::create_dir_all(d).map_err(io(d))?;
@@ -319,7 +335,7 @@ async fn check_signed_files_unchanged(metadata: &Path, targets: &Path) -> Result
         return Ok(());
     };
     let signed = serde_json::from_slice::<Signed<tough::schema::Targets>>(&bytes)
-        .map_err(|e| PublishError::Sign(format!("the published targets.json cannot be read: {e}")))?;
+        .map_err(|cause| PublishError::PublishedTargets { cause })?;
     let version = signed.signed.version;
     for (name, target) in signed.signed.targets {
         let path = targets.join(name.raw());
@@ -328,12 +344,12 @@ async fn check_signed_files_unchanged(metadata: &Path, targets: &Path) -> Result
         }
         let on_disk = tough::schema::Target::from_path(&path)
             .await
-            .map_err(|e| PublishError::Sign(e.to_string()))?;
+            .map_err(PublishError::Schema)?;
         if on_disk.hashes.sha256 != target.hashes.sha256 || on_disk.length != target.length {
-            return Err(PublishError::Sign(format!(
-                "targets/{} changed on disk since publication {version} signed it; restore it before publishing",
-                name.raw()
-            )));
+            return Err(PublishError::SignedFileChanged {
+                name: name.raw().to_owned(),
+                version,
+            });
         }
     }
     Ok(())

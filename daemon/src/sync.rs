@@ -30,7 +30,7 @@ pub enum SyncError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("applying the publication was interrupted: {0}")]
-    Join(String),
+    Join(tokio::task::JoinError),
 }
 
 impl SyncError {
@@ -246,7 +246,7 @@ async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp
         })
     })
     .await
-    .map_err(|e| SyncError::Join(e.to_string()))?
+    .map_err(SyncError::Join)?
 }
 
 #[cfg(test)]

@@ -23,12 +23,12 @@ pub enum RepoError {
     #[error("{path}: {cause}")]
     Io { path: PathBuf, cause: std::io::Error },
     #[error("repository at {location} rejected: {cause}")]
-    Rejected { location: String, cause: String },
+    Rejected { location: String, cause: Rejection },
     #[error("repository at {location}: target {name} rejected: {cause}")]
     TargetRejected {
         location: String,
         name: String,
-        cause: String,
+        cause: TargetRejection,
     },
     #[error("repository at {location} uses delegations, which certkiosk does not accept")]
     Delegations { location: String },
@@ -53,7 +53,41 @@ pub enum RepoError {
     )]
     ClockBehind { system: Timestamp, latest_known: Timestamp },
     #[error("trusted root {path} is not valid TUF root metadata: {cause}")]
-    BadTrustedRoot { path: PathBuf, cause: String },
+    BadTrustedRoot { path: PathBuf, cause: serde_json::Error },
+}
+
+/// Why a repository as a whole was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    #[error("cannot open the directory: {0}")]
+    Directory(std::io::Error),
+    #[error("{} is not an absolute directory path", .0.display())]
+    NotAbsolute(PathBuf),
+    #[error("{url:?} is not a valid URL: {cause}")]
+    BadUrl { url: String, cause: url::ParseError },
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
+    /// tough's verdict on the metadata: signatures, versions, hashes, lengths, expiry.
+    #[error("{}", one_line(.0))]
+    Tuf(Box<tough::error::Error>),
+    #[error("{0} metadata is expired")]
+    Expired(RoleType),
+    #[error("publication {0} is already held")]
+    AlreadyHeld(u64),
+    #[error("the verified root cannot be kept: {0}")]
+    Root(serde_json::Error),
+}
+
+/// Why one target file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetRejection {
+    /// tough's verdict on the file: its signed length and hash, or the transfer.
+    #[error("{}", one_line(.0))]
+    Tuf(Box<tough::error::Error>),
+    #[error("listed but not readable")]
+    NotReadable,
+    #[error("{}", one_line(.0))]
+    Spool(std::io::Error),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
@@ -105,9 +139,9 @@ impl TrustState {
             self.pinned_root.clone()
         };
         let bytes = std::fs::read(&path).map_err(io(&path))?;
-        serde_json::from_slice::<Signed<Root>>(&bytes).map_err(|e| RepoError::BadTrustedRoot {
+        serde_json::from_slice::<Signed<Root>>(&bytes).map_err(|cause| RepoError::BadTrustedRoot {
             path: path.clone(),
-            cause: e.to_string(),
+            cause,
         })?;
         Ok(bytes)
     }
@@ -157,7 +191,7 @@ pub async fn fetch_dir(repo: &Path, trust: &TrustState, clock: Clock) -> Result<
         Fetched::New(p) => Ok(*p),
         Fetched::UpToDate { version } => Err(RepoError::Rejected {
             location: repo.display().to_string(),
-            cause: format!("publication {version} is already held"),
+            cause: Rejection::AlreadyHeld(version),
         }),
     }
 }
@@ -174,25 +208,23 @@ pub async fn fetch(
     clock: Clock,
 ) -> Result<Fetched, RepoError> {
     let location = source.to_string();
-    let rejected = |cause: String| RepoError::Rejected {
+    let rejected = |cause: Rejection| RepoError::Rejected {
         location: location.clone(),
         cause,
     };
     match source {
         Source::Dir(repo) => {
-            let abs = std::fs::canonicalize(repo).map_err(|e| rejected(format!("cannot open the directory: {e}")))?;
-            let url = |p: PathBuf| {
-                Url::from_directory_path(&p)
-                    .map_err(|()| rejected(format!("{} is not an absolute directory path", p.display())))
-            };
+            let abs = std::fs::canonicalize(repo).map_err(|e| rejected(Rejection::Directory(e)))?;
+            let url = |p: PathBuf| Url::from_directory_path(&p).map_err(|()| rejected(Rejection::NotAbsolute(p)));
             let (metadata, targets) = (url(metadata_dir(&abs))?, url(targets_dir(&abs))?);
             fetch_with(FilesystemTransport, (metadata, targets), location, trust, held, clock).await
         }
         Source::Http(base) => {
-            let base = Url::parse(base).map_err(|e| rejected(format!("{base:?} is not a valid URL: {e}")))?;
-            let join = |p: &str| base.join(p).map_err(|e| rejected(e.to_string()));
+            let bad_url = |url: String| move |cause| rejected(Rejection::BadUrl { url, cause });
+            let base = Url::parse(base).map_err(bad_url(base.clone()))?;
+            let join = |p: &str| base.join(p).map_err(bad_url(format!("{base}{p}")));
             let (metadata, targets) = (join("metadata/")?, join("targets/")?);
-            let transport = HttpTransport::new(http).map_err(rejected)?;
+            let transport = HttpTransport::new(http).map_err(|e| rejected(Rejection::HttpClient(e)))?;
             fetch_with(transport, (metadata, targets), location, trust, held, clock).await
         }
     }
@@ -249,21 +281,21 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
             },
             e => RepoError::Rejected {
                 location: location.clone(),
-                cause: one_line(&e),
+                cause: Rejection::Tuf(Box::new(e)),
             },
         })?;
 
     if let Clock::Pinned(now) = clock {
         check_unexpired(&repository, now).map_err(|role| RepoError::Rejected {
             location: location.clone(),
-            cause: format!("{role} metadata is expired"),
+            cause: Rejection::Expired(role),
         })?;
     }
 
     // Persist the newest verified root so that a rotation sticks across restarts.
     let root_bytes = serde_json::to_vec_pretty(repository.root()).map_err(|e| RepoError::Rejected {
         location: location.clone(),
-        cause: e.to_string(),
+        cause: Rejection::Root(e),
     })?;
     write_atomically(&trust.newest_root(), &root_bytes)?;
 
@@ -440,7 +472,7 @@ impl TargetReader<'_> {
     }
 
     async fn spool_file(&self, name: &TargetName) -> Result<std::fs::File, RepoError> {
-        let rejected = |cause: String| RepoError::TargetRejected {
+        let rejected = |cause: TargetRejection| RepoError::TargetRejected {
             location: self.location.to_owned(),
             name: name.raw().to_owned(),
             cause,
@@ -449,17 +481,18 @@ impl TargetReader<'_> {
             .repository
             .read_target(name)
             .await
-            .map_err(|e| rejected(one_line(&e)))?
-            .ok_or_else(|| rejected("listed but not readable".into()))?;
-        let file = tempfile::tempfile_in(self.spool).map_err(|e| rejected(one_line(&e)))?;
+            .map_err(|e| rejected(TargetRejection::Tuf(Box::new(e))))?
+            .ok_or_else(|| rejected(TargetRejection::NotReadable))?;
+        let spool = |e| rejected(TargetRejection::Spool(e));
+        let file = tempfile::tempfile_in(self.spool).map_err(spool)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         let mut stream = stream;
         while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
-            let chunk = chunk.map_err(|e| rejected(one_line(&e)))?;
-            std::io::Write::write_all(&mut out, &chunk).map_err(|e| rejected(one_line(&e)))?;
+            let chunk = chunk.map_err(|e| rejected(TargetRejection::Tuf(Box::new(e))))?;
+            std::io::Write::write_all(&mut out, &chunk).map_err(spool)?;
         }
-        let mut file = out.into_inner().map_err(|e| rejected(one_line(e.error())))?;
-        std::io::Seek::rewind(&mut file).map_err(|e| rejected(one_line(&e)))?;
+        let mut file = out.into_inner().map_err(|e| spool(e.into_error()))?;
+        std::io::Seek::rewind(&mut file).map_err(spool)?;
         Ok(file)
     }
 

@@ -32,13 +32,12 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    pub fn new(limits: HttpLimits) -> Result<HttpTransport, String> {
+    pub fn new(limits: HttpLimits) -> Result<HttpTransport, reqwest::Error> {
         let client = reqwest::Client::builder()
             .connect_timeout(limits.connect_timeout)
             .user_agent(concat!("certkiosk-certd/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+            .build()?;
         Ok(HttpTransport { client, limits })
     }
 }

@@ -19,6 +19,8 @@ pub enum ImageError {
     Filter(String),
     #[error("image data: {0}")]
     Data(String),
+    #[error("image data: {0}")]
+    Stream(lopdf::Error),
 }
 
 /// How the samples are coloured.
@@ -141,7 +143,7 @@ fn generic_decode(stream: &Stream, filters: &[Vec<u8>], limits: &Limits) -> Resu
     );
     only_generic
         .decompressed_content_with_limit(limits.max_decompressed)
-        .map_err(|e| ImageError::Data(e.to_string()))
+        .map_err(ImageError::Stream)
 }
 
 /// `/Decode [1 0]` (or [1 0 …]) flips the samples.
