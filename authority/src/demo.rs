@@ -7,6 +7,7 @@
 
 use crate::authority::{Authority, AuthorityError, IssueRequest, Sealed};
 use crate::calendar;
+use crate::credential::Level::{FirstClass, Intermediate, Senior, Unleveled};
 use crate::credential::{Claims, Level, PREFIX, Scenario};
 use crate::keys;
 use crate::publish::Lifetimes;
@@ -28,8 +29,10 @@ pub enum DemoError {
     Exists { path: PathBuf },
     #[error(transparent)]
     Authority(#[from] AuthorityError),
-    #[error("sample {name}: {message}")]
-    Print { name: String, message: String },
+    #[error("sample {name}: {cause}")]
+    Print { name: String, cause: print::PrintError },
+    #[error("{path}: {cause}")]
+    Json { path: PathBuf, cause: serde_json::Error },
     #[error(
         "the clock says {today}, before the demo's newest certificate ({LATEST_CERTIFICATE}): set the clock \
          (e.g. `timedatectl set-ntp true`) and try again"
@@ -123,9 +126,9 @@ impl World {
     fn write_sample(&mut self, name: &str, text: &str, verdict: &str, at: Option<Timestamp>) -> Result<(), DemoError> {
         let path = self.samples.join(format!("{name}.txt"));
         std::fs::write(&path, format!("{text}\n")).map_err(io(&path))?;
-        let printing = |message| DemoError::Print {
+        let printing = |cause| DemoError::Print {
             name: name.to_owned(),
-            message,
+            cause,
         };
         let png = print::qr_png(text).map_err(printing)?;
         let path = self.samples.join(format!("{name}.png"));
@@ -183,257 +186,307 @@ impl World {
     }
 }
 
-/// Build the demo world in `out` (which must be empty), acting at `now`.
+/// Build the demo world in `out` (which must be empty), acting at `now`: one sample or more
+/// per verdict, in a fixed order (management numbers and masked IDs follow it), then one
+/// publication of the repository and the files the demo's checks read.
 pub async fn build(out: &Path, now: Timestamp) -> Result<DemoSummary, DemoError> {
     let today = calendar::date_in_china(now);
     if today <= LATEST_CERTIFICATE {
         return Err(DemoError::ClockTooEarly { today });
     }
     let lifetimes = Lifetimes::default();
-    let authority = Authority::init(out, now - days(2), &lifetimes).await?;
-    let samples = out.join("samples");
-    std::fs::create_dir_all(&samples).map_err(io(&samples))?;
-    let mut w = World {
-        authority,
-        now,
-        today: calendar::date_in_china(now),
-        samples,
-        expectations: Vec::new(),
-        lookups: Vec::new(),
-    };
-    for q in LOOKUP_QUALIFICATIONS {
-        w.authority.set_lookup(q, true)?;
+    let mut w = World::new(out, now, &lifetimes).await?;
+    let valid = w.valid()?;
+    w.revoked()?;
+    w.annotation_expired()?;
+    w.annotation_not_yet_valid()?;
+    w.annotation_cancelled()?;
+    w.annotation_required()?;
+    w.not_found()?;
+    let annotated = w.status_unavailable()?;
+    w.forged(&valid, &annotated)?;
+    w.unreadable(&valid)?;
+    w.publish(out, &lifetimes).await
+}
+
+const D: fn(i16, i8, i8) -> Date = jiff::civil::date;
+
+/// The samples of each verdict.
+impl World {
+    async fn new(out: &Path, now: Timestamp, lifetimes: &Lifetimes) -> Result<World, DemoError> {
+        let authority = Authority::init(out, now - days(2), lifetimes).await?;
+        let samples = out.join("samples");
+        std::fs::create_dir_all(&samples).map_err(io(&samples))?;
+        let mut w = World {
+            authority,
+            now,
+            today: calendar::date_in_china(now),
+            samples,
+            expectations: Vec::new(),
+            lookups: Vec::new(),
+        };
+        for q in LOOKUP_QUALIFICATIONS {
+            w.authority.set_lookup(q, true)?;
+        }
+        Ok(w)
     }
-    let d = jiff::civil::date;
-    use Level::{FirstClass, Intermediate, Senior, Unleveled};
 
-    // valid
-    let c = w.issue("0301", "王䶮", Intermediate, d(2023, 5, 20), d(2023, 6, 10))?;
-    let valid = w.annotate(&c.claims.management_number, -2, -2, 60)?;
-    w.write_sample("valid-ministry-annotated", &valid.credential, "valid", None)?;
-    let number = &c.claims.management_number;
-    w.lookup(number, "王䶮", "valid", "Ext A name, found through pinyin yan");
-    w.lookup(
-        number,
-        "王俨",
-        "not_found",
-        "a look-alike name: names compare by code point",
-    );
-    w.lookup(number, "王", "not_found", "part of the name");
-    let old = w.issue("1101", "李𠇔", Unleveled, d(2015, 9, 1), d(2019, 5, 20))?;
-    let number = &old.claims.management_number;
-    w.lookup(
-        number,
-        "李𠇔",
-        "valid",
-        "Ext B name without a reading: radical 人 + 4 or U+201D4",
-    );
-    w.write_sample("valid-association-before-2021", &old.credential, "valid", None)?;
-    let c = w.issue("0601", "阿依古丽·买买提", Unleveled, d(2022, 10, 8), d(2022, 12, 1))?;
-    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
-    w.write_sample("valid-middle-dot-name", &s.credential, "valid", None)?;
-    let number = &c.claims.management_number;
-    w.lookup(
-        number,
-        "阿依古丽•买买提",
-        "valid",
-        "a minority name typed with U+2022 for the middle dot",
-    );
-    let c = w.issue("0501", "刘𰻝𰻝", FirstClass, d(2024, 9, 1), LATEST_CERTIFICATE)?;
-    let s = w.annotate(&c.claims.management_number, 0, 0, 89)?;
-    w.write_sample("valid-ninety-day-annotation", &s.credential, "valid", None)?;
-    // Three days on, the data is beyond the 48 h fresh window: still valid, never plain green.
-    w.write_sample("valid-with-aging-data", &old.credential, "valid", Some(now + days(3)))?;
+    /// Returns the annotated ministry certificate the forged samples are made from.
+    fn valid(&mut self) -> Result<Sealed, DemoError> {
+        let c = self.issue("0301", "王䶮", Intermediate, D(2023, 5, 20), D(2023, 6, 10))?;
+        let valid = self.annotate(&c.claims.management_number, -2, -2, 60)?;
+        self.write_sample("valid-ministry-annotated", &valid.credential, "valid", None)?;
+        let number = &c.claims.management_number;
+        self.lookup(number, "王䶮", "valid", "Ext A name, found through pinyin yan");
+        self.lookup(
+            number,
+            "王俨",
+            "not_found",
+            "a look-alike name: names compare by code point",
+        );
+        self.lookup(number, "王", "not_found", "part of the name");
+        let old = self.issue("1101", "李𠇔", Unleveled, D(2015, 9, 1), D(2019, 5, 20))?;
+        let number = &old.claims.management_number;
+        self.lookup(
+            number,
+            "李𠇔",
+            "valid",
+            "Ext B name without a reading: radical 人 + 4 or U+201D4",
+        );
+        self.write_sample("valid-association-before-2021", &old.credential, "valid", None)?;
+        let c = self.issue("0601", "阿依古丽·买买提", Unleveled, D(2022, 10, 8), D(2022, 12, 1))?;
+        let s = self.annotate(&c.claims.management_number, 0, 0, 30)?;
+        self.write_sample("valid-middle-dot-name", &s.credential, "valid", None)?;
+        let number = &c.claims.management_number;
+        self.lookup(
+            number,
+            "阿依古丽•买买提",
+            "valid",
+            "a minority name typed with U+2022 for the middle dot",
+        );
+        let c = self.issue("0501", "刘𰻝𰻝", FirstClass, D(2024, 9, 1), LATEST_CERTIFICATE)?;
+        let s = self.annotate(&c.claims.management_number, 0, 0, 89)?;
+        self.write_sample("valid-ninety-day-annotation", &s.credential, "valid", None)?;
+        // Three days on, the data is beyond the 48 h fresh window: still valid, never plain green.
+        let aging = Some(self.now + days(3));
+        self.write_sample("valid-with-aging-data", &old.credential, "valid", aging)?;
+        Ok(valid)
+    }
 
-    // revoked
-    let c = w.issue("0501", "陈𬱖", FirstClass, d(2022, 9, 1), d(2022, 11, 20))?;
-    let s = w.annotate(&c.claims.management_number, -10, -10, 50)?;
-    w.authority.revoke(
-        &c.claims.management_number,
-        RevocationReason::Fraud,
-        "考试作弊，资格无效",
-        None,
-        now - days(3),
-    )?;
-    w.write_sample("revoked-after-annotation", &s.credential, "revoked", None)?;
-    let number = &c.claims.management_number;
-    w.lookup(number, "陈𬱖", "revoked", "revoked three days ago");
-    let c = w.issue("0301", "孙立新", Senior, d(2022, 11, 1), d(2023, 1, 15))?;
-    w.authority.revoke(
-        &c.claims.management_number,
-        RevocationReason::Reissued,
-        "",
-        None,
-        now - days(20),
-    )?;
-    w.write_sample("revoked-reissued", &c.credential, "revoked", None)?;
+    fn revoked(&mut self) -> Result<(), DemoError> {
+        let now = self.now;
+        let c = self.issue("0501", "陈𬱖", FirstClass, D(2022, 9, 1), D(2022, 11, 20))?;
+        let s = self.annotate(&c.claims.management_number, -10, -10, 50)?;
+        self.authority.revoke(
+            &c.claims.management_number,
+            RevocationReason::Fraud,
+            "考试作弊，资格无效",
+            None,
+            now - days(3),
+        )?;
+        self.write_sample("revoked-after-annotation", &s.credential, "revoked", None)?;
+        let number = &c.claims.management_number;
+        self.lookup(number, "陈𬱖", "revoked", "revoked three days ago");
+        let c = self.issue("0301", "孙立新", Senior, D(2022, 11, 1), D(2023, 1, 15))?;
+        self.authority.revoke(
+            &c.claims.management_number,
+            RevocationReason::Reissued,
+            "",
+            None,
+            now - days(20),
+        )?;
+        self.write_sample("revoked-reissued", &c.credential, "revoked", None)
+    }
 
-    // annotation_expired
-    let c = w.issue("0701", "张𫍯", Intermediate, d(2023, 3, 1), d(2023, 4, 2))?;
-    let s = w.annotate(&c.claims.management_number, -100, -100, -30)?;
-    w.write_sample(
-        "annotation-expired-month-ago",
-        &s.credential,
-        "annotation_expired",
-        None,
-    )?;
-    let c = w.issue("0301", "周敏", Intermediate, d(2024, 1, 10), d(2024, 2, 1))?;
-    let s = w.annotate(&c.claims.management_number, -40, -40, -2)?;
-    w.write_sample("annotation-expired-days-ago", &s.credential, "annotation_expired", None)?;
-
-    // annotation_not_yet_valid
-    let c = w.issue("0601", "赵𡟣", Unleveled, d(2023, 10, 1), d(2023, 12, 1))?;
-    let s = w.annotate(&c.claims.management_number, 0, 3, 40)?;
-    w.write_sample(
-        "annotation-starts-in-3-days",
-        &s.credential,
-        "annotation_not_yet_valid",
-        None,
-    )?;
-    let c = w.issue("0301", "吴晓东", Intermediate, d(2024, 4, 1), d(2024, 5, 6))?;
-    let s = w.annotate(&c.claims.management_number, 0, 2, 31)?;
-    w.write_sample(
-        "annotation-starts-in-2-days",
-        &s.credential,
-        "annotation_not_yet_valid",
-        None,
-    )?;
-
-    // annotation_cancelled
-    for (name, q, level, applied) in [("郑雪", "0501", FirstClass, -5), ("马俊", "0701", Intermediate, -1)] {
-        let c = w.issue(q, name, level, d(2023, 9, 1), d(2023, 11, 1))?;
-        let s = w.annotate(&c.claims.management_number, applied, applied, 60)?;
-        let id = s.claims.annotation.as_ref().map(|a| a.id).unwrap_or_default();
-        w.authority
-            .cancel_annotation(id, "持证人申请撤回加注", now - SignedDuration::from_hours(1))?;
-        w.write_sample(
-            &format!("annotation-cancelled-{}", -applied),
+    fn annotation_expired(&mut self) -> Result<(), DemoError> {
+        let c = self.issue("0701", "张𫍯", Intermediate, D(2023, 3, 1), D(2023, 4, 2))?;
+        let s = self.annotate(&c.claims.management_number, -100, -100, -30)?;
+        self.write_sample(
+            "annotation-expired-month-ago",
             &s.credential,
-            "annotation_cancelled",
+            "annotation_expired",
             None,
         )?;
+        let c = self.issue("0301", "周敏", Intermediate, D(2024, 1, 10), D(2024, 2, 1))?;
+        let s = self.annotate(&c.claims.management_number, -40, -40, -2)?;
+        self.write_sample("annotation-expired-days-ago", &s.credential, "annotation_expired", None)
     }
 
-    // annotation_required
-    let c = w.issue("0301", "黄佳怡", Intermediate, d(2023, 12, 1), d(2024, 3, 1))?;
-    w.write_sample(
-        "annotation-required-ministry",
-        &c.credential,
-        "annotation_required",
-        None,
-    )?;
-    let c = w.issue("1101", "林涛", Unleveled, d(2021, 9, 1), calendar::ANNOTATION_ERA_START)?;
-    w.write_sample(
-        "annotation-required-issued-2021-12-17",
-        &c.credential,
-        "annotation_required",
-        None,
-    )?;
-
-    // not_found: outside the verification scope
-    let c = w.issue("0901", "何静", Intermediate, d(2023, 6, 1), d(2023, 8, 1))?;
-    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
-    w.write_sample("not-found-qualification-not-loaded", &s.credential, "not_found", None)?;
-    let number = &c.claims.management_number;
-    w.lookup(number, "何静", "not_found", "a qualification outside the lookup index");
-    let c = w.issue("0301", "高峰", Intermediate, d(2015, 6, 1), d(2022, 1, 10))?;
-    let s = w.annotate(&c.claims.management_number, 0, 0, 30)?;
-    w.write_sample("not-found-approved-2015", &s.credential, "not_found", None)?;
-    let number = &c.claims.management_number;
-    w.lookup(
-        number,
-        "高峰",
-        "not_found",
-        "approved in 2015, before the scope's first year",
-    );
-    w.lookup(
-        "2023030199999999",
-        "高峰",
-        "not_found",
-        "a number that was never issued",
-    );
-
-    // status_unavailable: verified 40 days on, beyond the 30-day maximum age
-    let later = Some(now + days(40));
-    let c = w.issue("1201", "唐雨", Unleveled, d(2016, 10, 1), d(2020, 8, 1))?;
-    w.write_sample(
-        "status-unavailable-old-data",
-        &c.credential,
-        "status_unavailable",
-        later,
-    )?;
-    let c = w.issue("0301", "罗斌", Intermediate, d(2023, 2, 1), d(2023, 3, 1))?;
-    let s = w.annotate(&c.claims.management_number, -5, -5, 84)?;
-    w.write_sample(
-        "status-unavailable-annotated",
-        &s.credential,
-        "status_unavailable",
-        later,
-    )?;
-
-    // forged
-    let mut claims = valid.claims.clone();
-    claims.holder_name = "冯娟".into();
-    let rogue = SealSigner::new(keys::generate());
-    w.write_sample("forged-unknown-seal", &rogue.seal(&claims), "forged", None)?;
-    w.write_sample(
-        "forged-altered-name",
-        &swap_payload(&valid.credential, &claims),
-        "forged",
-        None,
-    )?;
-    let ministry = ministry_signer(&w.authority)?;
-    let mut before_seal = c.claims.clone();
-    before_seal.ecert_issued_on = d(2020, 5, 1);
-    before_seal.annotation = None;
-    w.write_sample(
-        "forged-seal-not-valid-at-issue",
-        &ministry.seal(&before_seal),
-        "forged",
-        None,
-    )?;
-    w.write_sample(
-        "forged-bad-signature",
-        &flip_signature_bit(&valid.credential),
-        "forged",
-        None,
-    )?;
-
-    // unreadable
-    w.write_sample(
-        "unreadable-web-address",
-        "https://example.org/certificate?id=12345",
-        "unreadable",
-        None,
-    )?;
-    w.write_sample(
-        "unreadable-bad-base45",
-        &format!("{PREFIX}!!!NOT~BASE45"),
-        "unreadable",
-        None,
-    )?;
-    let cut = &valid.credential[..valid.credential.len() * 3 / 5];
-    w.write_sample("unreadable-truncated", cut, "unreadable", None)?;
-
-    let published = w
-        .authority
-        .publish(&w.authority.default_repo(), now, &lifetimes)
-        .await?;
-    for (file, json) in [
-        ("expected.json", serde_json::to_vec_pretty(&w.expectations)),
-        ("lookups.json", serde_json::to_vec_pretty(&w.lookups)),
-    ] {
-        let path = out.join(file);
-        std::fs::write(&path, json.unwrap_or_default()).map_err(io(&path))?;
+    fn annotation_not_yet_valid(&mut self) -> Result<(), DemoError> {
+        let c = self.issue("0601", "赵𡟣", Unleveled, D(2023, 10, 1), D(2023, 12, 1))?;
+        let s = self.annotate(&c.claims.management_number, 0, 3, 40)?;
+        self.write_sample(
+            "annotation-starts-in-3-days",
+            &s.credential,
+            "annotation_not_yet_valid",
+            None,
+        )?;
+        let c = self.issue("0301", "吴晓东", Intermediate, D(2024, 4, 1), D(2024, 5, 6))?;
+        let s = self.annotate(&c.claims.management_number, 0, 2, 31)?;
+        self.write_sample(
+            "annotation-starts-in-2-days",
+            &s.credential,
+            "annotation_not_yet_valid",
+            None,
+        )
     }
-    let config = out.join("certd.toml");
-    std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
-    Ok(DemoSummary {
-        out: out.to_owned(),
-        expectations: w.expectations,
-        lookups: w.lookups,
-        publication: published.version,
-    })
+
+    fn annotation_cancelled(&mut self) -> Result<(), DemoError> {
+        for (name, q, level, applied) in [("郑雪", "0501", FirstClass, -5), ("马俊", "0701", Intermediate, -1)] {
+            let c = self.issue(q, name, level, D(2023, 9, 1), D(2023, 11, 1))?;
+            let s = self.annotate(&c.claims.management_number, applied, applied, 60)?;
+            let id = s.claims.annotation.as_ref().map_or(0, |a| a.id);
+            let at = self.now - SignedDuration::from_hours(1);
+            self.authority.cancel_annotation(id, "持证人申请撤回加注", at)?;
+            self.write_sample(
+                &format!("annotation-cancelled-{}", -applied),
+                &s.credential,
+                "annotation_cancelled",
+                None,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn annotation_required(&mut self) -> Result<(), DemoError> {
+        let c = self.issue("0301", "黄佳怡", Intermediate, D(2023, 12, 1), D(2024, 3, 1))?;
+        self.write_sample(
+            "annotation-required-ministry",
+            &c.credential,
+            "annotation_required",
+            None,
+        )?;
+        let c = self.issue("1101", "林涛", Unleveled, D(2021, 9, 1), calendar::ANNOTATION_ERA_START)?;
+        self.write_sample(
+            "annotation-required-issued-2021-12-17",
+            &c.credential,
+            "annotation_required",
+            None,
+        )
+    }
+
+    /// Outside the verification scope, and numbers the index does not hold.
+    fn not_found(&mut self) -> Result<(), DemoError> {
+        let c = self.issue("0901", "何静", Intermediate, D(2023, 6, 1), D(2023, 8, 1))?;
+        let s = self.annotate(&c.claims.management_number, 0, 0, 30)?;
+        self.write_sample("not-found-qualification-not-loaded", &s.credential, "not_found", None)?;
+        let number = &c.claims.management_number;
+        self.lookup(number, "何静", "not_found", "a qualification outside the lookup index");
+        let c = self.issue("0301", "高峰", Intermediate, D(2015, 6, 1), D(2022, 1, 10))?;
+        let s = self.annotate(&c.claims.management_number, 0, 0, 30)?;
+        self.write_sample("not-found-approved-2015", &s.credential, "not_found", None)?;
+        let number = &c.claims.management_number;
+        self.lookup(
+            number,
+            "高峰",
+            "not_found",
+            "approved in 2015, before the scope's first year",
+        );
+        self.lookup(
+            "2023030199999999",
+            "高峰",
+            "not_found",
+            "a number that was never issued",
+        );
+        Ok(())
+    }
+
+    /// Verified 40 days on, beyond the 30-day maximum age. Returns the annotated certificate's
+    /// claims, which a forged sample reuses.
+    fn status_unavailable(&mut self) -> Result<Claims, DemoError> {
+        let later = Some(self.now + days(40));
+        let c = self.issue("1201", "唐雨", Unleveled, D(2016, 10, 1), D(2020, 8, 1))?;
+        self.write_sample(
+            "status-unavailable-old-data",
+            &c.credential,
+            "status_unavailable",
+            later,
+        )?;
+        let c = self.issue("0301", "罗斌", Intermediate, D(2023, 2, 1), D(2023, 3, 1))?;
+        let s = self.annotate(&c.claims.management_number, -5, -5, 84)?;
+        self.write_sample(
+            "status-unavailable-annotated",
+            &s.credential,
+            "status_unavailable",
+            later,
+        )?;
+        Ok(c.claims)
+    }
+
+    /// Crafted past the authority's rules: an unknown seal, an altered payload, the ministry's
+    /// seal on a date before it existed, a flipped signature bit.
+    fn forged(&mut self, valid: &Sealed, annotated: &Claims) -> Result<(), DemoError> {
+        let mut claims = valid.claims.clone();
+        claims.holder_name = "冯娟".into();
+        let rogue = SealSigner::new(keys::generate());
+        self.write_sample("forged-unknown-seal", &rogue.seal(&claims), "forged", None)?;
+        self.write_sample(
+            "forged-altered-name",
+            &swap_payload(&valid.credential, &claims),
+            "forged",
+            None,
+        )?;
+        let ministry = ministry_signer(&self.authority)?;
+        let mut before_seal = annotated.clone();
+        before_seal.ecert_issued_on = D(2020, 5, 1);
+        before_seal.annotation = None;
+        self.write_sample(
+            "forged-seal-not-valid-at-issue",
+            &ministry.seal(&before_seal),
+            "forged",
+            None,
+        )?;
+        self.write_sample(
+            "forged-bad-signature",
+            &flip_signature_bit(&valid.credential),
+            "forged",
+            None,
+        )
+    }
+
+    fn unreadable(&mut self, valid: &Sealed) -> Result<(), DemoError> {
+        self.write_sample(
+            "unreadable-web-address",
+            "https://example.org/certificate?id=12345",
+            "unreadable",
+            None,
+        )?;
+        self.write_sample(
+            "unreadable-bad-base45",
+            &format!("{PREFIX}!!!NOT~BASE45"),
+            "unreadable",
+            None,
+        )?;
+        let cut = &valid.credential[..valid.credential.len() * 3 / 5];
+        self.write_sample("unreadable-truncated", cut, "unreadable", None)
+    }
+
+    /// Publish the repository and write what the demo's checks read.
+    async fn publish(mut self, out: &Path, lifetimes: &Lifetimes) -> Result<DemoSummary, DemoError> {
+        let published = self
+            .authority
+            .publish(&self.authority.default_repo(), self.now, lifetimes)
+            .await?;
+        for (file, json) in [
+            ("expected.json", serde_json::to_vec_pretty(&self.expectations)),
+            ("lookups.json", serde_json::to_vec_pretty(&self.lookups)),
+        ] {
+            let path = out.join(file);
+            let json = json.map_err(|cause| DemoError::Json {
+                path: path.clone(),
+                cause,
+            })?;
+            std::fs::write(&path, json).map_err(io(&path))?;
+        }
+        let config = out.join("certd.toml");
+        std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
+        Ok(DemoSummary {
+            out: out.to_owned(),
+            expectations: self.expectations,
+            lookups: self.lookups,
+            publication: published.version,
+        })
+    }
 }
 
 const DEMO_CONFIG: &str = r#"# certd configuration of the demo world; paths are relative to this file.

@@ -29,16 +29,29 @@ pub fn qr_pixels(text: &str, module_px: usize) -> Result<(usize, Vec<u8>), qrcod
     Ok((side, pixels))
 }
 
+/// Why a sample could not be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("QR code: {0}")]
+    Qr(qrcode::types::QrError),
+    #[error("PNG: {0}")]
+    Png(png::EncodingError),
+    #[error("PDF: {0}")]
+    Pdf(lopdf::Error),
+    #[error("PDF: {0}")]
+    Save(std::io::Error),
+}
+
 /// A PNG of the QR code of `text`.
-pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
-    let (side, pixels) = qr_pixels(text, PNG_MODULE_PX).map_err(|e| e.to_string())?;
+pub fn qr_png(text: &str) -> Result<Vec<u8>, PrintError> {
+    let (side, pixels) = qr_pixels(text, PNG_MODULE_PX).map_err(PrintError::Qr)?;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+    let mut writer = encoder.write_header().map_err(PrintError::Png)?;
+    writer.write_image_data(&pixels).map_err(PrintError::Png)?;
+    writer.finish().map_err(PrintError::Png)?;
     Ok(out)
 }
 
@@ -48,8 +61,8 @@ const QR_SIZE_PT: f64 = 170.0;
 
 /// A one-page certificate: a title, the sample's name, the QR code as an image, and the
 /// credential text attached as `credential.txt` (the way the authority's PDFs carry it).
-pub fn certificate_pdf(text: &str, caption: &str) -> Result<Vec<u8>, String> {
-    let (side, pixels) = qr_pixels(text, PDF_MODULE_PX).map_err(|e| e.to_string())?;
+pub fn certificate_pdf(text: &str, caption: &str) -> Result<Vec<u8>, PrintError> {
+    let (side, pixels) = qr_pixels(text, PDF_MODULE_PX).map_err(PrintError::Qr)?;
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
@@ -63,7 +76,7 @@ pub fn certificate_pdf(text: &str, caption: &str) -> Result<Vec<u8>, String> {
         },
         pixels,
     );
-    image.compress().map_err(|e| e.to_string())?;
+    image.compress().map_err(PrintError::Pdf)?;
     let image_id = doc.add_object(image);
     let x = (PAGE.0 as f64 - QR_SIZE_PT) / 2.0;
     let caption: String = caption.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
@@ -74,7 +87,7 @@ pub fn certificate_pdf(text: &str, caption: &str) -> Result<Vec<u8>, String> {
          BT /F1 10 Tf 72 390 Td (Scan the QR code or open the attached credential.txt to verify.) Tj ET\n"
     );
     let mut content = Stream::new(dictionary! {}, content.into_bytes());
-    content.compress().map_err(|e| e.to_string())?;
+    content.compress().map_err(PrintError::Pdf)?;
     let content_id = doc.add_object(content);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",
@@ -113,6 +126,6 @@ pub fn certificate_pdf(text: &str, caption: &str) -> Result<Vec<u8>, String> {
     });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
-    doc.save_to(&mut out).map_err(|e| e.to_string())?;
+    doc.save_to(&mut out).map_err(PrintError::Save)?;
     Ok(out)
 }
