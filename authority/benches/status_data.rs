@@ -14,24 +14,8 @@ use std::time::Instant;
 const REVOKED: usize = 200_000;
 const DAY: usize = 1_000;
 
-/// A small deterministic generator (xorshift), so every run measures the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// A revoked certificate drawn from 10 M: management numbers are year + qualification + serial.
-fn revocation(rng: &mut Rng) -> Revocation {
+fn revocation(rng: &mut fastrand::Rng) -> Revocation {
     const QUALIFICATIONS: [&str; 8] = ["0301", "0501", "0601", "0701", "0801", "0901", "1101", "1201"];
     const REASONS: [(&str, &str); 4] = [
         ("fraud", "弄虚作假取得"),
@@ -41,25 +25,25 @@ fn revocation(rng: &mut Rng) -> Revocation {
     ];
     const DETAILS: [&str; 4] = ["考试作弊", "材料造假", "重复发证", "司法判决"];
     const BODIES: [&str; 3] = ["MOHRSS", "CIREA", "CAUP"];
-    let year = 2017 + rng.below(10);
-    let qualification = QUALIFICATIONS[rng.below(8) as usize];
-    let serial = rng.below(1_250_000);
-    let (code, text) = REASONS[rng.below(4) as usize];
-    let reason = if rng.below(10) == 0 {
-        format!("{text}（{}）", DETAILS[rng.below(4) as usize])
+    let year = 2017 + rng.u64(..10);
+    let qualification = QUALIFICATIONS[rng.usize(..8)];
+    let serial = rng.u64(..1_250_000);
+    let (code, text) = REASONS[rng.usize(..4)];
+    let reason = if rng.u64(..10) == 0 {
+        format!("{text}（{}）", DETAILS[rng.usize(..4)])
     } else {
         text.to_owned()
     };
     Revocation {
         management_number: format!("{year}{qualification}{serial:08}"),
-        revoked_at: Timestamp::from_second(1_500_000_000 + rng.below(290_000_000) as i64).expect("ts"),
+        revoked_at: Timestamp::from_second(1_500_000_000 + rng.u64(..290_000_000) as i64).expect("ts"),
         reason_code: code.to_owned(),
         reason,
-        revoked_by: BODIES[rng.below(3) as usize].to_owned(),
+        revoked_by: BODIES[rng.usize(..3)].to_owned(),
     }
 }
 
-fn unique(rng: &mut Rng, n: usize, seen: &mut std::collections::HashSet<String>) -> Vec<Revocation> {
+fn unique(rng: &mut fastrand::Rng, n: usize, seen: &mut std::collections::HashSet<String>) -> Vec<Revocation> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let r = revocation(rng);
@@ -93,7 +77,8 @@ fn gzip(bytes: &[u8]) -> usize {
 }
 
 fn main() {
-    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    // Seeded, so every run measures the same data.
+    let mut rng = fastrand::Rng::with_seed(0x5eed_cafe_f00d_0001);
     let mut seen = std::collections::HashSet::new();
     let mut all = unique(&mut rng, REVOKED, &mut seen);
     all.sort_by(|a, b| a.management_number.cmp(&b.management_number));

@@ -16,9 +16,9 @@ use crate::publish::{self, Lifetimes, RoleKeySet};
 use crate::seal::SealSigner;
 use crate::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, RevocationReason, ScopeEntry};
 use crate::trust::{KeyId, SealKey};
-use rows::Row;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use rows::Row;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
@@ -74,7 +74,6 @@ pub enum AuthorityError {
 }
 
 type Result<T, E = AuthorityError> = std::result::Result<T, E>;
-
 
 /// A certificate to issue.
 #[derive(Debug, Clone)]
@@ -255,7 +254,10 @@ impl Authority {
         if !db_path.exists() {
             return Err(AuthorityError::NotInitialised { path: dir.to_owned() });
         }
-        let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite { path: db_path, cause: source })?;
+        let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
+            path: db_path,
+            cause: source,
+        })?;
         // Authorities made before the lookup index gain its tables.
         db.execute_batch(lookup_index::SCHEMA)
             .map_err(|source| AuthorityError::Sqlite {
@@ -830,7 +832,10 @@ impl Authority {
             if let Err(source) = std::fs::remove_file(&stale)
                 && source.kind() != std::io::ErrorKind::NotFound
             {
-                return Err(AuthorityError::Io { path: stale, cause: source });
+                return Err(AuthorityError::Io {
+                    path: stale,
+                    cause: source,
+                });
             }
         }
         publish::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;

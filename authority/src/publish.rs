@@ -140,7 +140,9 @@ pub async fn sign_root(
     let signed = if old_signatures.is_empty() {
         signed
     } else {
-        signed.add_old_signatures(old_signatures).map_err(|e| PublishError::Sign(Box::new(e)))?
+        signed
+            .add_old_signatures(old_signatures)
+            .map_err(|e| PublishError::Sign(Box::new(e)))?
     };
     Ok(signed.buffer().clone())
 }
@@ -387,7 +389,10 @@ fn write_delta_file<T: Record>(
     let location = targets.display().to_string();
     let (_, old) = RecordReader::open(std::io::BufReader::new(old_file), kind)
         .and_then(|r| r.collect_all::<T>())
-        .map_err(|source| PublishError::StatusFile { location, cause: source })?;
+        .map_err(|source| PublishError::StatusFile {
+            location,
+            cause: source,
+        })?;
     let ops = diff(&old, current);
     let path = targets.join(kind.delta_name(previous, dataset.version));
     let mut bytes = Vec::new();

@@ -327,7 +327,10 @@ impl LookupFile {
 
     /// Open a lookup file on disk (the benchmark, tests, a publisher checking its output).
     pub fn open(path: &std::path::Path) -> Result<LookupFile, StatusFileError> {
-        let io = |source| StatusFileError::Io { kind: "lookup", cause: source };
+        let io = |source| StatusFileError::Io {
+            kind: "lookup",
+            cause: source,
+        };
         let file = std::fs::File::open(path).map_err(io)?;
         let header = RecordReader::open(
             std::io::BufReader::new(file.try_clone().map_err(io)?),
@@ -356,7 +359,10 @@ impl LookupFile {
     /// A reader from the first line.
     pub fn reader(&self) -> Result<RecordReader<std::io::BufReader<std::fs::File>>, StatusFileError> {
         use std::io::Seek;
-        let io = |source| StatusFileError::Io { kind: "lookup", cause: source };
+        let io = |source| StatusFileError::Io {
+            kind: "lookup",
+            cause: source,
+        };
         let mut file = self.file.try_clone().map_err(io)?;
         file.rewind().map_err(io)?;
         RecordReader::open(std::io::BufReader::with_capacity(1 << 18, file), TargetKind::Lookup)

@@ -5,17 +5,12 @@
 
 use crate::clock::Clock;
 use crate::transport::HttpTransport;
-use certkiosk_formats::lookup::{LookupFile, LookupUpdate};
 use certkiosk_formats::repository::{HttpLimits, Source, metadata_dir, targets_dir};
-use certkiosk_formats::status::{
-    Catalogue, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind, Update,
-};
-use certkiosk_formats::trust::{KeyId, SealKey};
+use certkiosk_formats::status::{StatusFileError, Update};
 use jiff::Timestamp;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tough::schema::{RoleType, Root, Signed};
-use tough::{ExpirationEnforcement, FilesystemTransport, Limits, RepositoryLoader, TargetName, Transport};
+use tough::{ExpirationEnforcement, FilesystemTransport, Limits, RepositoryLoader, Transport};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -308,63 +303,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
     {
         return Err(RepoError::Delegations { location });
     }
-    let mut chosen: HashMap<&'static str, TargetName> = HashMap::new();
-    let mut deltas: HashMap<(&'static str, u64), (TargetName, u64)> = HashMap::new();
-    let mut version: Option<u64> = None;
-    for (name, target) in repository.all_targets() {
-        let unexpected = || RepoError::UnexpectedTarget {
-            location: location.clone(),
-            name: name.raw().to_owned(),
-        };
-        if name.raw().contains('/') {
-            return Err(unexpected());
-        }
-        // Kinds this build does not know (added by a newer publisher) are left alone, so that a
-        // new kind of target never breaks appliances already in the field.
-        let Some(kind_name) = target.custom.get("kind").and_then(|v| v.as_str()) else {
-            return Err(unexpected());
-        };
-        let Some(kind) = TargetKind::ALL.into_iter().find(|t| t.as_str() == kind_name) else {
-            continue;
-        };
-        let v = target
-            .custom
-            .get("version")
-            .and_then(serde_json::Value::as_u64)
-            .ok_or_else(unexpected)?;
-        if let Some(from) = target.custom.get("from") {
-            let from = from
-                .as_u64()
-                .filter(|f| *f < v && kind.has_deltas())
-                .ok_or_else(unexpected)?;
-            if name.raw() != kind.delta_name(from, v)
-                || deltas.insert((kind.as_str(), from), (name.clone(), v)).is_some()
-            {
-                return Err(unexpected());
-            }
-            continue;
-        }
-        if name.raw() != kind.file_name(v) {
-            return Err(unexpected());
-        }
-        match version {
-            Some(seen) if seen != v => {
-                return Err(RepoError::MixedVersions {
-                    location,
-                    a: seen.min(v),
-                    b: seen.max(v),
-                });
-            }
-            _ => version = Some(v),
-        }
-        if chosen.insert(kind.as_str(), name.clone()).is_some() {
-            return Err(unexpected());
-        }
-    }
-    let version = version.ok_or(RepoError::MissingTarget {
-        location: location.clone(),
-        kind: "any",
-    })?;
+    let Listing { full, deltas, version } = listing::list(&repository, &location)?;
     let versions = (
         repository.root().signed.version.get(),
         repository.targets().signed.version.get(),
@@ -378,75 +317,19 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         return Ok(Fetched::UpToDate { version });
     }
 
-    let reader = TargetReader {
-        repository: &repository,
-        location: &location,
-        version,
-        spool: &trust.dir,
-    };
-    let mut as_of: Option<Timestamp> = None;
-    let full = |kind: TargetKind| {
-        chosen.get(kind.as_str()).ok_or(RepoError::MissingTarget {
-            location: location.clone(),
-            kind: kind.as_str(),
-        })
-    };
-    let (_, seals): (_, Vec<SealKey>) = reader
-        .full(full(TargetKind::Seals)?, TargetKind::Seals, &mut as_of)
-        .await?;
-    if seals.iter().any(|s| s.key_id != KeyId::of(&s.public_key)) {
-        let what = "a seal whose key id is not its key's";
-        return Err(RepoError::HeaderMismatch {
-            location,
-            kind: "seals",
-            what,
-        });
-    }
-    let (_, mut catalogue): (_, Vec<Catalogue>) = reader
-        .full(full(TargetKind::Catalogue)?, TargetKind::Catalogue, &mut as_of)
-        .await?;
-    if catalogue.len() != 1 {
-        let what = "exactly one catalogue record";
-        return Err(RepoError::HeaderMismatch {
-            location,
-            kind: "catalogue",
-            what,
-        });
-    }
-    let held_version = held.map(|h| h.version);
-    let revocations = reader
-        .records(
-            TargetKind::Revocations,
-            full(TargetKind::Revocations)?,
-            &deltas,
-            held_version,
-            &mut as_of,
-        )
-        .await?;
-    let cancellations = reader
-        .records(
-            TargetKind::Cancellations,
-            full(TargetKind::Cancellations)?,
-            &deltas,
-            held_version,
-            &mut as_of,
-        )
-        .await?;
-    let lookup = match chosen.get(TargetKind::Lookup.as_str()) {
-        Some(full) => Some(reader.lookup(full, &deltas, held_version, &mut as_of).await?),
-        None => None,
-    };
-    let as_of = as_of.unwrap_or(Timestamp::UNIX_EPOCH);
-    Ok(Fetched::New(Box::new(NewPublication {
-        update: Update {
+    let read = targets::Publication {
+        reader: TargetReader {
+            repository: &repository,
+            location: &location,
             version,
-            as_of,
-            seals,
-            catalogue: catalogue.remove(0),
-            revocations,
-            cancellations,
-            lookup,
+            spool: &trust.dir,
         },
+        full,
+        deltas,
+        held: held.map(|h| h.version),
+    };
+    Ok(Fetched::New(Box::new(NewPublication {
+        update: read.update().await?,
         root_version: versions.0,
         targets_version: versions.1,
         snapshot_version: versions.2,
@@ -454,221 +337,7 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
     })))
 }
 
-/// Reads targets of one verified repository, checking their headers.
-struct TargetReader<'a> {
-    repository: &'a tough::Repository,
-    location: &'a str,
-    version: u64,
-    /// Where downloads are spooled: the state directory, not `$TMPDIR` (often RAM), since the
-    /// lookup index is hundreds of MB.
-    spool: &'a Path,
-}
-
-impl TargetReader<'_> {
-    /// Download a target into an anonymous temporary file, chunk by chunk (tough checks its
-    /// signed length and sha256 as it streams), and hand it back for line-by-line parsing.
-    async fn download(&self, name: &TargetName) -> Result<std::io::BufReader<std::fs::File>, RepoError> {
-        Ok(std::io::BufReader::new(self.spool_file(name).await?))
-    }
-
-    async fn spool_file(&self, name: &TargetName) -> Result<std::fs::File, RepoError> {
-        let rejected = |cause: TargetRejection| RepoError::TargetRejected {
-            location: self.location.to_owned(),
-            name: name.raw().to_owned(),
-            cause,
-        };
-        let stream = self
-            .repository
-            .read_target(name)
-            .await
-            .map_err(|e| rejected(TargetRejection::Tuf(Box::new(e))))?
-            .ok_or_else(|| rejected(TargetRejection::NotReadable))?;
-        let spool = |e| rejected(TargetRejection::Spool(e));
-        let file = tempfile::tempfile_in(self.spool).map_err(spool)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-        let mut stream = stream;
-        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
-            let chunk = chunk.map_err(|e| rejected(TargetRejection::Tuf(Box::new(e))))?;
-            std::io::Write::write_all(&mut out, &chunk).map_err(spool)?;
-        }
-        let mut file = out.into_inner().map_err(|e| spool(e.into_error()))?;
-        std::io::Seek::rewind(&mut file).map_err(spool)?;
-        Ok(file)
-    }
-
-    /// The lookup index: spooled, its headers checked, its rows left for the store to stream.
-    /// A delta chain from the version held when the repository lists one all the way, else
-    /// the full file.
-    async fn lookup(
-        &self,
-        full: &TargetName,
-        deltas: &HashMap<(&'static str, u64), (TargetName, u64)>,
-        held: Option<u64>,
-        as_of: &mut Option<Timestamp>,
-    ) -> Result<LookupUpdate, RepoError> {
-        let kind = TargetKind::Lookup;
-        let chain = delta_chain(kind, deltas, held, self.version);
-        if !chain.is_empty() {
-            let mut files = Vec::new();
-            for &(name, from, to) in &chain {
-                match self.lookup_file(name, Some(from), to, as_of).await {
-                    Ok(f) => files.push(f),
-                    Err(e) => {
-                        tracing::info!(location = self.location, kind = kind.as_str(), error = %e, "delta chain unusable; fetching the full file");
-                        files.clear();
-                        break;
-                    }
-                }
-            }
-            if !files.is_empty() {
-                return Ok(LookupUpdate::Deltas(files));
-            }
-        }
-        Ok(LookupUpdate::Full(
-            self.lookup_file(full, None, self.version, as_of).await?,
-        ))
-    }
-
-    async fn lookup_file(
-        &self,
-        name: &TargetName,
-        from: Option<u64>,
-        to: u64,
-        as_of: &mut Option<Timestamp>,
-    ) -> Result<LookupFile, RepoError> {
-        let kind = TargetKind::Lookup;
-        let file = self.spool_file(name).await?;
-        let reader = RecordReader::open(std::io::BufReader::new(file.try_clone().map_err(io(self.spool))?), kind)
-            .map_err(self.file_err())?;
-        let header = reader.header().clone();
-        if header.from_version != from || header.version != to {
-            return Err(self.mismatch(kind, "lookup file versions"));
-        }
-        if from.is_some() && header.total.is_none() {
-            return Err(self.mismatch(kind, "delta total"));
-        }
-        if to == self.version {
-            check_header(&header, self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
-        }
-        let spooled = LookupFile::new(header, file);
-        spooled.params().map_err(self.file_err())?;
-        Ok(spooled)
-    }
-
-    fn file_err(&self) -> impl Fn(StatusFileError) -> RepoError + '_ {
-        move |source| RepoError::StatusFile {
-            location: self.location.to_owned(),
-            cause: source,
-        }
-    }
-
-    fn mismatch(&self, kind: TargetKind, what: &'static str) -> RepoError {
-        RepoError::HeaderMismatch {
-            location: self.location.to_owned(),
-            kind: kind.as_str(),
-            what,
-        }
-    }
-
-    /// The full file of `kind` at the publication's version.
-    async fn full<T: serde::de::DeserializeOwned>(
-        &self,
-        name: &TargetName,
-        kind: TargetKind,
-        as_of: &mut Option<Timestamp>,
-    ) -> Result<(RecordHeader, Vec<T>), RepoError> {
-        let file = self.download(name).await?;
-        let reader = RecordReader::open(file, kind).map_err(self.file_err())?;
-        if reader.header().from_version.is_some() {
-            return Err(self.mismatch(kind, "a delta where the full file belongs"));
-        }
-        check_header(reader.header(), self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
-        reader.collect_all().map_err(self.file_err())
-    }
-
-    /// The records of `kind`: the delta chain from the version held when the repository lists
-    /// one all the way, else the full file.
-    async fn records<T: Record>(
-        &self,
-        kind: TargetKind,
-        full: &TargetName,
-        deltas: &HashMap<(&'static str, u64), (TargetName, u64)>,
-        held: Option<u64>,
-        as_of: &mut Option<Timestamp>,
-    ) -> Result<Records<T>, RepoError> {
-        let chain = delta_chain(kind, deltas, held, self.version);
-        if chain.is_empty() {
-            return Ok(Records::Full(self.full(full, kind, as_of).await?.1));
-        }
-        match self.chain::<T>(kind, &chain, as_of).await {
-            Ok(links) => Ok(Records::Deltas(links)),
-            Err(e) => {
-                // The full file is verified on its own: a mirror missing a delta, or a delta that
-                // cannot be read, costs bandwidth, not the sync.
-                tracing::info!(location = self.location, kind = kind.as_str(), error = %e, "delta chain unusable; fetching the full file");
-                Ok(Records::Full(self.full(full, kind, as_of).await?.1))
-            }
-        }
-    }
-
-    async fn chain<T: Record>(
-        &self,
-        kind: TargetKind,
-        chain: &[(&TargetName, u64, u64)],
-        as_of: &mut Option<Timestamp>,
-    ) -> Result<Vec<Delta<T>>, RepoError> {
-        let mut links = Vec::new();
-        for &(name, from, to) in chain {
-            let file = self.download(name).await?;
-            let reader = RecordReader::open(file, kind).map_err(self.file_err())?;
-            let h = reader.header().clone();
-            if h.version != to || h.from_version != Some(from) {
-                return Err(self.mismatch(kind, "delta versions"));
-            }
-            if to == self.version {
-                check_header(&h, self.version, as_of).map_err(|what| self.mismatch(kind, what))?;
-            }
-            let (_, ops) = reader.collect_all::<DeltaOp<T>>().map_err(self.file_err())?;
-            links.push(Delta {
-                from,
-                to,
-                ops,
-                total: h.total.ok_or_else(|| self.mismatch(kind, "delta total"))?,
-            });
-        }
-        Ok(links)
-    }
-}
-
-/// The deltas of `kind` from `held` to `version`, or none when the repository does not list
-/// them all the way.
-fn delta_chain<'d>(
-    kind: TargetKind,
-    deltas: &'d HashMap<(&'static str, u64), (TargetName, u64)>,
-    held: Option<u64>,
-    version: u64,
-) -> Vec<(&'d TargetName, u64, u64)> {
-    let mut chain = Vec::new();
-    let mut at = held.filter(|h| *h < version);
-    while let Some(from) = at.filter(|f| *f < version) {
-        let Some((name, to)) = deltas.get(&(kind.as_str(), from)) else {
-            return Vec::new();
-        };
-        chain.push((name, from, *to));
-        at = Some(*to);
-    }
-    if at == Some(version) { chain } else { Vec::new() }
-}
-
-fn check_header(h: &RecordHeader, version: u64, as_of: &mut Option<Timestamp>) -> Result<(), &'static str> {
-    if h.version != version {
-        return Err("version");
-    }
-    match as_of {
-        Some(t) if *t != h.as_of => Err("as_of differs between files"),
-        _ => {
-            *as_of = Some(h.as_of);
-            Ok(())
-        }
-    }
-}
+mod listing;
+mod targets;
+use listing::Listing;
+use targets::TargetReader;

@@ -2,6 +2,8 @@
 //! binaries, as an operator or a script would.
 
 pub mod servers;
+pub mod tamper;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,6 +63,29 @@ pub fn ok(o: Output) -> Output {
     o
 }
 
+/// The current time, to the whole second.
+pub fn now() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("ts")
+}
+
+/// A single-threaded runtime for the authority library's async calls.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// `certd status --json` of the appliance configured by `config`, run in `dir`.
+pub fn status_json(config: &str, dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&stdout(&ok(run(
+        "certd",
+        &["--config", config, "status", "--json"],
+        dir,
+    ))))
+    .expect("status json")
+}
+
 /// `certsync demo NAME` in `dir`, synced once with its own config; returns that config's path
 /// (relative to `dir`, where the binaries run).
 pub fn synced_demo_world(dir: &Path, name: &str) -> String {
@@ -70,16 +95,39 @@ pub fn synced_demo_world(dir: &Path, name: &str) -> String {
     config
 }
 
+/// The key of TUF role `role` of the authority in `dir` (`certsync init`).
+pub fn role_key(dir: &Path, role: &str) -> ed25519_dalek::SigningKey {
+    certsync::keys::read_key(&dir.join("keys").join(format!("{role}.pem"))).expect("key")
+}
+
 /// The TUF role keys of the authority in `dir` (`certsync init`), for tests that sign a
 /// repository themselves.
 pub fn role_keys(dir: &Path) -> certsync::publish::RoleKeySet {
-    let key = |n: &str| certsync::keys::read_key(&dir.join("keys").join(format!("{n}.pem"))).expect("key");
     certsync::publish::RoleKeySet {
-        root: key("root"),
-        targets: key("targets"),
-        snapshot: key("snapshot"),
-        timestamp: key("timestamp"),
+        root: role_key(dir, "root"),
+        targets: role_key(dir, "targets"),
+        snapshot: role_key(dir, "snapshot"),
+        timestamp: role_key(dir, "timestamp"),
     }
+}
+
+/// Sign `dataset` into `auth/repo` with the role keys of the authority in `auth`, as of `as_of`
+/// (listing the lookup files already in its targets, as [`write_lookup`] leaves them).
+pub fn publish_dataset(
+    rt: &tokio::runtime::Runtime,
+    auth: &Path,
+    dataset: &certkiosk_formats::status::Dataset,
+    as_of: jiff::Timestamp,
+) {
+    rt.block_on(certsync::publish::publish(
+        &auth.join("repo"),
+        &auth.join("root.json"),
+        &role_keys(auth),
+        dataset,
+        as_of,
+        &certsync::publish::Lifetimes::default(),
+    ))
+    .expect("publish");
 }
 
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
@@ -96,11 +144,8 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
     std::fs::create_dir_all(&targets).expect("mkdir");
     let file = std::fs::File::create(targets.join(TargetKind::Lookup.file_name(version))).expect("create");
     let mut w = RecordWriter::new(file, &header).expect("header");
-    let mut x = version.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut rng = fastrand::Rng::with_seed(version);
     for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
         w.write(&LookupEntry {
             management_number: format!("2020030100{i:06}"),
             qualification: "0301".into(),
@@ -109,7 +154,7 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
             approved_on: jiff::civil::date(2020, 3, 1),
             ecert_issued_on: jiff::civil::date(2022, 3, 1),
             salt_version: version,
-            digest: NameDigest(x.to_le_bytes()),
+            digest: NameDigest(rng.u64(..).to_le_bytes()),
         })
         .expect("row");
     }

@@ -2,7 +2,9 @@
 //! crafted on a real repository published by the authority library, and each must be rejected
 //! with a clear one-line status while the store stays exactly as it was.
 
-use certkiosk_tests::{ok, run, stderr, stdout};
+use certkiosk_tests::tamper::revocations_v2;
+use certkiosk_tests::world::World;
+use certkiosk_tests::{now, ok, role_key, run, stderr, stdout};
 use certsync::authority::Authority;
 use certsync::keys::{self, TufSigner};
 use certsync::publish::{self, Lifetimes};
@@ -10,47 +12,26 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use tough::key_source::KeySource;
 use tough::schema::{Hashes, KeyHolder, Metafile, Root, Signed, Snapshot, Timestamp as TufTimestamp};
 
-struct Lab {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    auth: PathBuf,
-    config: String,
-    rt: tokio::runtime::Runtime,
-}
+/// The shared world with the attacker's tools.
+struct Lab(World);
 
-fn now() -> Timestamp {
-    Timestamp::from_second(Timestamp::now().as_second()).expect("ts")
+impl Deref for Lab {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.0
+    }
 }
 
 impl Lab {
     /// An authority with one certificate, publication 1 synced into the appliance.
     fn new() -> Lab {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_owned();
-        let auth = dir.join("auth");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(Authority::init(&auth, now(), &Lifetimes::default()))
-            .expect("init");
-        let config = dir.join("certd.toml");
-        std::fs::write(
-            &config,
-            "trusted_root = \"auth/root.json\"\nstate_dir = \"state\"\n[sync]\nmirrors = [\"auth/repo\"]\nrounds = 1\n",
-        )
-        .expect("config");
-        let lab = Lab {
-            _tmp: tmp,
-            dir,
-            auth,
-            config: config.to_str().expect("utf-8").to_owned(),
-            rt,
-        };
+        let lab = Lab(World::new(now()));
         lab.publish(now(), Lifetimes::default());
         ok(lab.sync());
         lab
@@ -67,25 +48,8 @@ impl Lab {
             .expect("publish");
     }
 
-    fn repo(&self) -> PathBuf {
-        self.auth.join("repo")
-    }
-
     fn metadata(&self, name: &str) -> PathBuf {
         self.repo().join("metadata").join(name)
-    }
-
-    fn sync(&self) -> std::process::Output {
-        run("certd", &["--config", &self.config, "sync", "--once"], &self.dir)
-    }
-
-    fn status(&self) -> Value {
-        serde_json::from_str(&stdout(&ok(run(
-            "certd",
-            &["--config", &self.config, "status", "--json"],
-            &self.dir,
-        ))))
-        .expect("status json")
     }
 
     fn save(&self) -> HashMap<String, Vec<u8>> {
@@ -96,7 +60,7 @@ impl Lab {
     }
 
     fn key(&self, role: &str) -> TufSigner {
-        TufSigner(keys::read_key(&self.auth.join("keys").join(format!("{role}.pem"))).expect("key"))
+        TufSigner(role_key(&self.auth, role))
     }
 
     fn root(&self) -> Root {
@@ -367,23 +331,13 @@ fn endless_data_and_broken_repository_files_are_refused() {
 
     // Targets longer than their signed length: the delta the appliance (one version behind)
     // reads first, and the full file it falls back to.
-    let targets = lab.repo().join("targets");
-    let (delta, full) = (
-        targets.join("revocations.v2.from1.jsonl.gz"),
-        targets.join("revocations.v2.jsonl.gz"),
-    );
-    let originals = [
-        std::fs::read(&delta).expect("delta"),
-        std::fs::read(&full).expect("full"),
-    ];
-    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
-        let mut longer = original.clone();
-        longer.extend(std::iter::repeat_n(0u8, 4 << 20));
-        write(path, &longer);
+    let files = revocations_v2(&lab.repo());
+    for file in &files {
+        file.tamper(|bytes| bytes.extend(std::iter::repeat_n(0u8, 4 << 20)));
     }
     lab.assert_rejected("endless target", &["revocations.v2.jsonl.gz"]);
-    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
-        write(path, original);
+    for file in &files {
+        file.restore();
     }
 
     // Metadata far beyond any honest size.

@@ -1,7 +1,8 @@
 //! The CLI contract of docs/design.md §5 through the real binaries: the authority's workflow, exit
 //! codes, one-line errors, stdin, and a tampered repository leaving the store unchanged.
 
-use certkiosk_tests::{ok, run, stderr, stdout};
+use certkiosk_tests::tamper::revocations_v2;
+use certkiosk_tests::{ok, run, status_json, stderr, stdout, synced_demo_world};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -46,13 +47,10 @@ fn verify_stdin(config: &str, text: &str, dir: &Path) -> Value {
 }
 
 fn digest(config: &str, dir: &Path) -> String {
-    let s: Value = serde_json::from_str(&stdout(&ok(run(
-        "certd",
-        &["--config", config, "status", "--json"],
-        dir,
-    ))))
-    .expect("status json");
-    s["content_digest"].as_str().expect("digest").to_owned()
+    status_json(config, dir)["content_digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned()
 }
 
 #[test]
@@ -206,9 +204,7 @@ fn bad_configs_and_missing_stores_are_one_line_and_exit_2() {
 fn unreadable_inputs_do_not_stop_the_others() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    ok(run("certsync", &["demo", "w"], d));
-    let config = d.join("w/certd.toml").to_str().expect("utf-8").to_owned();
-    ok(run("certd", &["--config", &config, "sync", "--once"], d));
+    let config = synced_demo_world(d, "w");
     std::fs::write(d.join("huge.txt"), vec![b'A'; 10 << 20]).expect("huge");
     std::fs::write(d.join("binary.txt"), [0xff, 0xd8, 0xff, 0xe0, 0, 0x10]).expect("binary");
     let out = run(
@@ -243,26 +239,16 @@ fn unreadable_inputs_do_not_stop_the_others() {
 fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    ok(run("certsync", &["demo", "w"], d));
-    let config = d.join("w/certd.toml").to_str().expect("utf-8").to_owned();
-    ok(run("certd", &["--config", &config, "sync", "--once"], d));
+    let config = synced_demo_world(d, "w");
     let before = digest(&config, d);
 
     ok(run("certsync", &["publish", "--dir", "w"], d));
-    let targets = d.join("w/repo/targets");
-    let (delta, full) = (
-        targets.join("revocations.v2.from1.jsonl.gz"),
-        targets.join("revocations.v2.jsonl.gz"),
-    );
-    let originals = [
-        std::fs::read(&delta).expect("delta"),
-        std::fs::read(&full).expect("full"),
-    ];
-    for (path, original) in [&delta, &full].into_iter().zip(&originals) {
-        let mut bytes = original.clone();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0x55;
-        std::fs::write(path, bytes).expect("tamper");
+    let [delta, full] = revocations_v2(&d.join("w/repo"));
+    for file in [&delta, &full] {
+        file.tamper(|bytes| {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x55;
+        });
     }
     let out = run("certd", &["--config", &config, "sync", "--once"], d);
     assert_eq!(out.status.code(), Some(1));
@@ -274,7 +260,7 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     assert_eq!(digest(&config, d), before, "store unchanged");
 
     // With only the delta bad, the appliance falls back to the (verified) full file.
-    std::fs::write(&full, &originals[1]).expect("restore full");
+    full.restore();
     let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
     assert!(out.contains("publication 2") && out.contains("in full"), "{out}");
 
@@ -282,7 +268,7 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     let out = run("certsync", &["publish", "--dir", "w"], d);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("changed on disk"), "{}", stderr(&out));
-    std::fs::write(&delta, &originals[0]).expect("restore delta");
+    delta.restore();
     ok(run("certsync", &["publish", "--dir", "w"], d));
     let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
     assert!(out.contains("publication 3") && out.contains("as deltas"), "{out}");

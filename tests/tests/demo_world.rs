@@ -2,7 +2,7 @@
 //! every sample — its text, its QR code image and its certificate PDF — compared with
 //! `expected.json`.
 
-use certkiosk_tests::{ok, run, stderr, stdout};
+use certkiosk_tests::{ok, run, status_json, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -119,12 +119,7 @@ fn every_demo_sample_gets_its_expected_verdict() {
     )));
     assert!(en.contains("Revoked") && en.contains("issued with wrong data"), "{en}");
 
-    let status: Value = serde_json::from_str(&stdout(&ok(run(
-        "certd",
-        &["--config", config, "status", "--json"],
-        dir,
-    ))))
-    .expect("status json");
+    let status = status_json(config, dir);
     assert_eq!(status["publication"]["version"], 1);
     assert_eq!(status["freshness"], "fresh");
     assert!(stderr(&ok(run("certd", &["--config", config, "check-config"], dir))).is_empty());

@@ -3,7 +3,7 @@
 //! crash or a hang of certd. The files are crafted here, byte by byte.
 
 use acquire::child::{Contained, Want, read_file};
-use certkiosk_tests::{bin, ok, run, stderr, stdout};
+use certkiosk_tests::{bin, ok, run, stderr, stdout, synced_demo_world};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 use serde_json::Value;
@@ -125,9 +125,7 @@ struct World {
 fn world() -> World {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_path_buf();
-    ok(run("certsync", &["demo", "world"], &dir));
-    let config = dir.join("world/certd.toml").to_str().expect("utf-8").to_owned();
-    ok(run("certd", &["--config", &config, "sync", "--once"], &dir));
+    let config = synced_demo_world(&dir, "world");
     World { _tmp: tmp, dir, config }
 }
 

@@ -2,7 +2,8 @@
 //! from a repository copy on "removable media" (`certsync export`, `certd import`).
 
 use certkiosk_tests::servers::{Fault, Faulty, Nginx};
-use certkiosk_tests::{ok, run, stderr, stdout};
+use certkiosk_tests::tamper::RepoFile;
+use certkiosk_tests::{now, ok, publish_dataset, run, runtime, status_json, stderr, stdout};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,15 +25,6 @@ fn world(dir: &Path, mirrors: &[String], extra: &str) -> String {
     config.to_str().expect("utf-8").to_owned()
 }
 
-fn status(config: &str, dir: &Path) -> Value {
-    serde_json::from_str(&stdout(&ok(run(
-        "certd",
-        &["--config", config, "status", "--json"],
-        dir,
-    ))))
-    .expect("json")
-}
-
 #[test]
 fn syncs_from_nginx_and_tries_mirrors_in_order() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -48,7 +40,7 @@ fn syncs_from_nginx_and_tries_mirrors_in_order() {
 
     let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
     assert!(out.contains("applied publication 1") && out.contains(&good), "{out}");
-    let s = status(&config, d);
+    let s = status_json(&config, d);
     assert_eq!(s["publication"]["version"], 1);
     assert_eq!(s["sync"]["last_source"], good.as_str());
     assert!(s["sync"]["last_error"].is_null());
@@ -80,7 +72,7 @@ fn when_every_mirror_fails_the_last_error_names_the_url_and_the_store_is_unchang
         &["--config", &config, "sync", "--once", "--from", &nginx.url("repo")],
         d,
     ));
-    let before = status(&config, d)["content_digest"].clone();
+    let before = status_json(&config, d)["content_digest"].clone();
     ok(run("certsync", &["publish", "--dir", "w"], d));
 
     let down = nginx.url("down");
@@ -91,7 +83,7 @@ fn when_every_mirror_fails_the_last_error_names_the_url_and_the_store_is_unchang
         err.contains(&down) && err.contains("503") && err.trim().lines().count() == 1,
         "{err}"
     );
-    let s = status(&config, d);
+    let s = status_json(&config, d);
     assert_eq!(s["content_digest"], before, "store unchanged");
     let last = s["sync"]["last_error"].as_str().expect("last error");
     assert!(
@@ -117,7 +109,7 @@ fn a_server_that_drips_bytes_is_cut_off_by_the_file_timeout() {
     assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
     // Three rounds of one 2 s timeout each, plus short pauses: never the hours a drip would take.
     assert!(took < Duration::from_secs(30), "{took:?}");
-    let s = status(&config, d);
+    let s = status_json(&config, d);
     assert!(s["publication"].is_null(), "nothing applied");
 }
 
@@ -128,26 +120,13 @@ fn a_large_file_over_a_slow_but_steady_link_outlasts_the_file_timeout() {
     let config = world(d, &[], "file_timeout_secs = 1\nconnect_timeout_secs = 1\n");
     // Publication 2 carries a lookup index of about 1 MB: four seconds at 256 KB/s.
     let (auth, repo_dir) = (d.join("w"), d.join("w/repo"));
-    let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).expect("ts");
+    let now = now();
     certkiosk_tests::write_lookup(&repo_dir, 2, 60_000, now);
     let dataset = certsync::authority::Authority::open(&auth)
         .expect("authority")
         .dataset(2, now)
         .expect("dataset");
-    let keys = certkiosk_tests::role_keys(&auth);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    rt.block_on(certsync::publish::publish(
-        &repo_dir,
-        &auth.join("root.json"),
-        &keys,
-        &dataset,
-        now,
-        &certsync::publish::Lifetimes::default(),
-    ))
-    .expect("publish 2");
+    publish_dataset(&runtime(), &auth, &dataset, now);
     let size = std::fs::metadata(repo_dir.join("targets/lookup.v2.jsonl.gz"))
         .expect("file")
         .len();
@@ -169,7 +148,7 @@ fn a_large_file_over_a_slow_but_steady_link_outlasts_the_file_timeout() {
         took > Duration::from_secs(2),
         "the transfer outlasted file_timeout_secs = 1: {took:?}"
     );
-    assert_eq!(status(&config, d)["publication"]["version"], 2);
+    assert_eq!(status_json(&config, d)["publication"]["version"], 2);
 }
 
 #[test]
@@ -223,7 +202,7 @@ fn a_repository_copy_on_removable_media_is_imported_with_the_same_checks() {
     )));
     assert!(out.contains("applied publication 1"), "{out}");
     assert_eq!(
-        status(&config, d)["sync"]["last_source"],
+        status_json(&config, d)["sync"]["last_source"],
         stick.to_str().expect("utf-8")
     );
 
@@ -234,11 +213,8 @@ fn a_repository_copy_on_removable_media_is_imported_with_the_same_checks() {
         &["export", "--dir", "w", "--to", stick.to_str().expect("utf-8")],
         d,
     ));
-    let seals = stick.join("targets/seals.v2.jsonl.gz");
-    let mut bytes = std::fs::read(&seals).expect("seals");
-    bytes.push(0);
-    std::fs::write(&seals, bytes).expect("tamper");
-    let before = status(&config, d)["content_digest"].clone();
+    RepoFile::read(stick.join("targets/seals.v2.jsonl.gz")).tamper(|bytes| bytes.push(0));
+    let before = status_json(&config, d)["content_digest"].clone();
     let out = run(
         "certd",
         &["--config", &config, "import", stick.to_str().expect("utf-8")],
@@ -246,7 +222,7 @@ fn a_repository_copy_on_removable_media_is_imported_with_the_same_checks() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("seals.v2.jsonl.gz"), "{}", stderr(&out));
-    assert_eq!(status(&config, d)["content_digest"], before);
+    assert_eq!(status_json(&config, d)["content_digest"], before);
     let out = run("certd", &["--config", &config, "import", "nowhere"], d);
     assert_eq!(out.status.code(), Some(1));
 }

@@ -3,7 +3,7 @@
 //! verdict codes a scan gets — while neither the published files nor anything on the appliance
 //! holds a name or an ID number.
 
-use certkiosk_tests::{ok, run, stderr, stdout, synced_demo_world};
+use certkiosk_tests::{ok, run, status_json, stderr, stdout, synced_demo_world};
 use serde_json::Value;
 use std::path::Path;
 
@@ -27,12 +27,7 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     let config = synced_demo_world(dir, "w");
     let all = cases(&dir.join("w"));
     assert!(all.len() >= 8, "{all:?}");
-    let status: Value = serde_json::from_str(&stdout(&ok(run(
-        "certd",
-        &["--config", &config, "status", "--json"],
-        dir,
-    ))))
-    .expect("status json");
+    let status = status_json(&config, dir);
     assert_eq!(
         status["lookup"]["qualifications"].as_array().map(Vec::len),
         Some(6),

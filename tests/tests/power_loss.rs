@@ -7,10 +7,11 @@
 
 use certkiosk_formats::status::{Dataset, Revocation};
 use certkiosk_store::Store;
-use certkiosk_tests::{bin, ok, role_keys, run, stdout, write_lookup};
+use certkiosk_tests::world::World;
+use certkiosk_tests::{bin, now, ok, publish_dataset, stdout, write_lookup};
 use certsync::authority::{Authority, default_catalogue};
-use certsync::publish::{self, Lifetimes};
 use jiff::Timestamp;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -56,29 +57,28 @@ fn inspect(state: &Path) -> (String, String) {
     (integrity, digest)
 }
 
-struct World {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    config: String,
+/// The shared world after publications 1 and 2, each with its lookup index.
+struct Published {
+    world: World,
     /// The appliance's state directory after publication 1 was applied.
     after_old: PathBuf,
     old_digest: String,
     new_digest: String,
 }
 
-fn world() -> World {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().to_owned();
-    let auth = dir.join("auth");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let now = Timestamp::from_second(Timestamp::now().as_second()).expect("ts");
-    rt.block_on(Authority::init(&auth, now, &Lifetimes::default()))
-        .expect("init");
-    let seals = Authority::open(&auth).expect("open").seals().expect("seals");
-    let role_keys = role_keys(&auth);
+impl Deref for Published {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+fn world() -> Published {
+    let now = now();
+    let world = World::new(now);
+    let (dir, auth) = (&world.dir, &world.auth);
+    let seals = Authority::open(auth).expect("open").seals().expect("seals");
     let dataset = |version: u64, n: usize, tag: &str| Dataset {
         version,
         as_of: now,
@@ -87,29 +87,12 @@ fn world() -> World {
         revocations: revocations(n, tag),
         cancellations: Vec::new(),
     };
-    let repo_dir = auth.join("repo");
-    let publish = |d: &Dataset| {
-        rt.block_on(publish::publish(
-            &repo_dir,
-            &auth.join("root.json"),
-            &role_keys,
-            d,
-            now,
-            &Lifetimes::default(),
-        ))
-        .expect("publish")
-    };
-    let config = dir.join("certd.toml");
-    std::fs::write(
-        &config,
-        "trusted_root = \"auth/root.json\"\nstate_dir = \"state\"\n[sync]\nmirrors = [\"auth/repo\"]\nrounds = 1\n",
-    )
-    .expect("config");
-    let config = config.to_str().expect("utf-8").to_owned();
+    let repo_dir = world.repo();
+    let publish = |d: &Dataset| publish_dataset(&world.rt, auth, d, now);
 
     write_lookup(&repo_dir, 1, 20_000, now);
     publish(&dataset(1, 20_000, "旧"));
-    ok(run("certd", &["--config", &config, "sync", "--once"], &dir));
+    ok(world.sync());
     let after_old = dir.join("after-old");
     copy_dir(&dir.join("state"), &after_old);
     let (_, old_digest) = inspect(&after_old);
@@ -121,14 +104,12 @@ fn world() -> World {
 
     write_lookup(&repo_dir, 2, 60_000, now);
     publish(&dataset(2, 60_000, "新"));
-    ok(run("certd", &["--config", &config, "sync", "--once"], &dir));
+    ok(world.sync());
     let (_, new_digest) = inspect(&dir.join("state"));
     assert_ne!(old_digest, new_digest);
     assert_eq!(held(&dir.join("state")), Some(60_000));
-    World {
-        _tmp: tmp,
-        dir,
-        config,
+    Published {
+        world,
         after_old,
         old_digest,
         new_digest,
@@ -142,7 +123,7 @@ fn a_sync_killed_at_any_instant_leaves_the_old_or_the_new_publication() {
     // How long a whole sync of publication 2 takes from the old state.
     copy_dir(&w.after_old, &state);
     let t0 = Instant::now();
-    ok(run("certd", &["--config", &w.config, "sync", "--once"], &w.dir));
+    ok(w.sync());
     let full = t0.elapsed();
 
     let (mut old, mut new) = (0, 0);
@@ -155,7 +136,7 @@ fn a_sync_killed_at_any_instant_leaves_the_old_or_the_new_publication() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn");
-        let delay = full.mul_f64(rand_fraction(i) * 1.1);
+        let delay = full.mul_f64(spread(i) * 1.1);
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -169,7 +150,7 @@ fn a_sync_killed_at_any_instant_leaves_the_old_or_the_new_publication() {
         }
         // The appliance recovers: the next sync reaches the new publication.
         if i % 20 == 0 {
-            let out = ok(run("certd", &["--config", &w.config, "sync", "--once"], &w.dir));
+            let out = ok(w.sync());
             assert!(stdout(&out).contains("publication 2"));
             assert_eq!(inspect(&state).1, w.new_digest);
         }
@@ -178,9 +159,9 @@ fn a_sync_killed_at_any_instant_leaves_the_old_or_the_new_publication() {
     assert!(old > 0 && new > 0, "old {old}, new {new} (full sync {full:?})");
 }
 
-/// A deterministic spread of fractions in [0, 1) (golden-ratio sequence), so runs are
-/// reproducible and cover the whole window evenly.
-fn rand_fraction(i: usize) -> f64 {
+/// The `i`-th fraction of [0, 1) in the golden-ratio sequence: reproducible, and covering the
+/// whole window evenly (a random draw leaves gaps).
+fn spread(i: usize) -> f64 {
     (i as f64 * 0.618_033_988_749_895).fract()
 }
 
@@ -216,7 +197,7 @@ fn a_reader_keeps_answering_while_a_sync_applies() {
         })
     };
     std::thread::sleep(Duration::from_millis(50));
-    ok(run("certd", &["--config", &w.config, "sync", "--once"], &w.dir));
+    ok(w.sync());
     std::thread::sleep(Duration::from_millis(50));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let (answers, slowest) = reader.join().expect("reader thread");

@@ -47,17 +47,6 @@ const NAMES: [&str; 8] = [
     "孙立新",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn salt(version: u64) -> Salt {
     Salt([version as u8; 16])
 }
@@ -73,25 +62,25 @@ fn name_of(i: u64) -> &'static str {
 }
 
 /// Row `i` of publication 1, in key order.
-fn row(i: u64, rng: &mut Rng) -> LookupEntry {
+fn row(i: u64, rng: &mut fastrand::Rng) -> LookupEntry {
     let number = number(i);
     let year = 2017 + (i / (ROWS / YEARS)) as i16;
     let approved = jiff::civil::date(year, 1, 1)
-        .checked_add(jiff::Span::new().days((rng.next() % 360) as i64))
+        .checked_add(jiff::Span::new().days(rng.u64(..360) as i64))
         .expect("date");
     let ecert = approved
-        .checked_add(jiff::Span::new().days((rng.next() % 60) as i64))
+        .checked_add(jiff::Span::new().days(rng.u64(..60) as i64))
         .expect("date");
     let digest = if i.is_multiple_of(SAMPLE) {
         name_digest(&salt(1), DEFAULT_ROUNDS, &number, name_of(i))
     } else {
-        NameDigest(rng.next().to_le_bytes())
+        NameDigest(rng.u64(..).to_le_bytes())
     };
     LookupEntry {
         qualification: number[4..8].to_owned(),
         management_number: number,
-        level: (rng.next() % 5) as u8,
-        status: if rng.next().is_multiple_of(50) {
+        level: rng.u8(..5),
+        status: if rng.u64(..50) == 0 {
             LookupStatus::Revoked
         } else {
             LookupStatus::Issued
@@ -224,7 +213,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
         &header,
     )
     .expect("header");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     for i in 0..ROWS {
         let r = row(i, &mut rng);
         csv.write_all(csv_line(&r).as_bytes()).expect("csv");
@@ -276,7 +265,7 @@ fn world(rt: &tokio::runtime::Runtime) -> World {
         &header,
     )
     .expect("header");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     for i in 0..ROWS {
         let r = row(i, &mut rng);
         full.write(changed.get(&r.management_number).unwrap_or(&r))
@@ -485,16 +474,16 @@ fn main() {
     assert_eq!(meta.rows, ROWS + DELTA_NEW, "the delta reached the full count");
     let policy = Policy::default();
     let now = Now::Explicit(Timestamp::now());
-    let mut rng = Rng(42);
+    let mut rng = fastrand::Rng::with_seed(42);
     let mut times = Vec::with_capacity(QUERIES);
     let mut counts = [0usize; 3];
     for q in 0..QUERIES {
-        let i = (rng.next() % (ROWS / SAMPLE)) * SAMPLE;
+        let i = rng.u64(..ROWS / SAMPLE) * SAMPLE;
         let (number, name, want) = match q % 3 {
             0 => (number(i), name_of(i), VerdictCode::Valid),
             1 => (number(i), "王俨", VerdictCode::NotFound),
             _ => (
-                format!("2099{:012}", rng.next() % 1_000_000_000_000),
+                format!("2099{:012}", rng.u64(..1_000_000_000_000)),
                 "王䶮",
                 VerdictCode::NotFound,
             ),

@@ -102,15 +102,8 @@ fn the_search_goes_on_past_texts_that_are_not_credentials() {
 
 #[test]
 fn nothing_is_found_in_noise_and_the_budget_holds() {
-    let mut state = 0x2545_f491_u32;
-    let noise: Vec<u8> = (0..640 * 480)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        })
-        .collect();
+    let mut noise = vec![0u8; 640 * 480];
+    fastrand::Rng::with_seed(0x2545_f491).fill(&mut noise);
     let g = Gray::new(640, 480, noise).expect("size");
     let s = found(&g);
     assert!(!s.accepted && s.texts.is_empty());

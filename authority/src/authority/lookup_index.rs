@@ -50,10 +50,7 @@ const ROW_COLUMNS: &str =
 /// error naming the row: the publisher never publishes a guess.
 fn row(table: &'static str, r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEntry> {
     let number: String = r.get(0)?;
-    let row = Row {
-        table,
-        key: &number,
-    };
+    let row = Row { table, key: &number };
     let fail = |i: usize, cause: CorruptValue| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(cause))
     };
@@ -63,8 +60,12 @@ fn row(table: &'static str, r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEnt
         qualification: r.get(1)?,
         level: r.get(2)?,
         status: LookupStatus::parse(&status).ok_or_else(|| fail(3, row.corrupt("status", &status)))?,
-        approved_on: row.date("approved_on", &r.get::<_, String>(4)?).map_err(|c| fail(4, c))?,
-        ecert_issued_on: row.date("ecert_issued_on", &r.get::<_, String>(5)?).map_err(|c| fail(5, c))?,
+        approved_on: row
+            .date("approved_on", &r.get::<_, String>(4)?)
+            .map_err(|c| fail(4, c))?,
+        ecert_issued_on: row
+            .date("ecert_issued_on", &r.get::<_, String>(5)?)
+            .map_err(|c| fail(5, c))?,
         salt_version: row.count("salt_version", r.get(6)?).map_err(|c| fail(6, c))?,
         digest: NameDigest(
             <[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice())

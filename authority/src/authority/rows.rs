@@ -76,8 +76,18 @@ mod tests {
 
     #[test]
     fn only_the_exact_spelling_reads_back() {
-        assert_eq!(ROW.date("approved_on", "2023-04-11"), Ok(jiff::civil::date(2023, 4, 11)));
-        for bad in ["", "2023-4-11", "2023-04-11T00:00", "2023-02-30", " 2023-04-11", "-009999-01-01x"] {
+        assert_eq!(
+            ROW.date("approved_on", "2023-04-11"),
+            Ok(jiff::civil::date(2023, 4, 11))
+        );
+        for bad in [
+            "",
+            "2023-4-11",
+            "2023-04-11T00:00",
+            "2023-02-30",
+            " 2023-04-11",
+            "-009999-01-01x",
+        ] {
             let e = ROW.date("approved_on", bad).expect_err(bad);
             assert_eq!((e.column, e.value.as_str()), ("approved_on", bad));
         }

@@ -592,18 +592,68 @@ async fn the_authority_refuses_to_sign_or_publish_a_value_it_cannot_read() {
     }
     use Then::{Annotate, Publish};
     let cases = [
-        ("UPDATE certificates SET approved_on = '2023-4-11'", "certificates", "approved_on", Annotate),
-        ("UPDATE certificates SET ecert_issued_on = 'soon'", "certificates", "ecert_issued_on", Annotate),
+        (
+            "UPDATE certificates SET approved_on = '2023-4-11'",
+            "certificates",
+            "approved_on",
+            Annotate,
+        ),
+        (
+            "UPDATE certificates SET ecert_issued_on = 'soon'",
+            "certificates",
+            "ecert_issued_on",
+            Annotate,
+        ),
         ("UPDATE certificates SET level = 99", "certificates", "level", Annotate),
-        ("UPDATE qualifications SET seal_kind = 'Ministry'", "qualifications", "seal_kind", Annotate),
-        ("UPDATE qualifications SET seal_kind = 'ministry '", "qualifications", "seal_kind", Publish),
+        (
+            "UPDATE qualifications SET seal_kind = 'Ministry'",
+            "qualifications",
+            "seal_kind",
+            Annotate,
+        ),
+        (
+            "UPDATE qualifications SET seal_kind = 'ministry '",
+            "qualifications",
+            "seal_kind",
+            Publish,
+        ),
         ("UPDATE seal_keys SET kind = 'guild'", "seal_keys", "kind", Publish),
-        ("UPDATE seal_keys SET valid_from = '2021-12-17 '", "seal_keys", "valid_from", Publish),
-        ("UPDATE seal_keys SET valid_until = ''", "seal_keys", "valid_until", Publish),
-        ("UPDATE seal_keys SET retired_at = 9000000000000000", "seal_keys", "retired_at", Publish),
-        ("UPDATE revocations SET revoked_at = -9000000000000000", "revocations", "revoked_at", Publish),
-        ("UPDATE cancellations SET cancelled_at = 9000000000000000", "cancellations", "cancelled_at", Publish),
-        ("UPDATE lookup_rows SET ecert_issued_on = '2023-06-31'", "lookup_rows", "ecert_issued_on", Publish),
+        (
+            "UPDATE seal_keys SET valid_from = '2021-12-17 '",
+            "seal_keys",
+            "valid_from",
+            Publish,
+        ),
+        (
+            "UPDATE seal_keys SET valid_until = ''",
+            "seal_keys",
+            "valid_until",
+            Publish,
+        ),
+        (
+            "UPDATE seal_keys SET retired_at = 9000000000000000",
+            "seal_keys",
+            "retired_at",
+            Publish,
+        ),
+        (
+            "UPDATE revocations SET revoked_at = -9000000000000000",
+            "revocations",
+            "revoked_at",
+            Publish,
+        ),
+        (
+            "UPDATE cancellations SET cancelled_at = 9000000000000000",
+            "cancellations",
+            "cancelled_at",
+            Publish,
+        ),
+        (
+            "UPDATE lookup_rows SET ecert_issued_on = '2023-06-31'",
+            "lookup_rows",
+            "ecert_issued_on",
+            Publish,
+        ),
     ];
     for (sql, table, column, then) in cases {
         let (dir, mut a) = authority().await;
