@@ -12,7 +12,7 @@ use certkiosk_formats::repository::Source;
 use certkiosk_store::{Store, StoreError};
 use certkiosk_sync::clock::Clock;
 use certkiosk_sync::repo::{self, Fetched, Held, RepoError, TrustState};
-use certkiosk_sync::writer::{MetadataVersions, Writer};
+use certkiosk_sync::writer::{MetadataVersions, WriteError, Writer};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +29,8 @@ pub enum SyncError {
     Repo(#[from] RepoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
     #[error("applying the publication was interrupted: {0}")]
     Join(tokio::task::JoinError),
 }
@@ -202,7 +204,7 @@ async fn fetch_and_apply(
 ) -> Result<SyncOutcome, SyncError> {
     let fetched = repo::fetch(source, trust, config.http, held(config), clock).await?;
     match apply(config, source.to_string(), fetched, now).await {
-        Err(SyncError::Store(StoreError::DeltaMismatch { what, .. })) => {
+        Err(SyncError::Write(WriteError::DeltaMismatch { what, .. })) => {
             tracing::warn!(source = %source, problem = %what, "delta chain does not fit the store; fetching full files");
             let fetched = repo::fetch(source, trust, config.http, None, clock).await?;
             apply(config, source.to_string(), fetched, now).await

@@ -4,7 +4,6 @@
 //! snapshot isolation). Creating, migrating, repairing and applying publications is the
 //! writer's (`certkiosk-sync`), which only certd links.
 
-use certkiosk_formats::status::StatusFileError;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -32,16 +31,6 @@ pub enum StoreError {
         table: &'static str,
         what: String,
     },
-    #[error("store {path}: {table} do not fit: {what}")]
-    DeltaMismatch {
-        path: PathBuf,
-        table: &'static str,
-        what: String,
-    },
-    #[error("store {path}: {cause}")]
-    TargetFile { path: PathBuf, cause: StatusFileError },
-    #[error("store {path}: publication {offered} is not newer than the applied {applied}")]
-    NotNewer { path: PathBuf, offered: u64, applied: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -8,13 +8,32 @@
 //! never a mix (WAL snapshot isolation).
 
 use certkiosk_formats::calendar;
-use certkiosk_formats::status::{Cancellation, Dataset, DeltaOp, Records, Revocation, Update};
+use certkiosk_formats::status::{Cancellation, Dataset, DeltaOp, Records, Revocation, StatusFileError, Update};
 use certkiosk_store::{Reader, SCHEMA_VERSION, Store, StoreError, sqlite};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
 mod lookup;
+
+/// Why a publication was not applied: what a reader can meet too ([`StoreError`]), or what
+/// only writing meets. The store is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A delta chain that does not fit what the store holds: fetch the full files.
+    #[error("store {path}: {table} do not fit: {what}")]
+    DeltaMismatch {
+        path: PathBuf,
+        table: &'static str,
+        what: String,
+    },
+    #[error("store {path}: {cause}")]
+    TargetFile { path: PathBuf, cause: StatusFileError },
+    #[error("store {path}: publication {offered} is not newer than the applied {applied}")]
+    NotNewer { path: PathBuf, offered: u64, applied: u64 },
+}
 
 const SCHEMA_V1: &str = "
 CREATE TABLE publication (
@@ -86,9 +105,9 @@ pub struct Writer {
 
 impl Writer {
     /// Open (create, migrate, or — when corrupt — delete and recreate) the store at `path`.
-    pub fn open(path: &Path) -> Result<Writer, StoreError> {
+    pub fn open(path: &Path) -> Result<Writer, WriteError> {
         match Writer::open_rw(path) {
-            Err(StoreError::Sqlite { cause: source, .. }) if is_corruption(&source) => {
+            Err(WriteError::Store(StoreError::Sqlite { cause: source, .. })) if is_corruption(&source) => {
                 // A derived cache: a corrupt file is deleted and re-synced.
                 for suffix in ["", "-wal", "-shm"] {
                     let p = PathBuf::from(format!("{}{suffix}", path.display()));
@@ -100,7 +119,7 @@ impl Writer {
         }
     }
 
-    fn open_rw(path: &Path) -> Result<Writer, StoreError> {
+    fn open_rw(path: &Path) -> Result<Writer, WriteError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Sqlite {
                 path: path.to_owned(),
@@ -135,7 +154,8 @@ impl Writer {
                 path: path.to_owned(),
                 found,
                 supported: SCHEMA_VERSION,
-            });
+            }
+            .into());
         }
         if found == 0 {
             tx.execute_batch(SCHEMA_V1).map_err(sqlite(path))?;
@@ -167,20 +187,20 @@ impl Writer {
 
     /// Replace the held publication with `dataset`, in one transaction. A publication that is
     /// not newer than the applied one is refused (the caller treats equal as "nothing new").
-    pub fn apply(&mut self, dataset: &Dataset, versions: MetadataVersions, now: Timestamp) -> Result<(), StoreError> {
+    pub fn apply(&mut self, dataset: &Dataset, versions: MetadataVersions, now: Timestamp) -> Result<(), WriteError> {
         self.apply_update(&Update::from(dataset.clone()), versions, now)
     }
 
     /// Apply a publication as a sync delivers it — whole record sets, or delta chains from
     /// the applied version — in one transaction. A chain that does not start at the applied
     /// version, or does not reproduce the full set's record count, is refused
-    /// ([`StoreError::DeltaMismatch`]) and changes nothing; the caller then fetches the full files.
+    /// ([`WriteError::DeltaMismatch`]) and changes nothing; the caller then fetches the full files.
     pub fn apply_update(
         &mut self,
         update: &Update,
         versions: MetadataVersions,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), WriteError> {
         let path = self.store.path().to_owned();
         let e = sqlite(&path);
         let tx = self
@@ -196,7 +216,7 @@ impl Writer {
         if let Some(applied) = applied
             && update.version <= applied
         {
-            return Err(StoreError::NotNewer {
+            return Err(WriteError::NotNewer {
                 path: path.clone(),
                 offered: update.version,
                 applied,
@@ -295,7 +315,7 @@ impl Writer {
             params![update.as_of.as_second()],
         )
         .map_err(&e)?;
-        tx.commit().map_err(&e)
+        Ok(tx.commit().map_err(&e)?)
     }
 }
 
@@ -307,9 +327,9 @@ fn apply_records<T>(
     records: &Records<T>,
     mut upsert: impl FnMut(&T) -> rusqlite::Result<usize>,
     mut delete: impl FnMut(&str) -> rusqlite::Result<usize>,
-) -> Result<(), StoreError> {
+) -> Result<(), WriteError> {
     let e = sqlite(path);
-    let mismatch = |what: String| StoreError::DeltaMismatch {
+    let mismatch = |what: String| WriteError::DeltaMismatch {
         path: path.to_owned(),
         table,
         what,
@@ -378,7 +398,7 @@ pub const FULL_CHECK_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_ho
 /// an SD card — once per [`FULL_CHECK_EVERY`], or when the last full check is unknown or in
 /// the future (a clock set back). Returns the time of a full check made now, to be recorded.
 /// A failed check is `SQLITE_CORRUPT`, which `Writer::open` answers by starting afresh.
-fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, StoreError> {
+fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, WriteError> {
     let now = Timestamp::now();
     let last: Option<i64> = conn
         .query_row("SELECT last_full_check FROM maintenance WHERE id = 1", [], |r| r.get(0))
@@ -410,7 +430,8 @@ fn check_integrity(conn: &Connection, path: &Path) -> Result<Option<Timestamp>, 
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
                     Some(quick),
                 ),
-            });
+            }
+            .into());
         }
     }
     Ok(due.then_some(now))

@@ -395,7 +395,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
     }
     let err = store.apply_update(&wrong, versions(&v2), later).expect_err("mismatch");
     assert!(
-        matches!(err, certkiosk_store::StoreError::DeltaMismatch { .. }),
+        matches!(err, certkiosk_sync::writer::WriteError::DeltaMismatch { .. }),
         "{err}"
     );
     assert_eq!(store.reader().expect("r").content_digest().expect("digest"), by_delta);
@@ -558,7 +558,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
         )
         .expect_err("no index to apply a delta to");
     assert!(
-        matches!(err, certkiosk_store::StoreError::DeltaMismatch { .. }),
+        matches!(err, certkiosk_sync::writer::WriteError::DeltaMismatch { .. }),
         "{err}"
     );
     assert_eq!(digest(&bare), before);

@@ -9,7 +9,8 @@
 use certkiosk_formats::calendar;
 use certkiosk_formats::lookup::{LookupEntry, LookupFile, LookupOp, LookupUpdate, Salt, SetSum};
 use certkiosk_formats::status::StatusFileError;
-use certkiosk_store::{LookupMeta, StoreError, read_meta, row_of, sqlite};
+use super::WriteError;
+use certkiosk_store::{LookupMeta, read_meta, row_of, sqlite};
 use rusqlite::{Transaction, params};
 use std::collections::HashSet;
 use std::path::Path;
@@ -64,7 +65,7 @@ pub(super) fn apply(
     path: &Path,
     target: (Option<u64>, u64),
     update: Option<&LookupUpdate>,
-) -> Result<(), StoreError> {
+) -> Result<(), WriteError> {
     let e = sqlite(path);
     match update {
         None => {
@@ -77,14 +78,14 @@ pub(super) fn apply(
     }
 }
 
-fn file_error(path: &Path) -> impl Fn(StatusFileError) -> StoreError + '_ {
-    move |source| StoreError::TargetFile {
+fn file_error(path: &Path) -> impl Fn(StatusFileError) -> WriteError + '_ {
+    move |source| WriteError::TargetFile {
         path: path.to_owned(),
         cause: source,
     }
 }
 
-fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile) -> Result<(), StoreError> {
+fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile) -> Result<(), WriteError> {
     let e = sqlite(path);
     let bad = file_error(path);
     let (params, salts) = file.params().map_err(&bad)?;
@@ -125,7 +126,7 @@ fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile
             }
             Ok((rows, sum))
         });
-        let written = (|| -> Result<(), StoreError> {
+        let written = (|| -> Result<(), WriteError> {
             let mut st = tx.prepare_cached(INSERT).map_err(&e)?;
             for batch in batches {
                 for row in &batch {
@@ -160,10 +161,10 @@ fn apply_deltas(
     path: &Path,
     (applied, offered): (Option<u64>, u64),
     chain: &[LookupFile],
-) -> Result<(), StoreError> {
+) -> Result<(), WriteError> {
     let e = sqlite(path);
     let bad = file_error(path);
-    let mismatch = |what: String| StoreError::DeltaMismatch {
+    let mismatch = |what: String| WriteError::DeltaMismatch {
         path: path.to_owned(),
         table: "lookup_index",
         what,
@@ -252,7 +253,7 @@ fn apply_deltas(
     write_meta(tx, path, &meta)
 }
 
-fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Result<(), StoreError> {
+fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Result<(), WriteError> {
     let e = sqlite(path);
     let mut st = tx
         .prepare_cached("INSERT OR REPLACE INTO lookup_salts VALUES (?1, ?2)")
@@ -263,7 +264,7 @@ fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Resu
     Ok(())
 }
 
-fn write_meta(tx: &Transaction<'_>, path: &Path, m: &LookupMeta) -> Result<(), StoreError> {
+fn write_meta(tx: &Transaction<'_>, path: &Path, m: &LookupMeta) -> Result<(), WriteError> {
     let qualifications = serde_json::to_string(&m.qualifications).unwrap_or_else(|_| "[]".into());
     tx.execute(
         "INSERT OR REPLACE INTO lookup_meta VALUES (1, ?1, ?2, ?3, ?4, ?5)",

@@ -129,7 +129,7 @@ fn a_publication_that_is_not_newer_is_refused_and_changes_nothing() {
         let err = store
             .apply(&dataset(v, &["B1"]), versions(v), now())
             .expect_err("not newer");
-        assert!(matches!(err, StoreError::NotNewer { .. }), "{err}");
+        assert!(matches!(err, WriteError::NotNewer { .. }), "{err}");
     }
     assert_eq!(store.reader().expect("r").content_digest().expect("digest"), before);
     store
@@ -175,7 +175,10 @@ fn a_newer_schema_is_refused() {
     c.pragma_update(None, "user_version", 99).expect("bump");
     drop(c);
     let err = Writer::open(&path).expect_err("newer");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, WriteError::Store(StoreError::NewerSchema { found: 99, .. })),
+        "{err}"
+    );
     let err = Store::open(&path).expect_err("newer");
     assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
 }
@@ -278,7 +281,7 @@ mod lookup_files {
         let err = store
             .apply_update(&with(3), versions(2), now())
             .expect_err("other rounds");
-        assert!(matches!(err, StoreError::DeltaMismatch { .. }), "{err}");
+        assert!(matches!(err, WriteError::DeltaMismatch { .. }), "{err}");
         assert!(err.to_string().contains("rounds"), "{err}");
         assert_eq!(store.reader().expect("r").content_digest().expect("digest"), before);
         store
@@ -329,7 +332,7 @@ mod lookup_files {
             let err = store
                 .apply_update(&update(2, lookup), versions(2), now())
                 .expect_err(name);
-            assert!(matches!(err, StoreError::TargetFile { .. }), "{name}: {err}");
+            assert!(matches!(err, WriteError::TargetFile { .. }), "{name}: {err}");
             assert!(err.to_string().contains(why), "{name}: {err}");
             assert_eq!(
                 store.reader().expect("r").content_digest().expect("digest"),
