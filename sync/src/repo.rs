@@ -4,13 +4,13 @@
 //! every start (docs/decisions/0002).
 
 use crate::clock::Clock;
-use crate::transport::HttpTransport;
+use crate::transport::{DirTransport, HttpTransport};
 use certkiosk_formats::repository::{HttpLimits, Source, metadata_dir, targets_dir};
 use certkiosk_formats::status::{StatusFileError, Update};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use tough::schema::{RoleType, Root, Signed};
-use tough::{ExpirationEnforcement, FilesystemTransport, Limits, RepositoryLoader, Transport};
+use tough::{ExpirationEnforcement, Limits, RepositoryLoader, Transport};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +212,8 @@ pub async fn fetch(
             let abs = std::fs::canonicalize(repo).map_err(|e| rejected(Rejection::Directory(e)))?;
             let url = |p: PathBuf| Url::from_directory_path(&p).map_err(|()| rejected(Rejection::NotAbsolute(p)));
             let (metadata, targets) = (url(metadata_dir(&abs))?, url(targets_dir(&abs))?);
-            fetch_with(FilesystemTransport, (metadata, targets), location, trust, held, clock).await
+            let transport = DirTransport::new(abs);
+            fetch_with(transport, (metadata, targets), location, trust, held, clock).await
         }
         Source::Http(base) => {
             let bad_url = |url: String| move |cause| rejected(Rejection::BadUrl { url, cause });

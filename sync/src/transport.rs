@@ -113,3 +113,72 @@ impl Transport for HttpTransport {
         Ok(Box::pin(stream))
     }
 }
+
+/// The largest file a repository copy on removable media may hand us: above the signed length
+/// of any target (tough stops reading at that length anyway), below what would fill the spool.
+pub const MAX_COPY_FILE: u64 = 4 << 30;
+
+/// Reads `file://` URLs of a repository copy (a USB stick) beneath `root`, through
+/// [`certkiosk_open`]: a FIFO, device or socket is refused at once instead of blocking the
+/// sync, nothing resolves out of `root`, and names are percent-decoded (a stick mounted at
+/// `/media/u/我的U盘` or `…/USB DISK`).
+#[derive(Debug, Clone)]
+pub struct DirTransport {
+    root: std::path::PathBuf,
+}
+
+impl DirTransport {
+    /// `root` must be absolute (the fetch canonicalises it).
+    pub fn new(root: std::path::PathBuf) -> DirTransport {
+        DirTransport { root }
+    }
+}
+
+#[async_trait]
+impl Transport for DirTransport {
+    async fn fetch(&self, url: Url) -> Result<TransportStream, TransportError> {
+        let refused = |url: &Url, kind, cause: String| TransportError::new_with_cause(kind, url.clone(), cause);
+        if url.scheme() != "file" {
+            return Err(TransportError::new(TransportErrorKind::UnsupportedUrlScheme, url));
+        }
+        let path = url
+            .to_file_path()
+            .map_err(|()| refused(&url, TransportErrorKind::Other, "not a local path".into()))?;
+        let relative = path
+            .strip_prefix(&self.root)
+            .map_err(|_| refused(&url, TransportErrorKind::Other, "outside the repository copy".into()))?
+            .to_owned();
+        let root = self.root.clone();
+        let opened = tokio::task::spawn_blocking(move || certkiosk_open::open_beneath(&root, &relative, MAX_COPY_FILE))
+            .await
+            .map_err(|e| refused(&url, TransportErrorKind::Other, e.to_string()))?
+            .map_err(|e| {
+                let kind = if e.is_not_found() {
+                    TransportErrorKind::FileNotFound
+                } else {
+                    TransportErrorKind::Other
+                };
+                refused(&url, kind, e.to_string())
+            })?;
+        let file = tokio::fs::File::from_std(opened.file);
+        let stream = futures::stream::unfold(Some(file), move |state| {
+            let url = url.clone();
+            async move {
+                let mut file = state?;
+                let mut chunk = vec![0u8; 64 * 1024];
+                match tokio::io::AsyncReadExt::read(&mut file, &mut chunk).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        chunk.truncate(n);
+                        Some((Ok(chunk.into()), Some(file)))
+                    }
+                    Err(e) => Some((
+                        Err(TransportError::new_with_cause(TransportErrorKind::Other, url, e)),
+                        None,
+                    )),
+                }
+            }
+        });
+        Ok(Box::pin(stream))
+    }
+}

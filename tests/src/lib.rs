@@ -49,6 +49,28 @@ pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
         .expect("spawn binary")
 }
 
+/// Run a binary that must end by itself: it is killed after `limit`, and the test fails, if it
+/// has not (a hang is a failure, not a slow pass; `limit` is generous, not a benchmark).
+pub fn run_within(limit: std::time::Duration, name: &str, args: &[&str], dir: &Path) -> Output {
+    let mut child = Command::new(bin(name))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("{name} {args:?} still running after {limit:?}: {}", stderr(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

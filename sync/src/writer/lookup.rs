@@ -6,10 +6,10 @@
 //! and both cores work. `lookup_meta` keeps the row count and the [`SetSum`] up to date, so a
 //! delta is checked, and the store's content digest computed, without reading every row.
 
+use super::WriteError;
 use certkiosk_formats::calendar;
 use certkiosk_formats::lookup::{LookupEntry, LookupFile, LookupOp, LookupUpdate, Salt, SetSum};
 use certkiosk_formats::status::StatusFileError;
-use super::WriteError;
 use certkiosk_store::{LookupMeta, read_meta, row_of, sqlite};
 use rusqlite::{Transaction, params};
 use std::collections::HashSet;
