@@ -17,23 +17,57 @@ use std::time::{Duration, Instant};
 
 pub use gray::Gray;
 
-/// Where a credential text was found (docs/design.md §5 `source`).
+/// Where a credential text came from, from its reading to the screen and the audit log
+/// (docs/design.md §5 `source`): the one representation of it, for certd and the kiosk alike.
+/// This crate finds texts in pictures and documents (`QrImage`, `Pdf*`); the others name the
+/// ways a text reaches a program without it. The serde name is [`Source::as_str`] (the
+/// sandboxed child's answers carry it over its pipe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
+    /// A text given as it is: a `.txt` file or standard input.
+    Payload,
+    /// The kiosk's camera.
+    Camera,
+    /// The handheld scanner that types (the kiosk).
+    Scanner,
+    /// A QR code in a picture file.
     QrImage,
+    /// A credential attached to a PDF.
     PdfEmbedded,
+    /// A QR code in an image of a PDF.
     PdfImage,
+    /// A QR code drawn with a PDF's vector operators.
     PdfVector,
+    /// Not a text: a management number and a holder name, typed (`certd lookup`, the kiosk's
+    /// lookup screen).
+    Manual,
 }
 
 impl Source {
+    /// Every source, in declaration order.
+    pub const ALL: [Source; 8] = [
+        Source::Payload,
+        Source::Camera,
+        Source::Scanner,
+        Source::QrImage,
+        Source::PdfEmbedded,
+        Source::PdfImage,
+        Source::PdfVector,
+        Source::Manual,
+    ];
+
+    /// The name printed by `certd verify --json` and kept in the audit logs.
     pub fn as_str(self) -> &'static str {
         match self {
+            Source::Payload => "payload",
+            Source::Camera => "camera",
+            Source::Scanner => "scanner",
             Source::QrImage => "qr-image",
             Source::PdfEmbedded => "pdf-embedded",
             Source::PdfImage => "pdf-image",
             Source::PdfVector => "pdf-vector",
+            Source::Manual => "manual",
         }
     }
 }
@@ -157,5 +191,34 @@ pub fn search(bytes: &[u8], limits: &Limits, goal: &Goal<'_>) -> Result<Vec<Foun
         }
         Some(Kind::Pdf) => pdf::search(bytes, limits, goal, deadline),
         None => Err(Unreadable::new("not a PNG, JPEG or PDF file")),
+    }
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::Source;
+
+    /// `certd verify --json` prints a source through serde, the audit logs keep `as_str`, and
+    /// the child's answers carry serde's name: all three must be the same word.
+    #[test]
+    fn every_source_has_one_name() {
+        // A new source fails to compile here: give it its place in `ALL` too.
+        let position = |source| match source {
+            Source::Payload => 0,
+            Source::Camera => 1,
+            Source::Scanner => 2,
+            Source::QrImage => 3,
+            Source::PdfEmbedded => 4,
+            Source::PdfImage => 5,
+            Source::PdfVector => 6,
+            Source::Manual => 7,
+        };
+        for (i, source) in Source::ALL.into_iter().enumerate() {
+            assert_eq!(position(source), i, "{source:?}");
+            let json = serde_json::to_value(source).expect("serialises");
+            assert_eq!(json, serde_json::Value::from(source.as_str()), "{source:?}");
+            let back: Source = serde_json::from_value(json).expect("deserialises");
+            assert_eq!(back, source);
+        }
     }
 }

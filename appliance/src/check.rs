@@ -1,16 +1,21 @@
-//! `certd verify` and `certd decode`: read each input, find the credential text, verify it.
+//! One input → verdict → audit path, for `certd verify`, `certd lookup` and the kiosk alike.
 //!
 //! An input is a text file holding the credential (`.txt`), `-` for standard input, or an image
 //! (PNG, JPEG) or PDF — told apart by content, not name. Images and PDFs are only ever parsed in
 //! a contained child process (`acquire::child`). A file that cannot be opened is reported on one
 //! line and the others still run (exit code 1 at the end); a file that opens but holds no
 //! credential, or is hostile, gets the verdict `unreadable` with the reason.
+//!
+//! Whatever was read — a text and its [`Source`], or why there is none — and a manual lookup
+//! are a [`Request`]; [`check`] decides it against the store, times it and records it in the
+//! [`Audit`] log. Where a credential came from is [`Source`] (`acquire::Source`) from its reading
+//! to the screen; it becomes a string only in the audit log and the JSON line.
 
 use acquire::child::{Contained, Want};
 use acquire::{Found, Kind};
 use certkiosk_store::Reader;
 use certkiosk_verify::i18n;
-use certkiosk_verify::{Freshness, Lang, Now, Policy, Verdict, VerdictCode, verify};
+use certkiosk_verify::{Freshness, Lang, ManualQuery, Now, Policy, Verdict, VerdictCode, verify};
 use serde_json::json;
 use std::io::Read;
 use std::path::Path;
@@ -19,10 +24,7 @@ use std::time::Instant;
 /// Read at most this much of a text input: far beyond any QR code's text, small enough to be safe.
 pub const MAX_INPUT_BYTES: u64 = 1 << 20;
 
-/// Where a credential text came from (docs/design.md §5 `source`).
-pub const SOURCE_PAYLOAD: &str = "payload";
-/// The `source` of a manual lookup (`certd lookup`).
-pub const SOURCE_MANUAL: &str = "manual";
+pub use acquire::Source;
 
 /// The child's test for "this is the credential": it parses as one (signature not yet checked).
 pub fn is_credential(text: &str) -> bool {
@@ -34,12 +36,13 @@ pub fn is_credential(text: &str) -> bool {
 pub enum Input {
     Text {
         text: String,
-        source: &'static str,
+        source: Source,
     },
     /// Read, but no credential text in it (or too large, or hostile): verified as unreadable.
+    /// `source`: where the text would have been, when that is known.
     NotText {
         reason: String,
-        source: Option<&'static str>,
+        source: Option<Source>,
     },
 }
 
@@ -105,8 +108,8 @@ pub fn read_input_with(program: &Path, name: &str, want: Want) -> Result<(Input,
         return Ok((text_input(bytes), Vec::new()));
     };
     let fallback = match kind {
-        Kind::Image => acquire::Source::QrImage,
-        Kind::Pdf => acquire::Source::PdfImage,
+        Kind::Image => Source::QrImage,
+        Kind::Pdf => Source::PdfImage,
     };
     match acquire::child::read_file(program, Path::new(name), want, &Contained::default()) {
         Ok(found) => {
@@ -115,14 +118,14 @@ pub fn read_input_with(program: &Path, name: &str, want: Want) -> Result<(Input,
             let input = match chosen {
                 Some(f) => Input::Text {
                     text: f.text.clone(),
-                    source: f.source.as_str(),
+                    source: f.source,
                 },
                 None => Input::NotText {
                     reason: match kind {
                         Kind::Image => "no QR code found in the image".into(),
                         Kind::Pdf => "no QR code or attached credential found in the PDF".into(),
                     },
-                    source: Some(fallback.as_str()),
+                    source: Some(fallback),
                 },
             };
             Ok((input, found))
@@ -147,7 +150,7 @@ fn text_input(bytes: Vec<u8>) -> Input {
     match String::from_utf8(bytes) {
         Ok(text) => Input::Text {
             text,
-            source: SOURCE_PAYLOAD,
+            source: Source::Payload,
         },
         Err(_) => Input::NotText {
             reason: "input is not UTF-8 text, nor a PNG, JPEG or PDF file".into(),
@@ -156,78 +159,150 @@ fn text_input(bytes: Vec<u8>) -> Input {
     }
 }
 
+/// What [`check`] decides: what was read of an input, or a manual lookup.
+#[derive(Debug)]
+pub enum Request {
+    Input(Input),
+    /// A management number and a holder name, typed: its source is [`Source::Manual`].
+    Lookup(ManualQuery),
+}
+
 /// One verified input.
 #[derive(Debug)]
 pub struct Outcome {
     pub input: String,
     pub verdict: Verdict,
-    pub source: Option<&'static str>,
+    pub source: Option<Source>,
     pub read_us: u64,
     pub verify_us: u64,
 }
 
-/// Records each verification in the audit log; when the log cannot be written (another user's
-/// state directory, a full disk) says so once on stderr and goes on verifying.
-#[derive(Debug)]
+/// Decides `request` against `store` at `now`, records the verdict in `audit`, and returns it
+/// as the outcome of the input `name` (`read_us` 0: reading is the caller's). `store` is the
+/// reason there is none when it could not be opened: a credential text is then
+/// `status_unavailable` (`without_store`), and so is a lookup. An input without text is
+/// `unreadable`; it, and a verdict reached without a store, is stamped with `now` as given.
+pub fn check(
+    name: &str,
+    request: Request,
+    store: Result<&Reader<'_>, &str>,
+    now: Now,
+    policy: &Policy,
+    audit: &mut Audit,
+) -> Outcome {
+    let at = match now {
+        Now::System(t) | Now::Explicit(t) => t,
+    };
+    let t0 = Instant::now();
+    let (verdict, source) = match request {
+        Request::Input(Input::Text { text, source }) => {
+            let verdict = match store {
+                Ok(store) => verify(&text, store, now, policy),
+                Err(reason) => certkiosk_verify::without_store(&text, reason, at),
+            };
+            (verdict, Some(source))
+        }
+        Request::Input(Input::NotText { reason, source }) => (certkiosk_verify::unreadable(reason, at), source),
+        Request::Lookup(query) => {
+            let verdict = match store {
+                Ok(store) => certkiosk_verify::lookup(&query, store, now, policy),
+                // No store to look in: the status cannot be decided, as for a scan.
+                Err(reason) => Verdict {
+                    verdict: VerdictCode::StatusUnavailable,
+                    ..certkiosk_verify::unreadable(reason.to_owned(), at)
+                },
+            };
+            (verdict, Some(Source::Manual))
+        }
+    };
+    let outcome = Outcome {
+        input: name.to_owned(),
+        verdict,
+        source,
+        read_us: 0,
+        verify_us: t0.elapsed().as_micros() as u64,
+    };
+    audit.record(&outcome);
+    outcome
+}
+
+/// Records each verification in an audit log; when the log cannot be opened or written
+/// (another user's state directory, a full disk) says so once, through the program's `warn`,
+/// and goes on verifying — and trying to record.
 pub struct Audit {
     log: Option<crate::audit::AuditLog>,
+    /// What is recorded as the source of an input whose source is not known.
+    unknown: &'static str,
+    warn: fn(&str),
     warned: bool,
 }
 
+impl std::fmt::Debug for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Audit")
+            .field("log", &self.log)
+            .field("unknown", &self.unknown)
+            .field("warned", &self.warned)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Audit {
-    pub fn open(settings: Option<&crate::config::AuditSettings>) -> Audit {
+    /// The log `settings` name (none: nothing is recorded). `unknown` is recorded as the source
+    /// of an input whose source is not known (certd: `none`; the kiosk: `file`); `warn` is
+    /// called once, with the problem, if verifications cannot be recorded.
+    pub fn open(settings: Option<&crate::config::AuditSettings>, unknown: &'static str, warn: fn(&str)) -> Audit {
         let mut audit = Audit {
             log: None,
+            unknown,
+            warn,
             warned: false,
         };
         if let Some(s) = settings {
             match crate::audit::AuditLog::open(&s.dir, s.limits) {
                 Ok(log) => audit.log = Some(log),
-                Err(e) => audit.warn(&e.to_string()),
+                Err(e) => audit.warn_once(&e.to_string()),
             }
         }
         audit
+    }
+
+    /// The source as recorded.
+    pub fn source_name(&self, source: Option<Source>) -> &'static str {
+        source.map_or(self.unknown, Source::as_str)
     }
 
     pub fn record(&mut self, outcome: &Outcome) {
         let Some(log) = &self.log else { return };
         let v = &outcome.verdict;
         let number = v.certificate.as_ref().map(|c| c.management_number.as_str());
-        let source = outcome.source.unwrap_or("none");
+        let source = self.source_name(outcome.source);
         if let Err(e) = log.record(v.checked_at, v.verdict.as_str(), source, number) {
-            self.warn(&e.to_string());
+            self.warn_once(&e.to_string());
         }
     }
 
-    fn warn(&mut self, problem: &str) {
+    fn warn_once(&mut self, problem: &str) {
         if !self.warned {
-            eprintln!("certd: warning: verifications are not being recorded: {problem}");
+            (self.warn)(problem);
             self.warned = true;
         }
     }
 }
 
-pub fn verify_input(name: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Result<Outcome, InputError> {
+/// `certd verify`'s way for one input: read it ([`read_input`]), then [`check`] it.
+pub fn verify_input(
+    name: &str,
+    store: &Reader<'_>,
+    now: Now,
+    policy: &Policy,
+    audit: &mut Audit,
+) -> Result<Outcome, InputError> {
     let t0 = Instant::now();
     let (input, _) = read_input(name, Want::Credential)?;
     let read_us = t0.elapsed().as_micros() as u64;
-    let t1 = Instant::now();
-    let (verdict, source) = match input {
-        Input::Text { text, source } => (verify(&text, store, now, policy), Some(source)),
-        Input::NotText { reason, source } => {
-            let at = match now {
-                Now::System(t) | Now::Explicit(t) => t,
-            };
-            (certkiosk_verify::unreadable(reason, at), source)
-        }
-    };
-    Ok(Outcome {
-        input: name.to_owned(),
-        verdict,
-        source,
-        read_us,
-        verify_us: t1.elapsed().as_micros() as u64,
-    })
+    let outcome = check(name, Request::Input(input), Ok(store), now, policy, audit);
+    Ok(Outcome { read_us, ..outcome })
 }
 
 /// The JSON line of docs/design.md §5.
@@ -258,7 +333,7 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
 }
 
 fn explanation(o: &Outcome, lang: Lang) -> &'static str {
-    if o.source == Some(SOURCE_MANUAL) {
+    if o.source == Some(Source::Manual) {
         i18n::explanation_manual(o.verdict.verdict, lang)
     } else {
         i18n::explanation(o.verdict.verdict, lang)
@@ -381,3 +456,6 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

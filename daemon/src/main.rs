@@ -221,7 +221,7 @@ fn decode(inputs: &[String]) -> u8 {
         match check::read_input(input, acquire::child::Want::EveryText) {
             Ok((check::Input::NotText { reason, .. }, _)) => eprintln!("certd: decode: {input}: {reason}"),
             Ok((check::Input::Text { source, .. }, found)) => {
-                if source == check::SOURCE_PAYLOAD {
+                if source == check::Source::Payload {
                     eprintln!("certd: decode: {input}: not an image or PDF");
                 }
                 for f in found {
@@ -240,6 +240,13 @@ fn open_store(config: &Config) -> Result<Store, u8> {
     Store::open(&config.store_path()).map_err(|e| {
         eprintln!("certd: {e}");
         exit::USAGE
+    })
+}
+
+/// certd's audit log (`[audit]`): an input whose source is not known is recorded as `none`.
+fn audit(config: &Config) -> check::Audit {
+    check::Audit::open(config.audit.as_ref(), "none", |problem| {
+        eprintln!("certd: warning: verifications are not being recorded: {problem}");
     })
 }
 
@@ -341,16 +348,16 @@ fn run(command: Command, config: &Config) -> u8 {
                     return exit::USAGE;
                 }
             };
-            let t = std::time::Instant::now();
-            let verdict = certkiosk_verify::lookup(&query, &reader, now_of(at, now), &config.policy);
-            let outcome = check::Outcome {
-                input: query.management_number.clone(),
-                verdict,
-                source: Some(check::SOURCE_MANUAL),
-                read_us: 0,
-                verify_us: t.elapsed().as_micros() as u64,
-            };
-            check::Audit::open(config.audit.as_ref()).record(&outcome);
+            let number = query.management_number.clone();
+            let mut audit = audit(config);
+            let outcome = check::check(
+                &number,
+                check::Request::Lookup(query),
+                Ok(&reader),
+                now_of(at, now),
+                &config.policy,
+                &mut audit,
+            );
             if json {
                 println!("{}", check::to_json(&outcome, lang));
             } else {
@@ -376,11 +383,10 @@ fn run(command: Command, config: &Config) -> u8 {
             };
             let now = now_of(at, now);
             let mut code = exit::OK;
-            let mut audit = check::Audit::open(config.audit.as_ref());
+            let mut audit = audit(config);
             for input in &inputs {
-                match check::verify_input(input, &reader, now, &config.policy) {
+                match check::verify_input(input, &reader, now, &config.policy, &mut audit) {
                     Ok(outcome) => {
-                        audit.record(&outcome);
                         if json {
                             println!("{}", check::to_json(&outcome, lang));
                         } else {

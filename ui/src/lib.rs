@@ -6,8 +6,9 @@
 //! * [`camera`] — the camera thread (V4L2 through nokhwa, or replayed frames) → previews and
 //!   the decoder's mailbox; [`scan`] — the decoder thread and the debounce; [`wedge`] — the
 //!   handheld scanner that types.
-//! * [`verifier`] — verification off the UI thread, against the store opened read-only.
-//! * [`present`] — a verdict as the result screen shows it; [`fonts`] — the rare-character
+//! * [`verifier`] — verification off the UI thread, against the store opened read-only, through
+//!   the appliance's `check` (certd's way).
+//! * [`present`] — a verdict as the result screen shows it, its `Source` among it; [`fonts`] — the rare-character
 //!   font chain and what it covers; [`demo`] — `certkiosk --demo`'s world.
 
 pub mod camera;

@@ -2,20 +2,10 @@
 //! written in Asia/Shanghai, days left counted. Pure, so it is tested without a window.
 
 use crate::generated::{Freshness as UiFreshness, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
+use certkiosk_appliance::check::Source;
 use certkiosk_verify::{Freshness, Lang, ScopeView, Verdict, VerdictCode, Warning};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-
-/// How a credential text reached the kiosk, or that staff looked the certificate up by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Camera,
-    Scanner,
-    /// A file, with where in it the text was found (`acquire::Source::as_str`).
-    File(Option<&'static str>),
-    /// A management number and a name typed on the lookup screen.
-    Manual,
-}
 
 pub fn verdict_code(code: VerdictCode) -> UiVerdict {
     match code {
@@ -41,16 +31,18 @@ pub fn freshness(f: Freshness) -> UiFreshness {
     }
 }
 
-fn source(channel: Channel) -> UiSource {
-    match channel {
-        Channel::Camera => UiSource::Camera,
-        Channel::Scanner => UiSource::Scanner,
-        Channel::File(Some("qr-image")) => UiSource::QrImage,
-        Channel::File(Some("pdf-embedded")) => UiSource::PdfEmbedded,
-        Channel::File(Some("pdf-image")) => UiSource::PdfImage,
-        Channel::File(Some("pdf-vector")) => UiSource::PdfVector,
-        Channel::File(_) => UiSource::None,
-        Channel::Manual => UiSource::Manual,
+/// Where the result screen says the text was read from. A text given as it is (a text file
+/// chosen in the picker) and a file that could not be read say nothing.
+fn source(source: Option<Source>) -> UiSource {
+    match source {
+        None | Some(Source::Payload) => UiSource::None,
+        Some(Source::Camera) => UiSource::Camera,
+        Some(Source::Scanner) => UiSource::Scanner,
+        Some(Source::QrImage) => UiSource::QrImage,
+        Some(Source::PdfEmbedded) => UiSource::PdfEmbedded,
+        Some(Source::PdfImage) => UiSource::PdfImage,
+        Some(Source::PdfVector) => UiSource::PdfVector,
+        Some(Source::Manual) => UiSource::Manual,
     }
 }
 
@@ -93,10 +85,10 @@ fn scope_line(s: &ScopeView, lang: Lang) -> ScopeLine {
     }
 }
 
-pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
+pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView {
     let mut view = ResultView {
         verdict: verdict_code(v.verdict),
-        source: source(channel),
+        source: source(from),
         status_stale: v.warnings.contains(&Warning::StatusStale),
         clock_suspect: v.warnings.contains(&Warning::ClockSuspect),
         annotation_not_checked: v.warnings.contains(&Warning::AnnotationNotChecked),
@@ -164,6 +156,25 @@ pub fn result_view(v: &Verdict, channel: Channel, lang: Lang) -> ResultView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_source_shows_as_the_screen_names_it() {
+        let shown: Vec<_> = Source::ALL.into_iter().map(|s| source(Some(s))).collect();
+        assert_eq!(
+            shown,
+            [
+                UiSource::None,
+                UiSource::Camera,
+                UiSource::Scanner,
+                UiSource::QrImage,
+                UiSource::PdfEmbedded,
+                UiSource::PdfImage,
+                UiSource::PdfVector,
+                UiSource::Manual,
+            ]
+        );
+        assert_eq!(source(None), UiSource::None, "a file that could not be read");
+    }
 
     #[test]
     fn moments_are_beijing_time() {

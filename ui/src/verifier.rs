@@ -1,12 +1,14 @@
 //! Verification off the UI thread: a worker that takes credential texts, files and manual
-//! lookups, decides them against the store (opened read-only for each job, so it always sees
-//! certd's latest data), records them in the kiosk's audit log, and hands each verdict back.
+//! lookups and hands each verdict back. It reads a file in the contained child, then goes the
+//! way certd goes (`certkiosk_appliance::check::check`): the verdict against the store (opened
+//! read-only for each job, so it always sees certd's latest data) and its record in the
+//! kiosk's audit log.
 
-use crate::present::Channel;
-use certkiosk_appliance::audit::{AuditLog, Limits};
-use certkiosk_appliance::check::{Input, read_input_with};
+use certkiosk_appliance::audit::Limits;
+use certkiosk_appliance::check::{Audit, Input, Outcome, Request, Source, check, read_input_with};
+use certkiosk_appliance::config::AuditSettings;
 use certkiosk_store::Store;
-use certkiosk_verify::{ManualQuery, Now, Policy, Verdict, VerdictCode, lookup, unreadable, verify, without_store};
+use certkiosk_verify::{ManualQuery, Now, Policy, Verdict};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,18 +20,19 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub enum Job {
     /// A credential text from the camera or the handheld scanner.
-    Text { text: String, channel: Channel },
+    Text { text: String, source: Source },
     /// A PDF or picture file, read in the contained child.
     File(PathBuf),
     /// A management number and a holder name, typed on the lookup screen.
     Lookup { number: String, name: String },
 }
 
-/// A verdict, how it was reached, and how long it took from the job's submission.
+/// A verdict, where its input came from (`None`: a file that could not be read), and how long
+/// it took from the job's submission.
 #[derive(Debug)]
 pub struct Done {
     pub verdict: Verdict,
-    pub channel: Channel,
+    pub source: Option<Source>,
     pub took: Duration,
 }
 
@@ -93,34 +96,20 @@ impl Verifier {
     pub fn start(settings: Settings, done: impl Fn(Done) + Send + 'static) -> std::io::Result<Verifier> {
         let (jobs, queue) = mpsc::channel::<(Job, Instant)>();
         std::thread::Builder::new().name("verifier".into()).spawn(move || {
-            let mut audit = settings
-                .audit_dir
-                .as_ref()
-                .and_then(|dir| match AuditLog::open(dir, Limits::default()) {
-                    Ok(log) => Some(log),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "verifications are not being recorded");
-                        None
-                    }
-                });
+            let log = settings.audit_dir.clone().map(|dir| AuditSettings {
+                dir,
+                limits: Limits::default(),
+            });
+            // A file that could not be read is recorded as `file`.
+            let mut audit = Audit::open(log.as_ref(), "file", |problem| {
+                tracing::warn!(error = %problem, "verifications are not being recorded");
+            });
             for (job, submitted) in queue {
-                let (verdict, channel) = run_job(&settings, job);
-                if let Some(log) = &audit {
-                    let number = verdict.certificate.as_ref().map(|c| c.management_number.as_str());
-                    if let Err(e) = log.record(
-                        verdict.checked_at,
-                        verdict.verdict.as_str(),
-                        channel_name(channel),
-                        number,
-                    ) {
-                        tracing::warn!(error = %e, "verifications are not being recorded");
-                        audit = None;
-                    }
-                }
-                tracing::info!(verdict = %verdict.verdict, source = channel_name(channel), "verified");
+                let Outcome { verdict, source, .. } = run_job(&settings, job, &mut audit);
+                tracing::info!(verdict = %verdict.verdict, source = audit.source_name(source), "verified");
                 done(Done {
                     verdict,
-                    channel,
+                    source,
                     took: submitted.elapsed(),
                 });
             }
@@ -134,64 +123,49 @@ impl Verifier {
     }
 }
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Camera => "camera",
-        Channel::Scanner => "scanner",
-        Channel::File(Some(source)) => source,
-        Channel::File(None) => "file",
-        Channel::Manual => certkiosk_appliance::check::SOURCE_MANUAL,
-    }
-}
-
-fn run_job(settings: &Settings, job: Job) -> (Verdict, Channel) {
-    let (text, channel) = match job {
-        Job::Text { text, channel } => (text, channel),
-        Job::Lookup { number, name } => return (run_lookup(settings, &number, &name), Channel::Manual),
+/// Reads what `job` holds, then decides and records it through [`check`].
+fn run_job(settings: &Settings, job: Job, audit: &mut Audit) -> Outcome {
+    let request = match job {
+        Job::Text { text, source } => Request::Input(Input::Text { text, source }),
         Job::File(path) => {
             let name = path.display().to_string();
             match read_input_with(&settings.reader_program, &name, acquire::child::Want::Credential) {
-                Ok((Input::Text { text, source }, _)) => (text, Channel::File(Some(source))),
-                Ok((Input::NotText { reason, source }, _)) => {
-                    return (unreadable(reason, settings.clock.timestamp()), Channel::File(source));
-                }
-                Err(e) => {
-                    return (
-                        unreadable(e.to_string(), settings.clock.timestamp()),
-                        Channel::File(None),
-                    );
-                }
+                Ok((input, _)) => Request::Input(input),
+                // A file that cannot be opened is unreadable here (certd reports it and goes on).
+                Err(e) => Request::Input(Input::NotText {
+                    reason: e.to_string(),
+                    source: None,
+                }),
             }
         }
-    };
-    let now = settings.clock.now_for(&text);
-    let verdict = match Store::open(&settings.store) {
-        Ok(store) => match store.reader() {
-            Ok(reader) => verify(&text, &reader, now, &settings.policy),
-            Err(e) => without_store(&text, &e.to_string(), settings.clock.timestamp()),
+        // The screen sends only queries that hold both fields; a query refused all the same
+        // is `unreadable`.
+        Job::Lookup { number, name } => match ManualQuery::new(&number, &name) {
+            Ok(query) => Request::Lookup(query),
+            Err(reason) => Request::Input(Input::NotText {
+                reason,
+                source: Some(Source::Manual),
+            }),
         },
-        Err(e) => without_store(&text, &e.to_string(), settings.clock.timestamp()),
     };
-    (verdict, channel)
-}
-
-/// The same store, clock and policy as a scan, through `certkiosk_verify::lookup`. The screen
-/// sends only queries that hold both fields; a query refused all the same is `unreadable`.
-fn run_lookup(settings: &Settings, number: &str, name: &str) -> Verdict {
-    let query = match ManualQuery::new(number, name) {
-        Ok(query) => query,
-        Err(reason) => return unreadable(reason, settings.clock.timestamp()),
+    let store = Store::open(&settings.store).map_err(|e| e.to_string());
+    let reader = store
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|s| s.reader().map_err(|e| e.to_string()));
+    // The demo's time travel is for texts decided against the store; anything else is stamped
+    // with the clock's own time.
+    let now = match (&request, &reader) {
+        (Request::Input(Input::Text { text, .. }), Ok(_)) => settings.clock.now_for(text),
+        _ => settings.clock.now(),
     };
-    // No store to look in: the status cannot be decided, as for a scan (`without_store`).
-    let failed = |e: &dyn std::fmt::Display| Verdict {
-        verdict: VerdictCode::StatusUnavailable,
-        ..unreadable(e.to_string(), settings.clock.timestamp())
-    };
-    match Store::open(&settings.store) {
-        Ok(store) => match store.reader() {
-            Ok(reader) => lookup(&query, &reader, settings.clock.now(), &settings.policy),
-            Err(e) => failed(&e),
-        },
-        Err(e) => failed(&e),
-    }
+    // The kiosk prints no outcome: the input needs no name.
+    check(
+        "",
+        request,
+        reader.as_ref().map_err(String::as_str),
+        now,
+        &settings.policy,
+        audit,
+    )
 }

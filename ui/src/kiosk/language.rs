@@ -31,7 +31,7 @@ impl State {
         let api = app.global::<Api>();
         api.set_language(code.into());
         if let Some(done) = &*self.shown.borrow() {
-            api.set_result(present::result_view(&done.verdict, done.channel, lang));
+            api.set_result(present::result_view(&done.verdict, done.source, lang));
         }
     }
 }

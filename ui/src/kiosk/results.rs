@@ -21,7 +21,7 @@ impl State {
     pub(super) fn show(&self, app: &App, done: Done) {
         let api = app.global::<Api>();
         api.set_busy(false);
-        api.set_result(present::result_view(&done.verdict, done.channel, self.lang.get()));
+        api.set_result(present::result_view(&done.verdict, done.source, self.lang.get()));
         tracing::debug!(took_ms = done.took.as_millis() as u64, "result on screen");
         *self.shown.borrow_mut() = Some(done);
         self.go(app, Screen::Result);

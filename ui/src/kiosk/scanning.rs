@@ -4,9 +4,9 @@
 use super::{STATE, State};
 use crate::camera::{self, CameraEvent, Mailbox, Maker};
 use crate::generated::{Api, App, CameraState, Screen};
-use crate::present::Channel;
 use crate::scan;
 use crate::verifier::Job;
+use certkiosk_appliance::check::Source;
 use slint::ComponentHandle;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
                 &app,
                 Job::Text {
                     text: line,
-                    channel: Channel::Scanner,
+                    source: Source::Scanner,
                 },
             );
         }
@@ -115,7 +115,7 @@ impl State {
                 app,
                 Job::Text {
                     text,
-                    channel: Channel::Camera,
+                    source: Source::Camera,
                 },
             );
         }
