@@ -1,9 +1,10 @@
 //! The child process that parses untrusted files (docs/design.md §7).
 //!
 //! The program that needs a file read (certd, certkiosk) runs *itself* again as
-//! `PROGRAM __acquire GOAL LIMITS PATH` ([`read_file`]); its `main` hands that to [`serve`]
-//! before anything else. The child opens the file, then lowers its own resource limits
-//! (address space, CPU time, no file writes, no new files), searches, and prints one JSON line.
+//! `PROGRAM __acquire GOAL LIMITS` ([`read_file`]) with the file, opened by the parent, as its
+//! standard input; its `main` hands that to [`serve`] before anything else. The child opens
+//! nothing: it reads its standard input, then lowers its own resource limits (address space,
+//! CPU time, no file writes, no new files), searches, and prints one JSON line.
 //! The parent enforces the wall-clock limit and the size of the answer, and turns every way
 //! the child can fail — a crash, an abort on memory, a kill on time — into [`Unreadable`].
 
@@ -53,17 +54,23 @@ pub enum Want {
     EveryText,
 }
 
-/// Reads `path` in a contained child of `program` (normally `std::env::current_exe()`).
-pub fn read_file(program: &Path, path: &Path, want: Want, contained: &Contained) -> Result<Vec<Found>, Unreadable> {
+/// Reads `file` in a contained child of `program` (normally `std::env::current_exe()`). The
+/// child reads it from where it stands, as its standard input: open it with a caller's care
+/// (`certkiosk_open`), and it is never opened again by name, so it cannot be swapped.
+pub fn read_file(
+    program: &Path,
+    file: std::fs::File,
+    want: Want,
+    contained: &Contained,
+) -> Result<Vec<Found>, Unreadable> {
     let want_arg = serde_json::to_string(&want).map_err(|e| Unreadable::new(e.to_string()))?;
     let contained_arg = serde_json::to_string(contained).map_err(|e| Unreadable::new(e.to_string()))?;
     let mut child = Command::new(program)
         .arg(ARG)
         .arg(want_arg)
         .arg(contained_arg)
-        .arg(path)
         .env_clear()
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(file))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -134,7 +141,7 @@ pub fn serve(accept: fn(&str) -> bool) {
 }
 
 fn child(args: &[std::ffi::OsString], accept: fn(&str) -> bool) -> Result<Vec<Found>, Unreadable> {
-    let [want, contained, path] = args else {
+    let [want, contained] = args else {
         return Err(Unreadable::new("the file reader was started with wrong arguments"));
     };
     let bad = |_| Unreadable::new("the file reader was started with wrong arguments");
@@ -142,9 +149,10 @@ fn child(args: &[std::ffi::OsString], accept: fn(&str) -> bool) -> Result<Vec<Fo
     let contained: Contained = serde_json::from_str(contained.to_str().unwrap_or_default()).map_err(bad)?;
     let limits = &contained.limits;
 
-    let file = std::fs::File::open(path).map_err(|e| Unreadable::new(format!("cannot open: {e}")))?;
     let mut bytes = Vec::new();
-    file.take(limits.max_file_bytes + 1)
+    std::io::stdin()
+        .lock()
+        .take(limits.max_file_bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Unreadable::new(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limits.max_file_bytes {

@@ -46,72 +46,88 @@ pub enum Input {
     },
 }
 
+/// Why an input could not be read at all (as opposed to read and found to hold no credential).
+/// Names print quoted, their control characters escaped: they are whatever a person typed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read input {name}: {cause}")]
-pub struct InputError {
-    pub name: String,
-    pub cause: String,
+pub enum InputError {
+    /// Not opened: missing, not allowed, or not a regular file (a FIFO, a device, a directory).
+    #[error("cannot read input {cause}")]
+    Open { cause: certkiosk_open::OpenError },
+    #[error("cannot read input {name:?}: {cause}")]
+    Read { name: String, cause: std::io::Error },
+    /// The program that reads images and PDFs (this one, run again) cannot be found.
+    #[error("cannot read input {name:?}: cannot find the program to read it with: {cause}")]
+    Program { name: String, cause: std::io::Error },
 }
 
-fn input_error(name: &str, cause: impl ToString) -> InputError {
-    InputError {
-        name: name.to_owned(),
-        cause: cause.to_string(),
-    }
+fn read_error(name: &str) -> impl FnOnce(std::io::Error) -> InputError {
+    let name = name.to_owned();
+    move |cause| InputError::Read { name, cause }
 }
 
 /// Bytes enough to tell an image or a PDF by its signature.
 const SIGNATURE_BYTES: u64 = 8;
 
-/// Opens `name` (or standard input) and tells what it holds: `(kind, bytes read)`. An image or
-/// PDF is read only as far as its signature (the child reads the file itself); text is read
-/// whole, up to one byte past the cap.
-fn open(name: &str) -> Result<(Option<Kind>, Vec<u8>), InputError> {
+/// What an input turned out to be when opened.
+enum Opened {
+    /// Text (or not an image or PDF): read whole, up to one byte past the cap.
+    Text(Vec<u8>),
+    /// An image or a PDF, by its signature: the open file, at its start, for the child.
+    Document(Kind, std::fs::File),
+}
+
+/// Opens `name` (or standard input) and tells what it holds.
+fn open(name: &str) -> Result<Opened, InputError> {
+    use std::io::{Seek, SeekFrom};
     let mut bytes = Vec::new();
     if name == "-" {
         std::io::stdin()
             .lock()
             .take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| input_error(name, e))?;
-        return Ok((None, bytes));
+            .map_err(read_error(name))?;
+        return Ok(Opened::Text(bytes));
     }
-    let path = Path::new(name);
-    if path.is_dir() {
-        return Err(input_error(name, "is a directory"));
-    }
-    let mut file = std::fs::File::open(path).map_err(|e| input_error(name, e))?;
+    // Never blocks (a FIFO or device is refused at once); the size is left to the reader of
+    // each kind: a text is capped below, an image or PDF by the child.
+    let mut file = certkiosk_open::open(Path::new(name), u64::MAX)
+        .map_err(|cause| InputError::Open { cause })?
+        .file;
     (&mut file)
         .take(SIGNATURE_BYTES)
         .read_to_end(&mut bytes)
-        .map_err(|e| input_error(name, e))?;
-    let kind = acquire::sniff(&bytes);
-    if kind.is_none() {
-        file.take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| input_error(name, e))?;
+        .map_err(read_error(name))?;
+    if let Some(kind) = acquire::sniff(&bytes) {
+        file.seek(SeekFrom::Start(0)).map_err(read_error(name))?;
+        return Ok(Opened::Document(kind, file));
     }
-    Ok((kind, bytes))
+    file.take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(read_error(name))?;
+    Ok(Opened::Text(bytes))
 }
 
 /// The credential text of one input, searching images and PDFs in the child with `want`. The
 /// child is this program itself, run again (its `main` serves [`acquire::child::ARG`]).
 pub fn read_input(name: &str, want: Want) -> Result<(Input, Vec<Found>), InputError> {
-    let program = std::env::current_exe().map_err(|e| input_error(name, format!("cannot find certd itself: {e}")))?;
+    let program = std::env::current_exe().map_err(|cause| InputError::Program {
+        name: name.to_owned(),
+        cause,
+    })?;
     read_input_with(&program, name, want)
 }
 
 /// [`read_input`] with the child run as `program`.
 pub fn read_input_with(program: &Path, name: &str, want: Want) -> Result<(Input, Vec<Found>), InputError> {
-    let (kind, bytes) = open(name)?;
-    let Some(kind) = kind else {
-        return Ok((text_input(bytes), Vec::new()));
+    let (kind, file) = match open(name)? {
+        Opened::Text(bytes) => return Ok((text_input(bytes), Vec::new())),
+        Opened::Document(kind, file) => (kind, file),
     };
     let fallback = match kind {
         Kind::Image => Source::QrImage,
         Kind::Pdf => Source::PdfImage,
     };
-    match acquire::child::read_file(program, Path::new(name), want, &Contained::default()) {
+    match acquire::child::read_file(program, file, want, &Contained::default()) {
         Ok(found) => {
             // The credential if there is one, else the first text (verified as unreadable).
             let chosen = found.iter().find(|f| is_credential(&f.text)).or(found.first());

@@ -55,6 +55,7 @@ struct RawRun {
     media_dirs: Option<Vec<PathBuf>>,
     media_poll_secs: Option<u32>,
     grace_secs: Option<u32>,
+    job_deadline_minutes: Option<u32>,
     metrics: Option<String>,
 }
 
@@ -101,6 +102,9 @@ pub struct RunSettings {
     pub media_poll: Duration,
     /// How long a sync in flight may take to finish at shutdown.
     pub grace: Duration,
+    /// How long any sync or import may take before it is abandoned (and counted as failed),
+    /// so that nothing on a mirror or a stick can hold up the next one.
+    pub job_deadline: Duration,
     /// Prometheus exposition address (loopback only); `None`: off.
     pub metrics: Option<std::net::SocketAddr>,
 }
@@ -114,6 +118,7 @@ impl Default for RunSettings {
             media_dirs: vec![PathBuf::from("/media"), PathBuf::from("/run/media")],
             media_poll: Duration::from_secs(5),
             grace: Duration::from_secs(20),
+            job_deadline: Duration::from_secs(30 * 60),
             metrics: None,
         }
     }
@@ -383,6 +388,8 @@ fn run_settings(raw: &RawRun, base: &Path) -> Result<RunSettings, (&'static str,
     let grace = raw
         .grace_secs
         .map_or(defaults.grace, |s| Duration::from_secs(u64::from(s)));
+    let job_deadline = at_least_one(raw.job_deadline_minutes, "run.job_deadline_minutes")?
+        .map_or(defaults.job_deadline, |m| Duration::from_secs(m * 60));
     let media_dirs = raw
         .media_dirs
         .as_ref()
@@ -406,6 +413,7 @@ fn run_settings(raw: &RawRun, base: &Path) -> Result<RunSettings, (&'static str,
         media_dirs,
         media_poll,
         grace,
+        job_deadline,
         metrics,
     })
 }

@@ -137,7 +137,7 @@ fn serve(config: &Config) -> u8 {
         return exit::INPUT;
     };
     let config = std::sync::Arc::new(config.clone());
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let metrics = match config.run.metrics {
             None => None,
             Some(addr) => match tokio::net::TcpListener::bind(addr).await {
@@ -161,7 +161,11 @@ fn serve(config: &Config) -> u8 {
         };
         service::run(world, shutdown_signal()).await;
         exit::OK
-    })
+    });
+    // The service has given a job in flight its grace period; a blocking task still running
+    // (a stalled read) must not keep the process alive past it: it is left, not waited for.
+    runtime.shutdown_background();
+    code
 }
 
 /// SIGTERM (systemd stopping the unit) or SIGINT (Ctrl-C).

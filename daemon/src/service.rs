@@ -182,11 +182,9 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
                 running = Some(start(&world, Job::Mirrors, &done_tx));
             }
             Event::MediaScan => {
-                for copy in seen.new_copies(&settings.media_dirs) {
-                    tracing::info!(path = %copy.display(), "repository copy found on removable media");
-                    if !imports.contains(&copy) {
-                        imports.push_back(copy);
-                    }
+                for copy in seen.new_copies(&settings.media_dirs, Instant::now()) {
+                    tracing::info!(path = ?copy, "repository copy found on removable media");
+                    imports.push_back(copy);
                 }
                 if running.is_none()
                     && let Some(path) = imports.pop_front()
@@ -201,8 +199,9 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
                 if let Ok(mut m) = metrics.lock() {
                     m.record(&done.job, done.result.is_ok(), done.took, world.clock.now());
                 }
-                if done.job == Job::Mirrors {
-                    next_sync = Instant::now() + next_interval(&settings, done.result.is_ok());
+                match &done.job {
+                    Job::Mirrors => next_sync = Instant::now() + next_interval(&settings, done.result.is_ok()),
+                    Job::Import(path) => seen.finished(path, done.result.is_ok(), Instant::now()),
                 }
                 if let Some(path) = imports.pop_front() {
                     running = Some(start(&world, Job::Import(path), &done_tx));
@@ -240,11 +239,20 @@ fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -
         Job::Import(path) => Some(vec![Source::Dir(path.clone())]),
     };
     let future = world.syncer.sync(sources, world.clock);
+    let deadline = world.config.run.job_deadline;
     let done = done.clone();
     let for_task = job.clone();
     let task = tokio::spawn(async move {
         let started = Instant::now();
-        let result = future.await.map_err(|e| e.to_string());
+        // Past its deadline the job is dropped (its store transaction, if any, rolls back),
+        // so that nothing it waits on can hold up the next one.
+        let result = match tokio::time::timeout(deadline, future).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "did not finish within {} min (run.job_deadline_minutes); abandoned",
+                deadline.as_secs().div_ceil(60)
+            )),
+        };
         let _ = done
             .send(Finished {
                 job: for_task,
@@ -297,39 +305,81 @@ pub fn jittered(base: Duration, fraction: f64) -> Duration {
 /// Repository copies on removable media.
 pub mod media {
     use super::*;
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
 
     /// How deep below a media directory a copy is looked for (`/media/USER/LABEL/certkiosk`).
     const DEPTH: usize = 3;
     /// Largest `timestamp.json` read to tell versions apart.
     const MAX_TIMESTAMP_BYTES: u64 = 64 * 1024;
-    /// Versions remembered (a kiosk meets few sticks).
+    /// Versions remembered (a kiosk meets few sticks), and failed copies.
     const REMEMBERED: usize = 256;
+    /// The first retry of a failed import, doubled after each failure up to [`RETRY_MAX`].
+    const RETRY_FIRST: Duration = Duration::from_secs(30);
+    const RETRY_MAX: Duration = Duration::from_secs(3600);
 
-    /// The versions already offered for import, by the digest of their `timestamp.json`: each
-    /// version on a stick is imported once, however often the stick is plugged in.
+    /// Which copies to offer for import. A version (the digest of its `timestamp.json`) is
+    /// imported once, however often a stick holding it is plugged in — but only a successful
+    /// import marks it done: a copy whose import failed is offered again after a backoff that
+    /// doubles with each failure, and at once when it is unplugged and another copy appears.
     #[derive(Debug, Default)]
     pub struct Seen {
-        versions: HashSet<[u8; 32]>,
+        /// Versions imported.
+        imported: HashSet<[u8; 32]>,
+        /// Offered and not yet finished (queued or running), with their version.
+        offered: HashMap<PathBuf, [u8; 32]>,
+        /// Copies whose import of a version failed: how often, and when to try again.
+        failed: HashMap<(PathBuf, [u8; 32]), (u32, Instant)>,
     }
 
     impl Seen {
-        /// Copies under `dirs` whose version was not offered before.
-        pub fn new_copies(&mut self, dirs: &[PathBuf]) -> Vec<PathBuf> {
+        /// Copies under `dirs` to import now.
+        pub fn new_copies(&mut self, dirs: &[PathBuf], now: Instant) -> Vec<PathBuf> {
+            let copies: Vec<PathBuf> = dirs.iter().flat_map(|dir| copies_under(dir, DEPTH)).collect();
+            // An unplugged copy's failures are forgotten: what is plugged in next is new.
+            self.failed.retain(|(path, _), _| copies.contains(path));
             let mut out = Vec::new();
-            for dir in dirs {
-                for copy in copies_under(dir, DEPTH) {
-                    let Some(version) = fingerprint(&copy) else { continue };
-                    if self.versions.len() >= REMEMBERED {
-                        self.versions.clear();
-                    }
-                    if self.versions.insert(version) {
-                        out.push(copy);
-                    }
+            for copy in copies {
+                let Some(version) = fingerprint(&copy) else { continue };
+                let waiting = self
+                    .failed
+                    .get(&(copy.clone(), version))
+                    .is_some_and(|(_, at)| now < *at);
+                if self.imported.contains(&version) || self.offered.contains_key(&copy) || waiting {
+                    continue;
                 }
+                self.offered.insert(copy.clone(), version);
+                out.push(copy);
             }
             out
         }
+
+        /// The import of `copy` (offered by [`Seen::new_copies`]) ended.
+        pub fn finished(&mut self, copy: &Path, ok: bool, now: Instant) {
+            let Some(version) = self.offered.remove(copy) else {
+                return;
+            };
+            if ok {
+                if self.imported.len() >= REMEMBERED {
+                    self.imported.clear();
+                }
+                self.imported.insert(version);
+                self.failed.retain(|(_, v), _| *v != version);
+                return;
+            }
+            if self.failed.len() >= REMEMBERED {
+                self.failed.clear();
+            }
+            let (failures, at) = self.failed.entry((copy.to_owned(), version)).or_insert((0, now));
+            *failures += 1;
+            *at = now + retry_after(*failures);
+        }
+    }
+
+    /// The pause after the `failures`-th failed import of a copy.
+    pub fn retry_after(failures: u32) -> Duration {
+        RETRY_FIRST
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(RETRY_MAX)
     }
 
     /// Directories holding a repository copy (`metadata/timestamp.json` and `targets/`).
@@ -352,12 +402,12 @@ pub mod media {
         subdirs.iter().flat_map(|d| copies_under(d, depth - 1)).collect()
     }
 
+    /// The digest of a copy's `timestamp.json`; `None` if it is not a regular file within
+    /// the size a timestamp has (opened without blocking, beneath the copy).
     fn fingerprint(copy: &Path) -> Option<[u8; 32]> {
         use sha2::Digest;
-        use std::io::Read;
-        let file = std::fs::File::open(copy.join("metadata/timestamp.json")).ok()?;
-        let mut bytes = Vec::new();
-        file.take(MAX_TIMESTAMP_BYTES).read_to_end(&mut bytes).ok()?;
+        let file = certkiosk_open::open_beneath(copy, Path::new("metadata/timestamp.json"), MAX_TIMESTAMP_BYTES);
+        let bytes = file.and_then(certkiosk_open::Opened::read_capped).ok()?;
         Some(sha2::Sha256::digest(&bytes).into())
     }
 }

@@ -291,11 +291,13 @@ fn the_child_is_held_to_its_memory_time_and_answer() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     ok(run("certsync", &["demo", "world"], dir));
-    let sample = dir.join("world/samples/valid-ministry-annotated.png");
+    // The child reads the file it is given open, as its standard input.
+    let path = dir.join("world/samples/valid-ministry-annotated.png");
+    let sample = || std::fs::File::open(&path).expect("sample");
     let certd = bin("certd");
 
     // Found with the default limits …
-    let found = read_file(&certd, &sample, Want::Credential, &Contained::default()).expect("readable");
+    let found = read_file(&certd, sample(), Want::Credential, &Contained::default()).expect("readable");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].source, acquire::Source::QrImage);
 
@@ -304,7 +306,7 @@ fn the_child_is_held_to_its_memory_time_and_answer() {
         address_space_bytes: 8 << 20,
         ..Contained::default()
     };
-    let err = read_file(&certd, &sample, Want::Credential, &starved).expect_err("no memory");
+    let err = read_file(&certd, sample(), Want::Credential, &starved).expect_err("no memory");
     assert!(err.0.contains("memory") || err.0.contains("crashed"), "{err}");
 
     // Programs standing in for a child that hangs, crashes or answers nonsense.
@@ -319,24 +321,24 @@ fn the_child_is_held_to_its_memory_time_and_answer() {
         ..Contained::default()
     };
     let started = Instant::now();
-    let err = read_file(&script("hang", "sleep 30"), &sample, Want::Credential, &quick).expect_err("hang");
+    let err = read_file(&script("hang", "sleep 30"), sample(), Want::Credential, &quick).expect_err("hang");
     assert!(err.0.contains("longer than"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    let err = read_file(&script("crash", "kill -SEGV $$"), &sample, Want::Credential, &quick).expect_err("crash");
+    let err = read_file(&script("crash", "kill -SEGV $$"), sample(), Want::Credential, &quick).expect_err("crash");
     assert_eq!(err.0, "the file reader crashed (signal 11)");
     let err = read_file(
         &script("nonsense", "echo '{\"Found\": 3}'"),
-        &sample,
+        sample(),
         Want::Credential,
         &quick,
     )
     .expect_err("nonsense");
     assert_eq!(err.0, "the file reader gave no answer");
-    let err = read_file(&script("flood", "yes"), &sample, Want::Credential, &quick).expect_err("flood");
+    let err = read_file(&script("flood", "yes"), sample(), Want::Credential, &quick).expect_err("flood");
     assert!(
         ["longer than", "no answer", "failed"].iter().any(|w| err.0.contains(w)),
         "{err}"
     );
-    let err = read_file(Path::new("/nonexistent/certd"), &sample, Want::Credential, &quick).expect_err("missing");
+    let err = read_file(Path::new("/nonexistent/certd"), sample(), Want::Credential, &quick).expect_err("missing");
     assert!(err.0.starts_with("cannot start the file reader"), "{err}");
 }

@@ -1,18 +1,20 @@
 //! USB sticks as an attacker or an ordinary user makes them (issue 16): a FIFO where a file
 //! should be, and the names real sticks are mounted under. Each is a real filesystem object in
-//! a temporary directory, read by the real `certd import`.
+//! a temporary directory, read by the real `certd import`, `certd verify` and `certd run`.
 
+use certkiosk_tests::servers::Nginx;
 use certkiosk_tests::world::World;
-use certkiosk_tests::{now, ok, run, run_within, stderr, stdout};
+use certkiosk_tests::{bin, now, ok, run, run_within, stderr, stdout};
 use std::path::Path;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Long enough for any honest import here; a FIFO used to hold one forever.
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn mkfifo(path: &Path) {
     let _ = std::fs::remove_file(path);
-    let out = std::process::Command::new("mkfifo").arg(path).output().expect("mkfifo");
+    let out = Command::new("mkfifo").arg(path).output().expect("mkfifo");
     assert!(out.status.success(), "mkfifo {}", path.display());
 }
 
@@ -77,4 +79,123 @@ fn a_fifo_anywhere_on_a_stick_is_refused_at_once_and_the_store_kept() {
     mkfifo(&copy.join("metadata/2.root.json"));
     ok(import(&w, &copy));
     assert_ne!(w.status()["content_digest"], before);
+}
+
+#[test]
+fn verify_and_decode_refuse_a_fifo_at_once() {
+    let w = World::new(now());
+    ok(run("certsync", &["publish", "--dir", "auth"], &w.dir));
+    ok(w.sync());
+    let fifo = w.dir.join("certificate.pdf");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().expect("utf-8");
+    for command in ["verify", "decode"] {
+        let out = run_within(LIMIT, "certd", &["--config", &w.config, command, fifo], &w.dir);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{command}: one line: {err}");
+        assert!(
+            err.contains("FIFO") && err.contains("certificate.pdf"),
+            "{command}: {err}"
+        );
+    }
+}
+
+/// The attack end to end: the authority revokes a certificate and publishes it to the mirror;
+/// a stick whose copy holds a FIFO is plugged into the appliance. Its import fails at once and
+/// the next mirror sync brings the revocation (it used to hang the import, and with it every
+/// later sync, for as long as the stick stayed in).
+#[test]
+fn a_fifo_stick_does_not_keep_a_revoked_certificate_valid() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    ok(run("certsync", &["demo", "w"], d));
+    let nginx = Nginx::serve(&d.join("w/repo"));
+    let config = d.join("w/certd-fifo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "trusted_root = \"root.json\"\nstate_dir = \"state-fifo\"\n\
+             [sync]\nmirrors = [{:?}]\n\
+             [run]\nfirst_sync_secs = 3\njitter_percent = 0\ninterval_minutes = 60\n\
+             media_dirs = [\"../media\"]\nmedia_poll_secs = 1\n",
+            nginx.url("repo")
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf-8").to_owned();
+    let sample = "w/samples/valid-association-before-2021.txt";
+    let verify = || {
+        let out = run("certd", &["--config", &config, "verify", "--json", sample], d);
+        serde_json::from_str::<serde_json::Value>(stdout(&out).trim()).expect("json")
+    };
+    ok(run("certd", &["--config", &config, "sync", "--once"], d));
+    let before = verify();
+    assert_eq!(before["verdict"], "valid");
+    let number = before["certificate"]["management_number"]
+        .as_str()
+        .expect("number")
+        .to_owned();
+
+    ok(run(
+        "certsync",
+        &[
+            "revoke",
+            "--dir",
+            "w",
+            "--management-number",
+            &number,
+            "--reason-code",
+            "fraud",
+        ],
+        d,
+    ));
+    ok(run("certsync", &["publish", "--dir", "w"], d));
+    let stick = d.join("media/usb0/certkiosk");
+    ok(run(
+        "certsync",
+        &["export", "--dir", "w", "--to", stick.to_str().expect("utf-8")],
+        d,
+    ));
+    mkfifo(&stick.join("metadata/snapshot.json"));
+
+    let log = std::fs::File::create(d.join("certd.log")).expect("log");
+    let mut certd = Command::new(bin("certd"))
+        .args(["--config", &config, "run"])
+        .current_dir(d)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start certd run");
+    let deadline = Instant::now() + LIMIT;
+    while verify()["verdict"] != "revoked" {
+        if Instant::now() > deadline {
+            let _ = certd.kill();
+            panic!(
+                "still not revoked: {}",
+                std::fs::read_to_string(d.join("certd.log")).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ok(Command::new("bash")
+        .args(["-c", &format!("kill -TERM {}", certd.id())])
+        .output()
+        .expect("kill"));
+    let stopping = Instant::now() + Duration::from_secs(25);
+    let status = loop {
+        if let Some(status) = certd.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < stopping, "certd did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(d.join("certd.log")).expect("log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("import from") && l.contains("failed") && l.contains("FIFO")),
+        "the stick's import failed, naming why: {log}"
+    );
 }

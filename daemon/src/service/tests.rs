@@ -17,6 +17,8 @@ struct Recorder {
     takes: Duration,
     /// Set when a sync ran to its end.
     completed: Arc<Mutex<u32>>,
+    /// How many of the next syncs fail (at their end).
+    failing: Arc<Mutex<u32>>,
 }
 
 impl Syncer for Recorder {
@@ -24,11 +26,17 @@ impl Syncer for Recorder {
         if let Ok(mut c) = self.calls.0.lock() {
             c.push((sources.clone(), Instant::now()));
         }
-        let (takes, completed) = (self.takes, Arc::clone(&self.completed));
+        let (takes, completed, failing) = (self.takes, Arc::clone(&self.completed), Arc::clone(&self.failing));
         Box::pin(async move {
             tokio::time::sleep(takes).await;
             if let Ok(mut n) = completed.lock() {
                 *n += 1;
+            }
+            if let Ok(mut n) = failing.lock()
+                && *n > 0
+            {
+                *n -= 1;
+                return Err(SyncError::NoSource);
             }
             Ok(SyncOutcome::UpToDate {
                 source: sources.map_or("mirrors".into(), |s| s[0].to_string()),
@@ -84,6 +92,7 @@ fn config(dir: &Path, run: RunSettings) -> Arc<Config> {
 struct Harness {
     calls: Calls,
     completed: Arc<Mutex<u32>>,
+    failing: Arc<Mutex<u32>>,
     said: Said,
     stop: oneshot::Sender<()>,
     service: JoinHandle<()>,
@@ -92,6 +101,7 @@ struct Harness {
 fn start_service(config: Arc<Config>, takes: Duration, watchdog: Option<Duration>) -> Harness {
     let calls = Calls::default();
     let completed = Arc::new(Mutex::new(0));
+    let failing = Arc::new(Mutex::new(0));
     let said = Said::default();
     let world = World {
         config,
@@ -99,6 +109,7 @@ fn start_service(config: Arc<Config>, takes: Duration, watchdog: Option<Duration
             calls: calls.clone(),
             takes,
             completed: Arc::clone(&completed),
+            failing: Arc::clone(&failing),
         },
         clock: Clock::System,
         notifier: Box::new(said.clone()),
@@ -112,6 +123,7 @@ fn start_service(config: Arc<Config>, takes: Duration, watchdog: Option<Duration
     Harness {
         calls,
         completed,
+        failing,
         said,
         stop,
         service,
@@ -126,6 +138,7 @@ fn settings() -> RunSettings {
         media_dirs: Vec::new(),
         media_poll: Duration::from_secs(5),
         grace: Duration::from_secs(20),
+        job_deadline: Duration::from_secs(30 * 60),
         metrics: None,
     }
 }
@@ -228,6 +241,20 @@ fn repository_copy(at: &Path, timestamp: &str) {
     std::fs::write(at.join("metadata/timestamp.json"), timestamp).expect("timestamp");
 }
 
+/// The copies the syncer was asked to import, in order.
+fn imports(h: &Harness) -> Vec<PathBuf> {
+    h.calls
+        .0
+        .lock()
+        .expect("calls")
+        .iter()
+        .filter_map(|(s, _)| match s.as_deref() {
+            Some([Source::Dir(p)]) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn each_version_on_removable_media_is_imported_once() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -237,18 +264,6 @@ async fn each_version_on_removable_media_is_imported_once() {
     run_settings.media_dirs = vec![media.clone()];
     run_settings.first_sync = Duration::from_secs(3000);
     let h = start_service(config(dir.path(), run_settings), Duration::from_secs(1), None);
-    let imports = |h: &Harness| -> Vec<PathBuf> {
-        h.calls
-            .0
-            .lock()
-            .expect("calls")
-            .iter()
-            .filter_map(|(s, _)| match s.as_deref() {
-                Some([Source::Dir(p)]) => Some(p.clone()),
-                _ => None,
-            })
-            .collect()
-    };
     tokio::time::sleep(Duration::from_secs(20)).await;
     assert!(imports(&h).is_empty());
 
@@ -276,6 +291,94 @@ async fn each_version_on_removable_media_is_imported_once() {
     assert!(said.iter().any(|l| l.starts_with("STATUS import from")), "{said:?}");
     let _ = h.stop.send(());
     h.service.await.expect("service ends");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_import_is_retried_and_only_a_success_is_final() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = dir.path().join("media");
+    let mut run_settings = settings();
+    run_settings.media_dirs = vec![media.clone()];
+    run_settings.first_sync = Duration::from_secs(30_000);
+    let h = start_service(config(dir.path(), run_settings), Duration::from_secs(1), None);
+    *h.failing.lock().expect("failing") = 2;
+
+    // A copy that fails to import (say, only the public timestamp.json) is tried again after
+    // 30 s, then 60 s, and not before.
+    let stick = media.join("kiosk/STICK/certkiosk");
+    repository_copy(&stick, "{\"version\": 7}");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(imports(&h).len(), 1, "tried once");
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(imports(&h).len(), 1, "backing off");
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(imports(&h).len(), 2, "tried again after 30 s");
+    tokio::time::sleep(Duration::from_secs(50)).await;
+    assert_eq!(imports(&h).len(), 2, "backing off for 60 s now");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(imports(&h).len(), 3, "tried a third time, and it worked");
+    // Done: never again, however long it stays in or is plugged in again.
+    tokio::time::sleep(Duration::from_secs(7200)).await;
+    assert_eq!(imports(&h).len(), 3);
+
+    // A failing copy unplugged and another plugged in at the same place is tried at once.
+    *h.failing.lock().expect("failing") = 1;
+    repository_copy(&stick, "{\"version\": 8}");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(imports(&h).len(), 4, "version 8 tried, and failed");
+    std::fs::remove_dir_all(media.join("kiosk/STICK")).expect("unplug");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    repository_copy(&stick, "{\"version\": 8}");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(imports(&h).len(), 5, "the genuine stick, tried without waiting");
+    let said = h.said.lines();
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with("STATUS import from") && l.contains("failed")),
+        "{said:?}"
+    );
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_past_its_deadline_is_abandoned_and_the_next_sync_still_comes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut run_settings = settings();
+    run_settings.job_deadline = Duration::from_secs(300);
+    // Every sync hangs (a stalled read that nothing else would end).
+    let h = start_service(
+        config(dir.path(), run_settings),
+        Duration::from_secs(100 * 3600),
+        Some(Duration::from_secs(30)),
+    );
+    tokio::time::sleep(Duration::from_secs(3 * 3600)).await;
+    let times: Vec<Instant> = h.calls.0.lock().expect("calls").iter().map(|(_, t)| *t).collect();
+    // A failed sync is followed by the next after a quarter of the interval (± 20 %).
+    assert!(times.len() >= 8, "{} syncs in 3 h", times.len());
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_secs(300 + 720) && gap <= Duration::from_secs(300 + 1080),
+            "{gap:?}"
+        );
+    }
+    assert_eq!(*h.completed.lock().expect("completed"), 0);
+    let said = h.said.lines();
+    assert!(
+        said.iter()
+            .any(|l| l == "STATUS sync failed: did not finish within 5 min (run.job_deadline_minutes); abandoned"),
+        "{said:?}"
+    );
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+#[test]
+fn retries_back_off_to_an_hour() {
+    let after: Vec<u64> = (1..=9).map(|n| media::retry_after(n).as_secs()).collect();
+    assert_eq!(after, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    assert_eq!(media::retry_after(u32::MAX).as_secs(), 3600);
 }
 
 #[test]
