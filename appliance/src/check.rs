@@ -328,7 +328,7 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "input": o.input,
         "verdict": v.verdict,
         "title": i18n::title(v.verdict, lang),
-        "colour": v.verdict.colour(),
+        "colour": v.colour(),
         "warnings": v.warnings,
         "explanation": explanation(o, lang),
         "what_to_do": i18n::what_to_do(v.verdict, lang),
@@ -356,9 +356,9 @@ fn explanation(o: &Outcome, lang: Lang) -> &'static str {
     }
 }
 
-fn icon(code: VerdictCode) -> &'static str {
+fn icon(v: &Verdict) -> &'static str {
     use certkiosk_verify::verdict::Colour;
-    match code.colour() {
+    match v.colour() {
         Colour::Green => "✔",
         Colour::Amber => "⚠",
         Colour::Red => "✖",
@@ -373,7 +373,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
     let mut out = format!(
         "{}: {} {} ({})\n",
         o.input,
-        icon(v.verdict),
+        icon(v),
         i18n::title(v.verdict, lang),
         v.verdict
     );

@@ -108,6 +108,8 @@ enum Event {
     SyncDue,
     /// Time to look at the removable-media directories.
     MediaScan,
+    /// The copies a scan found, with their versions.
+    Scanned(Vec<(PathBuf, [u8; 32])>),
     /// A sync or import finished (or its task died).
     Finished(Finished),
     WatchdogDue,
@@ -135,6 +137,12 @@ struct Running {
     task: JoinHandle<()>,
 }
 
+/// A media scan in flight: the copies it finds, or its timeout.
+type Scan = Pin<Box<tokio::time::Timeout<JoinHandle<Vec<(PathBuf, [u8; 32])>>>>>;
+
+/// The least time a media scan is given, however short the poll.
+const MIN_SCAN: Duration = Duration::from_secs(5);
+
 /// Runs until `shutdown` resolves. A sync in flight at shutdown is given `run.grace` to
 /// finish; after that it is abandoned, which is atomic: the store changes in one SQLite
 /// transaction, so it holds either the old publication or the new one.
@@ -152,6 +160,7 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
     let mut running: Option<Running> = None;
     let mut imports: VecDeque<PathBuf> = VecDeque::new();
     let mut seen = media::Seen::default();
+    let mut scanning: Option<Scan> = None;
     let mut next_sync = Instant::now() + startup_delay(&settings);
     let mut media_timer = tokio::time::interval(settings.media_poll);
     media_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -173,6 +182,15 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
             Some(done) = done_rx.recv() => Event::Finished(done),
             () = tokio::time::sleep_until(next_sync), if running.is_none() => Event::SyncDue,
             _ = media_timer.tick(), if !settings.media_dirs.is_empty() => Event::MediaScan,
+            scanned = async { scanning.as_mut().expect("guarded").await }, if scanning.is_some() => {
+                match scanned {
+                    Ok(Ok(copies)) => Event::Scanned(copies),
+                    _ => {
+                        tracing::warn!("a removable-media scan did not finish in time; skipped");
+                        Event::Scanned(Vec::new())
+                    }
+                }
+            }
             _ = watchdog_timer.tick(), if world.watchdog.is_some() => Event::WatchdogDue,
         };
         match event {
@@ -182,7 +200,17 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
                 running = Some(start(&world, Job::Mirrors, &done_tx));
             }
             Event::MediaScan => {
-                for copy in seen.new_copies(&settings.media_dirs, Instant::now()) {
+                // The sticks are read in a blocking thread, one scan at a time, each within a
+                // poll period: a stalled or huge stick costs a scan, never the loop.
+                if scanning.is_none() {
+                    let dirs = settings.media_dirs.clone();
+                    let task = tokio::task::spawn_blocking(move || media::scan(&dirs));
+                    scanning = Some(Box::pin(tokio::time::timeout(settings.media_poll.max(MIN_SCAN), task)));
+                }
+            }
+            Event::Scanned(copies) => {
+                scanning = None;
+                for copy in seen.new_copies(copies, Instant::now()) {
                     tracing::info!(path = ?copy, "repository copy found on removable media");
                     imports.push_back(copy);
                 }
@@ -203,7 +231,11 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
                     Job::Mirrors => next_sync = Instant::now() + next_interval(&settings, done.result.is_ok()),
                     Job::Import(path) => seen.finished(path, done.result.is_ok(), Instant::now()),
                 }
-                if let Some(path) = imports.pop_front() {
+                // A scheduled sync that fell due meanwhile goes first: however many copies a
+                // stick offers, the mirrors are never starved.
+                if Instant::now() < next_sync
+                    && let Some(path) = imports.pop_front()
+                {
                     running = Some(start(&world, Job::Import(path), &done_tx));
                 }
             }
@@ -239,19 +271,27 @@ fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -
         Job::Import(path) => Some(vec![Source::Dir(path.clone())]),
     };
     let future = world.syncer.sync(sources, world.clock);
-    let deadline = world.config.run.job_deadline;
+    let (deadline, config, clock) = (world.config.run.job_deadline, Arc::clone(&world.config), world.clock);
     let done = done.clone();
     let for_task = job.clone();
     let task = tokio::spawn(async move {
         let started = Instant::now();
-        // Past its deadline the job is dropped (its store transaction, if any, rolls back),
-        // so that nothing it waits on can hold up the next one.
-        let result = match tokio::time::timeout(deadline, future).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!(
-                "did not finish within {} min (run.job_deadline_minutes); abandoned",
-                deadline.as_secs().div_ceil(60)
-            )),
+        let mut job = tokio::spawn(future);
+        let result = match tokio::time::timeout(deadline, &mut job).await {
+            Ok(Ok(result)) => result.map_err(|e| e.to_string()),
+            Ok(Err(died)) => Err(format!("stopped unexpectedly: {died}")),
+            // Past its deadline the job is dropped, so that nothing it waits on can hold up the
+            // next one. A store write already under way in a blocking thread finishes or rolls
+            // back as one transaction; the store's own lock keeps a second writer out meanwhile.
+            Err(_) => {
+                job.abort();
+                let error = format!(
+                    "did not finish within {} min (run.job_deadline_minutes); abandoned",
+                    deadline.as_secs().div_ceil(60)
+                );
+                crate::sync::record_failure(&config, clock.now(), &error);
+                Err(error)
+            }
         };
         let _ = done
             .send(Finished {
@@ -311,8 +351,11 @@ pub mod media {
     const DEPTH: usize = 3;
     /// Largest `timestamp.json` read to tell versions apart.
     const MAX_TIMESTAMP_BYTES: u64 = 64 * 1024;
-    /// Versions remembered (a kiosk meets few sticks), and failed copies.
+    /// Versions remembered (a kiosk meets few sticks).
     const REMEMBERED: usize = 256;
+    /// Copies taken from one scan (and so failed copies remembered, since an unplugged copy's
+    /// failures are forgotten): a stick made to hold thousands cannot flood the queue.
+    const MAX_COPIES: usize = 16;
     /// The first retry of a failed import, doubled after each failure up to [`RETRY_MAX`].
     const RETRY_FIRST: Duration = Duration::from_secs(30);
     const RETRY_MAX: Duration = Duration::from_secs(3600);
@@ -332,14 +375,12 @@ pub mod media {
     }
 
     impl Seen {
-        /// Copies under `dirs` to import now.
-        pub fn new_copies(&mut self, dirs: &[PathBuf], now: Instant) -> Vec<PathBuf> {
-            let copies: Vec<PathBuf> = dirs.iter().flat_map(|dir| copies_under(dir, DEPTH)).collect();
+        /// Of the copies a [`scan`] found, those to import now.
+        pub fn new_copies(&mut self, found: Vec<(PathBuf, [u8; 32])>, now: Instant) -> Vec<PathBuf> {
             // An unplugged copy's failures are forgotten: what is plugged in next is new.
-            self.failed.retain(|(path, _), _| copies.contains(path));
+            self.failed.retain(|(path, _), _| found.iter().any(|(p, _)| p == path));
             let mut out = Vec::new();
-            for copy in copies {
-                let Some(version) = fingerprint(&copy) else { continue };
+            for (copy, version) in found {
                 let waiting = self
                     .failed
                     .get(&(copy.clone(), version))
@@ -366,13 +407,20 @@ pub mod media {
                 self.failed.retain(|(_, v), _| *v != version);
                 return;
             }
-            if self.failed.len() >= REMEMBERED {
-                self.failed.clear();
-            }
             let (failures, at) = self.failed.entry((copy.to_owned(), version)).or_insert((0, now));
             *failures += 1;
             *at = now + retry_after(*failures);
         }
+    }
+
+    /// The repository copies under `dirs`, at most [`MAX_COPIES`], each with its version
+    /// (blocking: it reads the sticks).
+    pub fn scan(dirs: &[PathBuf]) -> Vec<(PathBuf, [u8; 32])> {
+        dirs.iter()
+            .flat_map(|dir| copies_under(dir, DEPTH))
+            .filter_map(|copy| fingerprint(&copy).map(|version| (copy, version)))
+            .take(MAX_COPIES)
+            .collect()
     }
 
     /// The pause after the `failures`-th failed import of a copy.

@@ -94,6 +94,18 @@ fn save_status(status: &SyncStatus, path: &Path) {
     }
 }
 
+/// Records in `state/sync-status.json` a sync that ended without `sync_once` ending it (the
+/// service abandoned it at its deadline), so that `certd status` and the kiosk's admin screen
+/// show it failing.
+pub fn record_failure(config: &Config, at: Timestamp, error: &str) {
+    let path = config.sync_status_path();
+    let mut status = SyncStatus::load(&path);
+    status.last_attempt = Some(at);
+    status.last_error = Some(error.to_owned());
+    status.consecutive_failures += 1;
+    save_status(&status, &path);
+}
+
 /// Exponential backoff with ±50 % jitter for round `round` (0-based).
 pub fn backoff(retry: &Retry, round: u32) -> Duration {
     let exp = retry.initial.saturating_mul(2u32.saturating_pow(round)).min(retry.max);

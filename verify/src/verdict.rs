@@ -224,4 +224,15 @@ impl Verdict {
     pub fn is_plain_green(&self) -> bool {
         self.verdict == VerdictCode::Valid && self.warnings.is_empty()
     }
+
+    /// The colour a person is shown: the code's, except that a valid verdict with a warning
+    /// (stale data, a suspect clock, an annotation a lookup cannot check) is amber, never
+    /// plain green — on the kiosk, in `certd verify`'s text and in its JSON alike.
+    pub fn colour(&self) -> Colour {
+        if self.verdict == VerdictCode::Valid && !self.is_plain_green() {
+            Colour::Amber
+        } else {
+            self.verdict.colour()
+        }
+    }
 }

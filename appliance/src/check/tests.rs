@@ -1,6 +1,7 @@
 use super::*;
 use crate::audit::{Limits, Record};
 use crate::config::AuditSettings;
+use certkiosk_verify::Warning;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn at() -> jiff::Timestamp {
@@ -115,4 +116,36 @@ fn a_log_that_cannot_be_written_is_warned_of_once_and_tried_again() {
     let kept = records(&log);
     assert_eq!(kept.len(), 1, "recording resumes: {kept:?}");
     assert_eq!(kept[0].source, "none");
+}
+
+#[test]
+fn valid_with_a_warning_is_never_plain_green_in_text_or_json() {
+    let outcome = |warnings: Vec<Warning>| Outcome {
+        input: "c.txt".into(),
+        verdict: Verdict {
+            verdict: VerdictCode::Valid,
+            warnings,
+            reason: None,
+            ..certkiosk_verify::unreadable(String::new(), at())
+        },
+        source: Some(Source::Payload),
+        read_us: 0,
+        verify_us: 0,
+    };
+    let plain = outcome(Vec::new());
+    assert_eq!(to_json(&plain, Lang::En)["colour"], "green");
+    assert!(to_text(&plain, Lang::En).starts_with("c.txt: ✔ "));
+    for warning in [
+        Warning::StatusStale,
+        Warning::ClockSuspect,
+        Warning::AnnotationNotChecked,
+    ] {
+        let warned = outcome(vec![warning]);
+        assert_eq!(to_json(&warned, Lang::En)["colour"], "amber", "{warning:?}");
+        let text = to_text(&warned, Lang::Zh);
+        assert!(
+            text.starts_with("c.txt: ⚠ ") && !text.contains('✔'),
+            "{warning:?}: {text}"
+        );
+    }
 }

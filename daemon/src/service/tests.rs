@@ -346,9 +346,11 @@ async fn a_job_past_its_deadline_is_abandoned_and_the_next_sync_still_comes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut run_settings = settings();
     run_settings.job_deadline = Duration::from_secs(300);
+    let config = config(dir.path(), run_settings);
+    std::fs::create_dir_all(&config.state_dir).expect("state");
     // Every sync hangs (a stalled read that nothing else would end).
     let h = start_service(
-        config(dir.path(), run_settings),
+        Arc::clone(&config),
         Duration::from_secs(100 * 3600),
         Some(Duration::from_secs(30)),
     );
@@ -369,6 +371,48 @@ async fn a_job_past_its_deadline_is_abandoned_and_the_next_sync_still_comes() {
         said.iter()
             .any(|l| l == "STATUS sync failed: did not finish within 5 min (run.job_deadline_minutes); abandoned"),
         "{said:?}"
+    );
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stick_of_stalling_copies_never_starves_the_mirrors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = dir.path().join("media");
+    for i in 0..40 {
+        repository_copy(
+            &media.join(format!("STICK/copy{i:02}")),
+            &format!("{{\"version\": {i}}}"),
+        );
+    }
+    let mut run_settings = settings();
+    run_settings.media_dirs = vec![media.clone()];
+    run_settings.job_deadline = Duration::from_secs(300);
+    // Every job stalls until its deadline and fails.
+    let h = start_service(config(dir.path(), run_settings), Duration::from_secs(100 * 3600), None);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+    let calls = h.calls.0.lock().expect("calls").clone();
+    let mirrors: Vec<Duration> = calls
+        .iter()
+        .filter(|(s, _)| s.is_none())
+        .map(|(_, t)| *t - started)
+        .collect();
+    // A failed sync comes back after a quarter of the interval (± 20 %); an import in flight
+    // may delay it by one deadline, no more.
+    assert!(mirrors.len() >= 10, "{mirrors:?}");
+    for pair in mirrors.windows(2) {
+        assert!(
+            pair[1] - pair[0] <= Duration::from_secs(300 + 1080 + 300),
+            "{mirrors:?}"
+        );
+    }
+    let copies: std::collections::HashSet<PathBuf> = imports(&h).into_iter().collect();
+    assert!(
+        !copies.is_empty() && copies.len() <= 16,
+        "{} copies taken",
+        copies.len()
     );
     let _ = h.stop.send(());
     h.service.await.expect("service ends");
