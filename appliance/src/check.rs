@@ -13,6 +13,7 @@
 
 use acquire::child::{Contained, Want};
 use acquire::{Found, Kind};
+use certkiosk_formats::escape::line;
 use certkiosk_store::Reader;
 use certkiosk_verify::i18n;
 use certkiosk_verify::{Freshness, Lang, ManualQuery, Now, Policy, Verdict, VerdictCode, verify};
@@ -366,13 +367,15 @@ fn icon(v: &Verdict) -> &'static str {
     }
 }
 
-/// A few lines for a person at a terminal.
+/// A few lines for a person at a terminal. Every text from outside (the input's name, the
+/// credential's and the status data's words, a reason) is escaped to stay on its line and show
+/// any hidden character (`escape::line`).
 pub fn to_text(o: &Outcome, lang: Lang) -> String {
     let v = &o.verdict;
     let zh = lang == Lang::Zh;
     let mut out = format!(
         "{}: {} {} ({})\n",
-        o.input,
+        line(&o.input),
         icon(v),
         i18n::title(v.verdict, lang),
         v.verdict
@@ -396,11 +399,17 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         out += &format!(
             "  {} {}{} · {} {}{}\n",
             if zh { "持证人" } else { "Holder" },
-            c.holder_name,
-            c.masked_id.as_deref().map(|m| format!(" · {m}")).unwrap_or_default(),
-            qualification.unwrap_or(&c.qualification_code),
+            line(&c.holder_name),
+            c.masked_id
+                .as_deref()
+                .map(|m| format!(" · {}", line(m)))
+                .unwrap_or_default(),
+            line(qualification.unwrap_or(&c.qualification_code)),
             level,
-            c.specialty.as_deref().map(|s| format!(" · {s}")).unwrap_or_default()
+            c.specialty
+                .as_deref()
+                .map(|s| format!(" · {}", line(s)))
+                .unwrap_or_default()
         );
         let body = if zh {
             c.issuing_body_zh.as_deref()
@@ -410,14 +419,14 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         out += &format!(
             "  {} {} · {} · {} {}\n",
             if zh { "管理号" } else { "Management no." },
-            c.management_number,
-            body.unwrap_or(&c.issuing_body_code),
+            line(&c.management_number),
+            line(body.unwrap_or(&c.issuing_body_code)),
             if zh { "发证日期" } else { "issued" },
             c.ecert_issued_on
         );
     }
     if let Some(a) = &v.annotation {
-        let scenario = if zh { &a.scenario_zh } else { &a.scenario_en };
+        let scenario = line(if zh { &a.scenario_zh } else { &a.scenario_en });
         out += &if zh {
             format!(
                 "  加注 {scenario}：{} 至 {}（剩余 {} 天）\n",
@@ -447,18 +456,22 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
             .to_zoned(certkiosk_formats::calendar::china().clone())
             .strftime("%Y-%m-%d %H:%M");
         let label = if zh { "撤销于" } else { "Revoked" };
-        out += &format!("  {label} {when} · {reason} · {}\n", by.unwrap_or(&r.revoked_by_code));
+        out += &format!(
+            "  {label} {when} · {} · {}\n",
+            line(&reason),
+            line(by.unwrap_or(&r.revoked_by_code))
+        );
     }
     if !v.scope.is_empty() {
         let colon = if zh { "：" } else { ":" };
         out += &format!("  {}{colon}\n", i18n::scope_heading(lang));
         for s in &v.scope {
-            out += &format!("    {}\n", i18n::scope_line(s, lang));
+            out += &format!("    {}\n", line(&i18n::scope_line(s, lang)));
         }
         out += &format!("  {}\n", i18n::scope_still_loading(lang));
     }
     if let Some(reason) = &v.reason {
-        out += &format!("  {}{reason}\n", if zh { "原因：" } else { "Reason: " });
+        out += &format!("  {}{}\n", if zh { "原因：" } else { "Reason: " }, line(reason));
     }
     if let Some(t) = v.status_as_of {
         let when = t

@@ -1,6 +1,7 @@
 //! `certd status`: what the store holds and how fresh it is.
 
 use crate::config::Config;
+use certkiosk_formats::escape::line;
 use certkiosk_store::{PublicationInfo, Store, StoreError};
 use certkiosk_verify::Freshness;
 use jiff::Timestamp;
@@ -110,11 +111,15 @@ pub fn to_text(s: &Status) -> String {
         s.sync
             .last_source
             .as_deref()
-            .map(|src| format!(" from {src}"))
+            .map(|src| format!(" from {}", line(src)))
             .unwrap_or_default()
     );
     if let Some(e) = &s.sync.last_error {
-        out += &format!("last error     {e} ({} failed in a row)\n", s.sync.consecutive_failures);
+        out += &format!(
+            "last error     {} ({} failed in a row)\n",
+            line(e),
+            s.sync.consecutive_failures
+        );
     }
     out
 }

@@ -4,6 +4,7 @@ use certd::exit;
 use certd::{service, sync};
 use certkiosk_appliance::config::Config;
 use certkiosk_appliance::{check, status};
+use certkiosk_formats::escape::{self, line};
 use certkiosk_formats::repository::Source;
 use certkiosk_store::Store;
 use certkiosk_sync::clock::Clock;
@@ -121,11 +122,11 @@ fn run_sync(config: &Config, sources: Option<Vec<Source>>, what: &str) -> u8 {
     };
     match runtime.block_on(sync::sync_once(config, sources, Clock::System)) {
         Ok(outcome) => {
-            println!("{outcome}");
+            println!("{}", line(&outcome.to_string()));
             exit::OK
         }
         Err(e) => {
-            eprintln!("certd: {what} failed: {e}");
+            eprintln!("certd: {what} failed: {}", line(&e.to_string()));
             exit::INPUT
         }
     }
@@ -211,29 +212,32 @@ fn main() -> ExitCode {
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("certd: {e}");
+            eprintln!("certd: {}", line(&e.to_string()));
             return ExitCode::from(exit::USAGE);
         }
     };
     ExitCode::from(run(cli.command, &config))
 }
 
-/// `certd decode`: texts on stdout, one per line and nothing else; problems on stderr.
+/// `certd decode`: texts on stdout, one per line and nothing else, each escaped as
+/// `escape::line` does (docs/design.md §5); problems on stderr.
 fn decode(inputs: &[String]) -> u8 {
     let mut any = false;
     for input in inputs {
         match check::read_input(input, acquire::child::Want::EveryText) {
-            Ok((check::Input::NotText { reason, .. }, _)) => eprintln!("certd: decode: {input}: {reason}"),
+            Ok((check::Input::NotText { reason, .. }, _)) => {
+                eprintln!("certd: decode: {}: {}", line(input), line(&reason));
+            }
             Ok((check::Input::Text { source, .. }, found)) => {
                 if source == check::Source::Payload {
-                    eprintln!("certd: decode: {input}: not an image or PDF");
+                    eprintln!("certd: decode: {}: not an image or PDF", line(input));
                 }
                 for f in found {
                     any = true;
-                    println!("{}", f.text);
+                    println!("{}", line(&f.text));
                 }
             }
-            Err(e) => eprintln!("certd: {e}"),
+            Err(e) => eprintln!("certd: {}", line(&e.to_string())),
         }
     }
     if any { exit::OK } else { exit::INPUT }
@@ -242,7 +246,7 @@ fn decode(inputs: &[String]) -> u8 {
 /// The store, read-only; or, having said why on stderr, the exit code.
 fn open_store(config: &Config) -> Result<Store, u8> {
     Store::open(&config.store_path()).map_err(|e| {
-        eprintln!("certd: {e}");
+        eprintln!("certd: {}", line(&e.to_string()));
         exit::USAGE
     })
 }
@@ -280,7 +284,7 @@ fn run(command: Command, config: &Config) -> u8 {
             if !path.is_dir() {
                 eprintln!(
                     "certd: import: {} is not a directory holding a repository copy",
-                    path.display()
+                    line(&path.display().to_string())
                 );
                 return exit::INPUT;
             }
@@ -289,14 +293,14 @@ fn run(command: Command, config: &Config) -> u8 {
         Command::Status { json } => match status::status(config, now) {
             Ok(s) => {
                 if json {
-                    println!("{}", serde_json::to_string(&s).unwrap_or_default());
+                    println!("{}", escape::json(&s));
                 } else {
                     print!("{}", status::to_text(&s));
                 }
                 exit::OK
             }
             Err(e) => {
-                eprintln!("certd: {e}");
+                eprintln!("certd: {}", line(&e.to_string()));
                 exit::USAGE
             }
         },
@@ -323,7 +327,7 @@ fn run(command: Command, config: &Config) -> u8 {
                     exit::OK
                 }
                 Err(e) => {
-                    eprintln!("certd: {e}");
+                    eprintln!("certd: {}", line(&e.to_string()));
                     exit::INPUT
                 }
             }
@@ -348,7 +352,7 @@ fn run(command: Command, config: &Config) -> u8 {
             let reader = match store.reader() {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("certd: {e}");
+                    eprintln!("certd: {}", line(&e.to_string()));
                     return exit::USAGE;
                 }
             };
@@ -363,7 +367,7 @@ fn run(command: Command, config: &Config) -> u8 {
                 &mut audit,
             );
             if json {
-                println!("{}", check::to_json(&outcome, lang));
+                println!("{}", escape::json(&check::to_json(&outcome, lang)));
             } else {
                 println!("{}", check::to_text(&outcome, lang));
             }
@@ -381,7 +385,7 @@ fn run(command: Command, config: &Config) -> u8 {
             let reader = match store.reader() {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("certd: {e}");
+                    eprintln!("certd: {}", line(&e.to_string()));
                     return exit::USAGE;
                 }
             };
@@ -392,13 +396,13 @@ fn run(command: Command, config: &Config) -> u8 {
                 match check::verify_input(input, &reader, now, &config.policy, &mut audit) {
                     Ok(outcome) => {
                         if json {
-                            println!("{}", check::to_json(&outcome, lang));
+                            println!("{}", escape::json(&check::to_json(&outcome, lang)));
                         } else {
                             println!("{}", check::to_text(&outcome, lang));
                         }
                     }
                     Err(e) => {
-                        eprintln!("certd: {e}");
+                        eprintln!("certd: {}", line(&e.to_string()));
                         code = exit::INPUT;
                     }
                 }

@@ -14,6 +14,7 @@
 use crate::metrics::{self, Metrics};
 use crate::sync::{SyncError, SyncOutcome};
 use certkiosk_appliance::config::{Config, RunSettings};
+use certkiosk_formats::escape;
 use certkiosk_formats::repository::Source;
 use certkiosk_sync::clock::Clock;
 use std::collections::VecDeque;
@@ -66,7 +67,13 @@ impl Notifier for Systemd {
         notify(&[sd_notify::NotifyState::Watchdog]);
     }
     fn status(&mut self, line: &str) {
-        notify(&[sd_notify::NotifyState::Status(line)]);
+        // One line, always: a newline would start a notification of its own. (The lines the
+        // service says are escaped already; this is for any that are not.)
+        if line.chars().any(escape::is_hidden) {
+            notify(&[sd_notify::NotifyState::Status(&escape::line(line))]);
+        } else {
+            notify(&[sd_notify::NotifyState::Status(line)]);
+        }
     }
     fn stopping(&mut self) {
         notify(&[sd_notify::NotifyState::Stopping]);
@@ -304,23 +311,26 @@ fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -
     Running { job, task }
 }
 
-/// Logs a finished job; returns the line for systemd's status.
+/// Logs a finished job; returns the line for systemd's status. The line names a stick's path
+/// and repeats what a server or a stick said: it is escaped to one line (`escape::line`), so
+/// nothing in it can pose as another notification or log record.
 fn report(done: &Finished) -> String {
     let what = match &done.job {
         Job::Mirrors => "sync".to_owned(),
         Job::Import(path) => format!("import from {}", path.display()),
     };
     let took_ms = done.took.as_millis() as u64;
-    match &done.result {
-        Ok(outcome) => {
-            tracing::info!(took_ms, "{what}: {outcome}");
-            format!("{what}: {outcome}")
-        }
-        Err(e) => {
-            tracing::warn!(took_ms, "{what} failed: {e}");
-            format!("{what} failed: {e}")
-        }
+    let said = match &done.result {
+        Ok(outcome) => format!("{what}: {outcome}"),
+        Err(e) => format!("{what} failed: {e}"),
+    };
+    let said = escape::line(&said).into_owned();
+    if done.result.is_ok() {
+        tracing::info!(took_ms, "{said}");
+    } else {
+        tracing::warn!(took_ms, "{said}");
     }
+    said
 }
 
 /// The first sync comes soon after start, spread over up to a minute so that a fleet powered

@@ -10,9 +10,11 @@
 //! * [`names`] — holder names as they are compared: by code point, middle dots unified.
 //! * [`repository`] — where a repository is (a directory or a mirror) and its layout.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+//! * [`escape`] — untrusted text on its way to a terminal, a log, systemd, JSON or a screen.
 
 pub mod calendar;
 pub mod credential;
+pub mod escape;
 pub mod lookup;
 pub mod names;
 pub mod repository;

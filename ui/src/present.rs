@@ -85,6 +85,14 @@ fn scope_line(s: &ScopeView, lang: Lang) -> ScopeLine {
     }
 }
 
+/// A text from the credential or the status data as the screen shows it: any character that
+/// would hide itself or reorder its neighbours (a right-to-left override, a zero-width space)
+/// shown by its code, `⟨U+202E⟩`, so that 王‹RLO›伟明 cannot pass for 王明伟.
+fn shown(text: &str) -> slint::SharedString {
+    let visible: &str = &certkiosk_formats::escape::visible(text);
+    visible.into()
+}
+
 pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView {
     let mut view = ResultView {
         verdict: verdict_code(v.verdict),
@@ -92,6 +100,7 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
         status_stale: v.warnings.contains(&Warning::StatusStale),
         clock_suspect: v.warnings.contains(&Warning::ClockSuspect),
         annotation_not_checked: v.warnings.contains(&Warning::AnnotationNotChecked),
+        hidden_characters: v.warnings.contains(&Warning::HiddenCharacters),
         scope: slint::VecModel::from_slice(&v.scope.iter().map(|s| scope_line(s, lang)).collect::<Vec<_>>()),
         status_as_of: v.status_as_of.map(moment).unwrap_or_default().into(),
         freshness: freshness(v.freshness),
@@ -99,33 +108,31 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
     };
     if let Some(c) = &v.certificate {
         view.has_certificate = true;
-        view.holder = c.holder_name.as_str().into();
+        view.holder = shown(&c.holder_name);
         // A manual lookup has no ID number to show, masked or not.
-        view.masked_id = c.masked_id.as_deref().unwrap_or(NONE).into();
-        view.qualification = pick(
+        view.masked_id = shown(c.masked_id.as_deref().unwrap_or(NONE));
+        view.qualification = shown(&pick(
             lang,
             c.qualification_zh.as_deref(),
             c.qualification_en.as_deref(),
             &c.qualification_code,
-        )
-        .into();
+        ));
         view.level = pick(lang, Some(c.level_zh), Some(c.level_en), "").into();
-        view.specialty = c.specialty.clone().unwrap_or_default().into();
-        view.management_number = c.management_number.as_str().into();
-        view.certificate_number = c.certificate_number.clone().unwrap_or_default().into();
-        view.issuing_body = pick(
+        view.specialty = shown(c.specialty.as_deref().unwrap_or_default());
+        view.management_number = shown(&c.management_number);
+        view.certificate_number = shown(c.certificate_number.as_deref().unwrap_or_default());
+        view.issuing_body = shown(&pick(
             lang,
             c.issuing_body_zh.as_deref(),
             c.issuing_body_en.as_deref(),
             &c.issuing_body_code,
-        )
-        .into();
+        ));
         view.approved_on = c.approved_on.to_string().into();
         view.issued_on = c.ecert_issued_on.to_string().into();
     }
     if let Some(a) = &v.annotation {
         view.has_annotation = true;
-        view.scenario = pick(lang, Some(&a.scenario_zh), Some(&a.scenario_en), "").into();
+        view.scenario = shown(&pick(lang, Some(&a.scenario_zh), Some(&a.scenario_en), ""));
         view.valid_from = a.valid_from.to_string().into();
         view.valid_until = a.valid_until.to_string().into();
         view.days_left = i32::try_from(a.days_left).unwrap_or(0);
@@ -138,9 +145,9 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
         view.revoked_at = moment(r.revoked_at).into();
         let code_name = pick(lang, r.reason_code_zh, r.reason_code_en, &r.reason_code);
         view.revocation_reason = if r.reason.is_empty() {
-            code_name.into()
+            shown(&code_name)
         } else {
-            format!("{code_name}: {}", r.reason).into()
+            shown(&format!("{code_name}: {}", r.reason))
         };
         view.revoked_by = pick(
             lang,
@@ -174,6 +181,39 @@ mod tests {
             ]
         );
         assert_eq!(source(None), UiSource::None, "a file that could not be read");
+    }
+
+    #[test]
+    fn hidden_characters_are_shown_by_their_code_and_the_result_is_warned() {
+        use certkiosk_formats::credential::Level;
+        let at: Timestamp = "2026-03-01T08:00:00Z".parse().expect("timestamp");
+        let mut v = certkiosk_verify::unreadable(String::new(), at);
+        v.verdict = VerdictCode::Valid;
+        v.warnings = vec![Warning::HiddenCharacters];
+        v.certificate = Some(certkiosk_verify::verdict::CertificateView {
+            management_number: "2023030100000001".into(),
+            certificate_number: None,
+            holder_name: "王\u{202E}伟明\u{200B}".into(),
+            masked_id: Some("110***********123X".into()),
+            qualification_code: "0301".into(),
+            qualification_zh: None,
+            qualification_en: None,
+            level: Level::Intermediate,
+            level_zh: "中级",
+            level_en: "Intermediate",
+            specialty: Some("建筑\u{2066}".into()),
+            issuing_body_code: "MOHRSS".into(),
+            issuing_body_zh: None,
+            issuing_body_en: None,
+            approved_on: jiff::civil::date(2023, 4, 11),
+            ecert_issued_on: jiff::civil::date(2023, 6, 10),
+            seal_key_id: None,
+            seal_kind: None,
+        });
+        let view = result_view(&v, Some(Source::Camera), Lang::Zh);
+        assert_eq!(view.holder, "王⟨U+202E⟩伟明⟨U+200B⟩");
+        assert_eq!(view.specialty, "建筑⟨U+2066⟩");
+        assert!(view.hidden_characters);
     }
 
     #[test]

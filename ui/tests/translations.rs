@@ -134,6 +134,7 @@ fn verdicts_read_as_certd_prints_them() {
         certkiosk_verify::Warning::StatusStale,
         certkiosk_verify::Warning::ClockSuspect,
         certkiosk_verify::Warning::AnnotationNotChecked,
+        certkiosk_verify::Warning::HiddenCharacters,
     ] {
         assert_eq!(
             zh(None, i18n::warning(w, Lang::En)).as_deref(),

@@ -9,6 +9,7 @@ use crate::verdict::{
 };
 use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
 use certkiosk_formats::credential::{Claims, Envelope};
+use certkiosk_formats::escape;
 use certkiosk_formats::status::{Revocation, RevocationReason};
 use certkiosk_formats::trust::SealKey;
 use certkiosk_store::{Reader, Scope, StoreError};
@@ -152,6 +153,15 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         );
     }
     v.certificate = Some(certificate_view(&claims, &seal, store)?);
+    let texts = [
+        Some(&claims.holder_name),
+        Some(&claims.masked_id),
+        claims.specialty.as_ref(),
+        claims.certificate_number.as_ref(),
+    ];
+    if texts.into_iter().flatten().any(|t| t.chars().any(escape::is_hidden)) {
+        v.warnings.push(Warning::HiddenCharacters);
+    }
     // A genuine annotation proves that its application time has passed: a system clock
     // earlier than that is wrong too (the floor in the store only knows the data's times).
     if let Some(a) = &claims.annotation

@@ -138,6 +138,12 @@ pub fn warning(w: Warning, lang: Lang) -> &'static str {
         (Lang::En, Warning::AnnotationNotChecked) => {
             "A manual lookup checks the certificate, not an annotation; certificates issued from 17 Dec 2021 need a valid annotation to be used."
         }
+        (Lang::Zh, Warning::HiddenCharacters) => {
+            "证书中的姓名或其他信息含有不可见或改变文字顺序的字符（以 ⟨U+…⟩ 标出），可能冒充他人姓名；请核对身份证件。"
+        }
+        (Lang::En, Warning::HiddenCharacters) => {
+            "The name or another text in the certificate holds invisible or reordering characters (marked ⟨U+…⟩) and may pose as another name; check the holder's ID."
+        }
     }
 }
 

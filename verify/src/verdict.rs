@@ -90,6 +90,11 @@ pub enum Warning {
     /// A manual lookup found the certificate, which needs an annotation to be used (issued
     /// from 2021-12-17): the lookup confirms the certificate, it cannot check an annotation.
     AnnotationNotChecked,
+    /// The holder's name (or another text of the credential) holds a character that hides
+    /// itself or reorders its neighbours — a bidi override, a zero-width space, a control — so
+    /// it can read as another name. The authority does not issue such names; shown with the
+    /// characters made visible (`⟨U+202E⟩`), never plain green.
+    HiddenCharacters,
 }
 
 impl Warning {
@@ -98,6 +103,7 @@ impl Warning {
             Warning::StatusStale => "status_stale",
             Warning::ClockSuspect => "clock_suspect",
             Warning::AnnotationNotChecked => "annotation_not_checked",
+            Warning::HiddenCharacters => "hidden_characters",
         }
     }
 }

@@ -33,16 +33,31 @@ pub fn check_issue(req: &super::IssueRequest, today: Date) -> Result {
     if req.holder_name.trim().is_empty() || name_chars > credential::MAX_NAME_CHARS {
         return Err(invalid("holder name", "must have 1 to 50 characters"));
     }
-    let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= credential::MAX_TEXT_CLAIM_CHARS;
+    // Nothing invisible, no control, no bidi override: only what a name is written in.
+    if let Some((at, c)) = certkiosk_formats::names::first_refused(&req.holder_name) {
+        return Err(invalid(
+            "holder name",
+            format!(
+                "character {} (U+{:04X}) is not allowed in a name (docs/design.md §3.1)",
+                at + 1,
+                u32::from(c)
+            ),
+        ));
+    }
+    let text_ok = |s: &str| {
+        !s.trim().is_empty()
+            && s.chars().count() <= credential::MAX_TEXT_CLAIM_CHARS
+            && !s.chars().any(certkiosk_formats::escape::is_hidden)
+    };
     if !text_ok(&req.masked_id) {
-        return Err(invalid("masked ID", "must have 1 to 64 characters"));
+        return Err(invalid("masked ID", "must have 1 to 64 visible characters"));
     }
     for (field, v) in [
         ("specialty", &req.specialty),
         ("certificate number", &req.certificate_number),
     ] {
         if v.as_deref().is_some_and(|s| !text_ok(s)) {
-            return Err(invalid(field, "must have 1 to 64 characters"));
+            return Err(invalid(field, "must have 1 to 64 visible characters"));
         }
     }
     if req.ecert_issued_on < req.approved_on {

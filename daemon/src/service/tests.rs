@@ -418,6 +418,31 @@ async fn a_stick_of_stalling_copies_never_starves_the_mirrors() {
     h.service.await.expect("service ends");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_stick_named_to_forge_notifications_stays_on_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = dir.path().join("media");
+    let label = "x\nWATCHDOG=trigger\nSTATUS=sync: applied publication 99";
+    repository_copy(&media.join(label).join("certkiosk"), "{\"version\": 1}");
+    let mut run_settings = settings();
+    run_settings.media_dirs = vec![media];
+    run_settings.first_sync = Duration::from_secs(3000);
+    let h = start_service(config(dir.path(), run_settings), Duration::from_secs(1), None);
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let said = h.said.lines();
+    let import = said
+        .iter()
+        .find(|l| l.starts_with("STATUS import from"))
+        .expect("the import reported");
+    assert!(!import.contains('\n'), "{import}");
+    assert!(
+        import.contains("x\\u{000a}WATCHDOG=trigger\\u{000a}STATUS=sync"),
+        "{import}"
+    );
+    let _ = h.stop.send(());
+    h.service.await.expect("service ends");
+}
+
 #[test]
 fn retries_back_off_to_an_hour() {
     let after: Vec<u64> = (1..=9).map(|n| media::retry_after(n).as_secs()).collect();

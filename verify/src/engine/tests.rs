@@ -455,6 +455,41 @@ fn with_signature_of(claims: &Claims, donor: &str) -> String {
 }
 
 #[test]
+fn a_sealed_name_with_hidden_characters_is_valid_but_never_plain_green() {
+    let f = fixture();
+    for (field, hostile) in [
+        (
+            "holder name",
+            Claims {
+                holder_name: "王\u{202E}伟明".into(),
+                ..annotated()
+            },
+        ),
+        (
+            "holder name",
+            Claims {
+                holder_name: "张三\u{200B}".into(),
+                ..annotated()
+            },
+        ),
+        (
+            "specialty",
+            Claims {
+                specialty: Some("建筑\u{2066}".into()),
+                ..annotated()
+            },
+        ),
+    ] {
+        let v = check(&f, &f.ministry.seal(&hostile), Now::Explicit(ts(SOON)));
+        assert_eq!(v.verdict, VerdictCode::Valid, "{field}");
+        assert!(v.warnings.contains(&Warning::HiddenCharacters), "{field}: {v:?}");
+        assert!(!v.is_plain_green(), "{field}");
+    }
+    let v = check(&f, &f.ministry.seal(&annotated()), Now::Explicit(ts(SOON)));
+    assert!(!v.warnings.contains(&Warning::HiddenCharacters));
+}
+
+#[test]
 fn bad_input_gets_a_typed_verdict_and_a_one_line_reason() {
     let f = fixture();
     let m = &f.ministry;

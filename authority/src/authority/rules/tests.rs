@@ -29,6 +29,37 @@ fn field_of(r: Result) -> Option<&'static str> {
 }
 
 #[test]
+fn a_name_that_could_read_as_another_is_refused_naming_the_character() {
+    for (name, said) in [
+        ("王\u{202E}伟明", "character 2 (U+202E)"),
+        ("张三\u{200B}", "character 3 (U+200B)"),
+        ("张三\nWATCHDOG=1", "character 3 (U+000A)"),
+        ("李\u{1B}[8m四", "character 2 (U+001B)"),
+    ] {
+        let mut r = request();
+        r.holder_name = name.into();
+        let err = check_issue(&r, TODAY).expect_err(name);
+        assert!(
+            matches!(
+                err,
+                AuthorityError::Invalid {
+                    field: "holder name",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains(said), "{name:?}: {err}");
+    }
+    for name in ["刘𰻝𰻝", "阿依古丽·买买提", "ئابدۇرېھىم", "བཀྲ་ཤིས་", "Zhang San"]
+    {
+        let mut r = request();
+        r.holder_name = name.into();
+        assert!(check_issue(&r, TODAY).is_ok(), "{name}");
+    }
+}
+
+#[test]
 fn a_request_is_refused_for_the_field_it_gets_wrong() {
     assert_eq!(field_of(check_issue(&request(), TODAY)), None);
     let with = |f: &dyn Fn(&mut IssueRequest)| {
@@ -40,6 +71,8 @@ fn a_request_is_refused_for_the_field_it_gets_wrong() {
     assert_eq!(with(&|r| r.holder_name = "䶮".repeat(51)), Some("holder name"));
     assert_eq!(with(&|r| r.holder_name = " \t".into()), Some("holder name"));
     assert_eq!(with(&|r| r.masked_id = String::new()), Some("masked ID"));
+    assert_eq!(with(&|r| r.masked_id = "110***\u{202E}X".into()), Some("masked ID"));
+    assert_eq!(with(&|r| r.specialty = Some("建筑\u{200B}".into())), Some("specialty"));
     assert_eq!(with(&|r| r.masked_id = "x".repeat(65)), Some("masked ID"));
     assert_eq!(with(&|r| r.specialty = Some(" ".into())), Some("specialty"));
     assert_eq!(
