@@ -3,7 +3,8 @@
 //! how the last sync went and how long it took, sync and import counts.
 //!
 //! The HTTP side is deliberately tiny: one `GET /metrics` per connection, a bounded request,
-//! a short timeout, `Connection: close`.
+//! a few connections at a time, each within a few seconds, `Connection: close` (issue 16: a
+//! flood of idle connections used to exhaust certd's descriptors and spin the loop).
 
 use crate::service::Job;
 use certkiosk_appliance::config::Config;
@@ -145,41 +146,89 @@ pub fn render(config: &Config, metrics: &Mutex<Metrics>, now: Timestamp) -> Stri
 
 /// Largest request read.
 const MAX_REQUEST: usize = 8 * 1024;
-/// A client that has not sent its request by then is dropped.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `GET /metrics` on `listener` until the task is dropped.
+/// What one listener may cost the service, whoever connects.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more wait in the kernel's backlog, holding no descriptor of
+    /// certd's.
+    pub connections: usize,
+    /// A connection is dropped when its request and answer take longer than this together.
+    pub per_connection: Duration,
+    /// After a failed `accept` (out of descriptors, say) the listener pauses this long instead
+    /// of trying again at once.
+    pub accept_pause: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections: 8,
+            per_connection: Duration::from_secs(5),
+            accept_pause: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until the task is dropped, within [`Limits::default`].
 pub async fn serve(listener: tokio::net::TcpListener, render: impl Fn() -> String + Send + Sync + 'static) {
+    serve_within(listener, render, Limits::default()).await;
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    render: impl Fn() -> String + Send + Sync + 'static,
+    limits: Limits,
+) {
     let render = std::sync::Arc::new(render);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.connections));
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
+        // A slot first, then a connection: a flood waits in the backlog, not in certd.
+        let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let mut stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: cannot accept a connection");
+                tokio::time::sleep(limits.accept_pause).await;
+                continue;
+            }
         };
         let render = std::sync::Arc::clone(&render);
         tokio::spawn(async move {
-            let Ok(Some(path)) = tokio::time::timeout(REQUEST_TIMEOUT, request_path(&mut stream)).await else {
-                return;
-            };
-            let (status, body) = if path == "/metrics" {
-                let render = std::sync::Arc::clone(&render);
-                // Reading the store is blocking.
-                match tokio::task::spawn_blocking(move || render()).await {
-                    Ok(body) => ("200 OK", body),
-                    Err(_) => ("500 Internal Server Error", String::new()),
-                }
-            } else {
-                ("404 Not Found", "only /metrics is here\n".to_owned())
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
-            let _ = stream.shutdown().await;
+            let _slot = slot;
+            let _ = tokio::time::timeout(limits.per_connection, answer(&mut stream, render)).await;
         });
     }
+}
+
+/// Reads one request on `stream` and answers it.
+async fn answer(
+    stream: &mut tokio::net::TcpStream,
+    render: std::sync::Arc<impl Fn() -> String + Send + Sync + 'static>,
+) {
+    let Some(path) = request_path(stream).await else {
+        return;
+    };
+    let (status, body) = if path == "/metrics" {
+        // Reading the store is blocking.
+        match tokio::task::spawn_blocking(move || render()).await {
+            Ok(body) => ("200 OK", body),
+            Err(_) => ("500 Internal Server Error", String::new()),
+        }
+    } else {
+        ("404 Not Found", "only /metrics is here\n".to_owned())
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 /// The path of a `GET` request, once its head has arrived; `None` for anything else.
@@ -198,4 +247,64 @@ async fn request_path(stream: &mut tokio::net::TcpStream) -> Option<String> {
     let mut parts = line.split_whitespace();
     (parts.next()? == "GET").then_some(())?;
     Some(parts.next()?.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn open_descriptors() -> usize {
+        std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    }
+
+    fn scrape(addr: std::net::SocketAddr) -> String {
+        let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+            return String::new();
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_idle_connections_costs_a_few_descriptors_and_scrapes_go_on() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = Limits {
+            connections: 4,
+            per_connection: Duration::from_millis(500),
+            accept_pause: Duration::from_millis(50),
+        };
+        tokio::spawn(serve_within(listener, || "up 1\n".to_owned(), limits));
+        let before = open_descriptors();
+        let flood: Vec<std::net::TcpStream> = tokio::task::spawn_blocking(move || {
+            (0..100)
+                .filter_map(|_| std::net::TcpStream::connect(addr).ok())
+                .collect()
+        })
+        .await
+        .expect("flood");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The flood's own 300 sockets, and at most the 4 certd accepted.
+        let held = open_descriptors() - before;
+        assert!(
+            held <= flood.len() + limits.connections + 2,
+            "{held} descriptors for {} connections",
+            flood.len()
+        );
+        // The runtime the service shares is not kept busy meanwhile: a timer fires on time.
+        let asked = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(asked.elapsed() < Duration::from_millis(300), "{:?}", asked.elapsed());
+        // The flood gone, the next scrape is answered.
+        drop(flood);
+        let answer = tokio::task::spawn_blocking(move || scrape(addr)).await.expect("scrape");
+        assert!(
+            answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("up 1\n"),
+            "{answer}"
+        );
+    }
 }

@@ -361,6 +361,10 @@ pub mod media {
     const DEPTH: usize = 3;
     /// Largest `timestamp.json` read to tell versions apart.
     const MAX_TIMESTAMP_BYTES: u64 = 64 * 1024;
+    /// The name of a copy on a stick as the README tells the authority to export it.
+    const USUAL_NAME: &str = "certkiosk";
+    /// Directory entries looked at per scan, all media directories together.
+    const MAX_ENTRIES: usize = 20_000;
     /// Versions remembered (a kiosk meets few sticks).
     const REMEMBERED: usize = 256;
     /// Copies taken from one scan (and so failed copies remembered, since an unplugged copy's
@@ -424,10 +428,15 @@ pub mod media {
     }
 
     /// The repository copies under `dirs`, at most [`MAX_COPIES`], each with its version
-    /// (blocking: it reads the sticks).
+    /// (blocking: it reads the sticks, at most [`MAX_ENTRIES`] directory entries in all).
     pub fn scan(dirs: &[PathBuf]) -> Vec<(PathBuf, [u8; 32])> {
-        dirs.iter()
-            .flat_map(|dir| copies_under(dir, DEPTH))
+        let mut budget = MAX_ENTRIES;
+        let mut copies = Vec::new();
+        for dir in dirs {
+            copies_under(dir, DEPTH, &mut budget, &mut copies);
+        }
+        copies
+            .into_iter()
             .filter_map(|copy| fingerprint(&copy).map(|version| (copy, version)))
             .take(MAX_COPIES)
             .collect()
@@ -440,24 +449,46 @@ pub mod media {
             .min(RETRY_MAX)
     }
 
-    /// Directories holding a repository copy (`metadata/timestamp.json` and `targets/`).
-    pub fn copies_under(dir: &Path, depth: usize) -> Vec<PathBuf> {
-        if dir.join("metadata/timestamp.json").is_file() && dir.join("targets").is_dir() {
-            return vec![dir.to_owned()];
+    /// Adds to `out` the directories under `dir`, `depth` levels down, that hold a repository
+    /// copy (`metadata/timestamp.json` and `targets/`), reading at most `budget` entries: a
+    /// stick made (or grown) to hold hundreds of thousands costs a bounded read per poll.
+    pub fn copies_under(dir: &Path, depth: usize, budget: &mut usize, out: &mut Vec<PathBuf>) {
+        let is_copy = |d: &Path| d.join("metadata/timestamp.json").is_file() && d.join("targets").is_dir();
+        if is_copy(dir) {
+            out.push(dir.to_owned());
+            return;
         }
         if depth == 0 {
-            return Vec::new();
+            return;
+        }
+        // Where `certsync export` puts it, found however full the stick is.
+        let usual = dir.join(USUAL_NAME);
+        if is_copy(&usual) {
+            out.push(usual);
+            return;
+        }
+        if *budget == 0 {
+            return;
         }
         let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
+            return;
         };
-        let mut subdirs: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .collect();
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            if *budget == 0 {
+                break;
+            }
+            *budget -= 1;
+            if let Ok(e) = entry
+                && e.file_type().is_ok_and(|t| t.is_dir())
+            {
+                subdirs.push(e.path());
+            }
+        }
         subdirs.sort();
-        subdirs.iter().flat_map(|d| copies_under(d, depth - 1)).collect()
+        for d in subdirs {
+            copies_under(&d, depth - 1, budget, out);
+        }
     }
 
     /// The digest of a copy's `timestamp.json`; `None` if it is not a regular file within

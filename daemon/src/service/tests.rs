@@ -444,6 +444,25 @@ async fn a_stick_named_to_forge_notifications_stays_on_one_line() {
 }
 
 #[test]
+fn a_stick_of_many_entries_is_read_within_a_budget_and_its_copy_still_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stick = dir.path().join("user/BIG");
+    for i in 0..3000 {
+        std::fs::create_dir_all(stick.join(format!("d{i:04}"))).expect("dir");
+    }
+    let mut budget = 1000;
+    let mut found = Vec::new();
+    media::copies_under(dir.path(), 3, &mut budget, &mut found);
+    assert_eq!((budget, found.len()), (0, 0), "stopped at the budget");
+
+    repository_copy(&stick.join("certkiosk"), "{\"version\": 1}");
+    let (mut budget, mut found) = (1000, Vec::new());
+    media::copies_under(dir.path(), 3, &mut budget, &mut found);
+    assert_eq!(found, [stick.join("certkiosk")], "the usual name is looked for first");
+    assert_eq!(media::scan(&[dir.path().to_owned()]).len(), 1);
+}
+
+#[test]
 fn retries_back_off_to_an_hour() {
     let after: Vec<u64> = (1..=9).map(|n| media::retry_after(n).as_secs()).collect();
     assert_eq!(after, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
