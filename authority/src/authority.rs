@@ -119,6 +119,23 @@ fn date_text(d: Date) -> String {
     d.to_string()
 }
 
+/// Creates `path` empty and private (0600), or makes an existing file private.
+fn private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |cause| AuthorityError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+}
+
 impl Authority {
     fn db_path(dir: &Path) -> PathBuf {
         dir.join("authority.sqlite")
@@ -177,6 +194,9 @@ impl Authority {
         let root = publish::sign_root(&role_keys, 1, now + lifetimes.root, None).await?;
         publish::write_atomically(&dir.join("root.json"), &root)?;
 
+        // Holders' names and masked ID numbers: the database is the authority's alone, 0600
+        // from its first byte (SQLite gives its -wal and -shm files the same mode).
+        private_file(&db_path)?;
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
             path: db_path.clone(),
             cause: source,
@@ -254,6 +274,8 @@ impl Authority {
         if !db_path.exists() {
             return Err(AuthorityError::NotInitialised { path: dir.to_owned() });
         }
+        // Authorities made before issue 16 created it 0644.
+        private_file(&db_path)?;
         let db = Connection::open(&db_path).map_err(|source| AuthorityError::Sqlite {
             path: db_path,
             cause: source,

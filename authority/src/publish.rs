@@ -147,12 +147,22 @@ pub async fn sign_root(
     Ok(signed.buffer().clone())
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename, synced.
+/// The mode of every file the publisher writes: published files are public by design, and a
+/// web server or an appliance reading a copy runs as another user (issue 16).
+pub const PUBLIC_FILE_MODE: u32 = 0o644;
+
+/// Write `bytes` to `path` through a temporary file and a rename, synced, readable by all
+/// ([`PUBLIC_FILE_MODE`]; a temporary file starts 0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
     use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     tmp.write_all(bytes)
+        .and_then(|()| {
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(PUBLIC_FILE_MODE))
+        })
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(io(path))?;
     tmp.persist(path).map_err(|e| PublishError::Io {

@@ -93,11 +93,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename, synced.
+/// The file is readable by all (0644; a temporary file starts 0600): what certd writes beside
+/// the store — the newest root, the sync record — is read by the kiosk's user, in certd's
+/// group, and holds nothing secret; the state directory's own mode decides who may look.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
     use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)))
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(io(path))?;
     tmp.persist(path).map_err(|e| RepoError::Io {

@@ -299,6 +299,11 @@ fn write_streamed(
         fill(&mut w).map_err(io)?;
         w.finish().map_err(io)?;
     }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(crate::publish::PUBLIC_FILE_MODE);
+        tmp.as_file().set_permissions(mode).map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
