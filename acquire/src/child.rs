@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+mod confine;
+pub use confine::confine;
+
 /// The first argument that makes a program the child.
 pub const ARG: &str = "__acquire";
 
@@ -181,5 +184,6 @@ fn contain(c: &Contained) -> Result<(), Unreadable> {
     set(Resource::FSIZE, 0)?;
     set(Resource::CORE, 0)?;
     set(Resource::NOFILE, 8)?;
-    set(Resource::NPROC, 0).or(Ok(()))
+    set(Resource::NPROC, 0).or(Ok(()))?;
+    confine()
 }
