@@ -182,3 +182,21 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
     }
     w.finish().expect("finish");
 }
+
+/// Sends SIGTERM to `child` (through bash's own kill: minbase has no /bin/kill) and waits for it
+/// to end, failing the test if it is still running after `within`.
+pub fn terminate(child: &mut std::process::Child, within: std::time::Duration) -> std::process::ExitStatus {
+    let killed = Command::new("bash")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running {within:?} after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -4,7 +4,7 @@
 
 use certkiosk_tests::servers::Nginx;
 use certkiosk_tests::world::World;
-use certkiosk_tests::{bin, now, ok, run, run_within, stderr, stdout};
+use certkiosk_tests::{bin, now, ok, run, run_within, stderr, stdout, terminate};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -179,18 +179,7 @@ fn a_fifo_stick_does_not_keep_a_revoked_certificate_valid() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    ok(Command::new("bash")
-        .args(["-c", &format!("kill -TERM {}", certd.id())])
-        .output()
-        .expect("kill"));
-    let stopping = Instant::now() + Duration::from_secs(25);
-    let status = loop {
-        if let Some(status) = certd.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < stopping, "certd did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(&mut certd, Duration::from_secs(25));
     assert!(status.success(), "{status:?}");
     let log = std::fs::read_to_string(d.join("certd.log")).expect("log");
     assert!(

@@ -3,7 +3,7 @@
 //! watchdog pings on a notify socket, and SIGTERM.
 
 use certkiosk_tests::servers::{Nginx, free_port};
-use certkiosk_tests::{bin, ok, run, stdout};
+use certkiosk_tests::{bin, ok, run, stdout, terminate};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
@@ -153,20 +153,8 @@ fn certd_run_syncs_imports_reports_and_stops_gracefully() {
         "{metrics}"
     );
 
-    // SIGTERM: a clean stop (bash's own kill: minbase has no /bin/kill).
-    let killed = Command::new("bash")
-        .args(["-c", &format!("kill -TERM {}", certd.id())])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = certd.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "certd did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // SIGTERM: a clean stop.
+    let status = terminate(&mut certd, Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
     assert_eq!(said(&notes, "STOPPING=1"), 1);
     let log = std::fs::read_to_string(d.join("certd.log")).expect("log");
