@@ -196,7 +196,10 @@ pub fn terminate(child: &mut std::process::Child, within: std::time::Duration) -
         if let Some(status) = child.try_wait().expect("wait") {
             return status;
         }
-        assert!(std::time::Instant::now() < deadline, "still running {within:?} after SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running {within:?} after SIGTERM"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
