@@ -1,6 +1,6 @@
 //! The audit log as an operator meets it: `certd verify` records each verification without
 //! names or numbers, `certd audit verify` vouches for the chain, and finds an edited or a
-//! deleted record.
+//! deleted record, and records cut at the end with `head.json` rewritten to match.
 
 use certkiosk_tests::{ok, run, stderr, stdout, synced_demo_world};
 use std::path::Path;
@@ -73,6 +73,41 @@ fn verifications_are_recorded_and_tampering_is_found() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("line 3") && stderr(&out).contains("deleted"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The last record deleted and head.json rewritten to end before it, without the key.
+    let head_path = d.join("w/state/audit/head.json");
+    let mut head: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&head_path).expect("head")).expect("head json");
+    let third: serde_json::Value = serde_json::from_str(&lines[2]).expect("record");
+    head["last_seq"] = 3.into();
+    head["last_mac"] = third["mac"].clone();
+    std::fs::write(&head_path, serde_json::to_vec_pretty(&head).expect("json")).expect("rewrite head");
+    let cut: String = lines[..3].iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, cut).expect("cut");
+    let out = run("certd", &["--config", config, "audit", "verify"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("head.json") && stderr(&out).contains("without the key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).trim().lines().count(), 1);
+
+    // The next verification is numbered above every record written, and the log says why.
+    ok(run(
+        "certd",
+        &["--config", config, "verify", "w/samples/valid-middle-dot-name.txt"],
+        d,
+    ));
+    let last: serde_json::Value = serde_json::from_str(records(d).last().expect("a record")).expect("record");
+    assert_eq!(last["seq"], 5, "record 4 was written once: {last}");
+    let out = run("certd", &["--config", config, "audit", "verify"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("when record 5 was written") && stderr(&out).contains("without the key"),
         "{}",
         stderr(&out)
     );
