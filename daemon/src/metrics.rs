@@ -281,17 +281,19 @@ mod tests {
         tokio::spawn(serve_within(listener, || "up 1\n".to_owned(), limits));
         let before = open_descriptors();
         let flood: Vec<std::net::TcpStream> = tokio::task::spawn_blocking(move || {
-            (0..100)
+            (0..150)
                 .filter_map(|_| std::net::TcpStream::connect(addr).ok())
                 .collect()
         })
         .await
         .expect("flood");
         tokio::time::sleep(Duration::from_millis(200)).await;
-        // The flood's own 300 sockets, and at most the 4 certd accepted.
-        let held = open_descriptors() - before;
+        // The flood's own 150 sockets, and at most the 4 certd accepted (without the limit,
+        // 150 more). The count is the whole process's: other tests running beside this one
+        // may hold a few dozen files meanwhile.
+        let held = open_descriptors().saturating_sub(before);
         assert!(
-            held <= flood.len() + limits.connections + 2,
+            held <= flood.len() + limits.connections + 50,
             "{held} descriptors for {} connections",
             flood.len()
         );
