@@ -1,6 +1,7 @@
 //! Configuration in two stages: the raw TOML (`deny_unknown_fields`) is validated into
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
+use crate::pin::PinHash;
 use certkiosk_formats::repository::HttpLimits;
 use certkiosk_formats::repository::Source;
 use certkiosk_verify::{Lang, Policy};
@@ -30,11 +31,14 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawKiosk {
     result_timeout_secs: Option<u32>,
+    /// Refused: read only to say what to do instead (docs/decisions/0019-admin-pin.md).
     admin_pin: Option<String>,
+    admin_pin_hash: Option<String>,
     pdf_dir: Option<PathBuf>,
     camera: Option<u32>,
     lang: Option<String>,
     audit_dir: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,8 +151,9 @@ pub struct Config {
 pub struct KioskSettings {
     /// A result is cleared after this, so the next person never sees it (docs/design.md §7).
     pub result_timeout: Duration,
-    /// Digits that open the admin screen; `None`: the admin screen is not offered.
-    pub admin_pin: Option<String>,
+    /// The hash of the digits that open the admin screen (`certd set-pin` writes it);
+    /// `None`: the admin screen is not offered.
+    pub admin_pin_hash: Option<PinHash>,
     /// The one folder besides removable media (`run.media_dirs`) that PDFs are opened from.
     pub pdf_dir: Option<PathBuf>,
     /// The V4L2 camera (index of /dev/videoN); `None`: the first that delivers frames.
@@ -158,7 +163,14 @@ pub struct KioskSettings {
     /// Where the kiosk records its verifications (its own state directory: it cannot write
     /// certd's); `None`: not recorded.
     pub audit_dir: Option<PathBuf>,
+    /// The kiosk's own writable directory (it cannot write certd's): the count of wrong PINs
+    /// and the lockout that follows them, kept across restarts.
+    pub state_dir: PathBuf,
 }
+
+/// The kiosk's state directory when `[kiosk] state_dir` is not set: the StateDirectory of
+/// certkiosk.service.
+pub const KIOSK_STATE_DIR: &str = "/var/lib/certkiosk-ui";
 
 /// The audit log of verifications (`certkiosk_appliance::audit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +333,7 @@ impl Config {
         } else {
             None
         };
-        let kiosk = kiosk_settings(&raw.kiosk, &base).map_err(|(key, problem)| invalid(key, problem))?;
+        let kiosk = kiosk_settings(&raw.kiosk, &base, file).map_err(|(key, problem)| invalid(key, problem))?;
         Ok(Config {
             run,
             audit,
@@ -341,17 +353,27 @@ impl Config {
     }
 }
 
-fn kiosk_settings(raw: &RawKiosk, base: &Path) -> Result<KioskSettings, (&'static str, String)> {
+fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSettings, (&'static str, String)> {
     let result_timeout = match raw.result_timeout_secs {
         Some(s) if !(5..=600).contains(&s) => {
             return Err(("kiosk.result_timeout_secs", format!("{s} is not between 5 and 600")));
         }
         s => Duration::from_secs(u64::from(s.unwrap_or(30))),
     };
-    let admin_pin = match raw.admin_pin.as_deref() {
+    // A PIN in plain text is never used, and never silently ignored: the admin screen would
+    // vanish without a word.
+    if raw.admin_pin.as_deref().is_some_and(|p| !p.is_empty()) {
+        return Err((
+            "kiosk.admin_pin",
+            format!(
+                "a PIN in plain text is no longer accepted: run `certd --config {} set-pin`, which stores its hash as kiosk.admin_pin_hash instead",
+                file.display()
+            ),
+        ));
+    }
+    let admin_pin_hash = match raw.admin_pin_hash.as_deref() {
         None | Some("") => None,
-        Some(p) if (4..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.to_owned()),
-        Some(_) => return Err(("kiosk.admin_pin", "must be 4 to 12 digits".to_owned())),
+        Some(h) => Some(PinHash::parse(h).map_err(|e| ("kiosk.admin_pin_hash", e.to_string()))?),
     };
     let lang = match raw.lang.as_deref() {
         None => Lang::Zh,
@@ -359,11 +381,15 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path) -> Result<KioskSettings, (&'stati
     };
     Ok(KioskSettings {
         result_timeout,
-        admin_pin,
+        admin_pin_hash,
         pdf_dir: raw.pdf_dir.as_ref().map(|d| base.join(d)),
         camera: raw.camera,
         lang,
         audit_dir: raw.audit_dir.as_ref().map(|d| base.join(d)),
+        state_dir: raw
+            .state_dir
+            .as_ref()
+            .map_or_else(|| PathBuf::from(KIOSK_STATE_DIR), |d| base.join(d)),
     })
 }
 
@@ -463,7 +489,34 @@ mod tests {
         assert_eq!(c.run, RunSettings::default());
         assert_eq!(c.run.metrics, None, "no listening socket by default");
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(30));
-        assert_eq!((c.kiosk.admin_pin.as_deref(), c.kiosk.lang), (None, Lang::Zh));
+        assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
+        assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
+    }
+
+    #[test]
+    fn the_admin_pin_is_read_only_as_a_hash() {
+        let d = dir_with_root();
+        let head = "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\n";
+        let plain = parse(&d, &format!("{head}admin_pin = \"246810\"\n"))
+            .expect_err("a plain PIN is refused")
+            .to_string();
+        assert!(
+            plain.contains("kiosk.admin_pin:") && plain.contains("set-pin") && !plain.contains("246810"),
+            "{plain}"
+        );
+        let hash = PinHash::new("246810").expect("hash");
+        let c = parse(
+            &d,
+            &format!(
+                "{head}admin_pin_hash = \"{}\"\nstate_dir = \"kiosk-state\"\n",
+                hash.as_str()
+            ),
+        )
+        .expect("a hash is read");
+        assert!(c.kiosk.admin_pin_hash.as_ref().is_some_and(|h| h.matches("246810")));
+        assert_eq!(c.kiosk.state_dir, d.path().join("kiosk-state"), "relative to the file");
+        let none = parse(&d, &format!("{head}admin_pin = \"\"\nadmin_pin_hash = \"\"\n")).expect("empty: no PIN");
+        assert_eq!(none.kiosk.admin_pin_hash, None);
     }
 
     #[test]
@@ -520,6 +573,14 @@ mod tests {
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin = \"12a4\"\n",
                 "kiosk.admin_pin",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin_hash = \"246810\"\n",
+                "kiosk.admin_pin_hash",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nadmin_pin_hash = \"$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQxMjM0$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A\"\n",
+                "kiosk.admin_pin_hash",
             ),
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nresult_timeout_secs = 1\n",

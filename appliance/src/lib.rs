@@ -8,8 +8,10 @@
 //!   way from what was read (or a manual lookup) to a verdict and its record, for both programs.
 //! * [`status`] — what the store holds, how fresh it is, and what certd recorded of its syncs.
 //! * [`audit`] — the hash-chained log of verifications.
+//! * [`pin`] — the kiosk's admin PIN, kept as an Argon2id hash.
 
 pub mod audit;
 pub mod check;
 pub mod config;
+pub mod pin;
 pub mod status;

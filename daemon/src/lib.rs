@@ -3,9 +3,11 @@
 //! * [`sync`] — fetch a repository with tough and apply it to the store (the only writer).
 //! * [`service`] — `certd run`: the appliance service's loop; [`metrics`] — its optional
 //!   Prometheus exposition.
+//! * [`set_pin`] — `certd set-pin`: the kiosk's admin PIN, hashed into the configuration file.
 
 pub mod metrics;
 pub mod service;
+pub mod set_pin;
 pub mod sync;
 
 /// Process exit codes of the CLI contract (docs/design.md §5).

@@ -76,6 +76,10 @@ enum Command {
     },
     /// Validate the configuration and exit.
     CheckConfig,
+    /// Set the kiosk's admin PIN (4 to 12 digits, read from standard input; asked twice, not
+    /// echoed, on a terminal): its Argon2id hash is written into the configuration file as
+    /// `[kiosk] admin_pin_hash`, replacing a plain `admin_pin`. Restart certkiosk to use it.
+    SetPin,
     /// The audit log of verifications.
     Audit {
         #[command(subcommand)]
@@ -209,6 +213,11 @@ fn main() -> ExitCode {
         eprintln!("certd: --config FILE is required");
         return ExitCode::from(exit::USAGE);
     };
+    // Before the file is loaded: it is how a file holding a plain PIN, which does not load,
+    // is put right.
+    if let Command::SetPin = &cli.command {
+        return ExitCode::from(set_pin(config_path));
+    }
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -217,6 +226,50 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(run(cli.command, &config))
+}
+
+/// `certd set-pin`: the new PIN from standard input, its hash into the file. The PIN is never
+/// printed, not even in an error.
+fn set_pin(file: &std::path::Path) -> u8 {
+    let pin = match read_new_pin() {
+        Ok(pin) => pin,
+        Err(problem) => {
+            eprintln!("certd: set-pin: {problem}; nothing was changed");
+            return exit::USAGE;
+        }
+    };
+    if let Err(e) = certd::set_pin::set_pin(file, &pin) {
+        eprintln!("certd: set-pin: {}; nothing was changed", line(&e.to_string()));
+        return exit::USAGE;
+    }
+    println!(
+        "admin PIN set: its hash is kiosk.admin_pin_hash in {}; restart certkiosk to use it",
+        line(&file.display().to_string())
+    );
+    if let Err(e) = Config::load(file) {
+        eprintln!("certd: warning: {}", line(&e.to_string()));
+    }
+    exit::OK
+}
+
+/// The new PIN: on a terminal asked twice without echo, else the first line of standard input.
+fn read_new_pin() -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        let ask = |prompt: &str| rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the PIN: {e}"));
+        let pin = ask("New admin PIN (4 to 12 digits): ")?;
+        if ask("The same PIN again: ")? != pin {
+            return Err("the two PINs differ".to_owned());
+        }
+        return Ok(pin);
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .lock()
+        .take(64)
+        .read_line(&mut text)
+        .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// `certd decode`: texts on stdout, one per line and nothing else, each escaped as
@@ -273,6 +326,7 @@ fn run(command: Command, config: &Config) -> u8 {
             println!("config {} is valid", config.file.display());
             exit::OK
         }
+        Command::SetPin => set_pin(&config.file),
         Command::Sync { once, from } => {
             if !once {
                 eprintln!("certd: sync needs --once (the continuous service is `certd run`)");

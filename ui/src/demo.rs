@@ -7,6 +7,7 @@ use crate::camera::replay::Replay;
 use crate::verifier::Clock;
 use anyhow::Context;
 use certkiosk_appliance::config::Config;
+use certkiosk_appliance::pin::PinHash;
 use certkiosk_sync::clock::Clock as SyncClock;
 use certsync::demo::{Expectation, LookupExpectation};
 use std::collections::HashMap;
@@ -43,7 +44,8 @@ pub fn build(dir: &Path, clock: SyncClock) -> anyhow::Result<DemoWorld> {
     runtime
         .block_on(certd::sync::sync_once(&config, None, clock))
         .context("cannot sync the demo world")?;
-    config.kiosk.admin_pin = Some(DEMO_PIN.to_owned());
+    config.kiosk.admin_pin_hash = Some(PinHash::new(DEMO_PIN).context("cannot hash the demo's PIN")?);
+    config.kiosk.state_dir = config.state_dir.join("kiosk");
     config.kiosk.pdf_dir = Some(dir.join("samples"));
     config.kiosk.audit_dir = Some(config.state_dir.join("kiosk-audit"));
     config.run.media_dirs.clear();

@@ -2,7 +2,8 @@
 //!
 //! * [`kiosk`] — builds the window and wires one controller per concern to the Slint globals
 //!   (`ui/api.slint` is the contract): scanning, results, the PDF picker, admin, language,
-//!   the manual lookup; [`lookup_form`] — the lookup's form and on-screen keyboard, pure.
+//!   the manual lookup; [`lookup_form`] — the lookup's form and on-screen keyboard, pure;
+//!   [`pin_guard`] — wrong admin PINs and the lockouts they start, kept across restarts.
 //! * [`camera`] — the camera thread (V4L2 through nokhwa, or replayed frames) → previews and
 //!   the decoder's mailbox; [`scan`] — the decoder thread and the debounce; [`wedge`] — the
 //!   handheld scanner that types.
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod fonts;
 pub mod kiosk;
 pub mod lookup_form;
+pub mod pin_guard;
 pub mod present;
 pub mod scan;
 pub mod verifier;

@@ -88,7 +88,7 @@ fn scope_line(s: &ScopeView, lang: Lang) -> ScopeLine {
 /// A text from the credential or the status data as the screen shows it: any character that
 /// would hide itself or reorder its neighbours (a right-to-left override, a zero-width space)
 /// shown by its code, `⟨U+202E⟩`, so that 王‹RLO›伟明 cannot pass for 王明伟.
-fn shown(text: &str) -> slint::SharedString {
+pub fn shown(text: &str) -> slint::SharedString {
     let visible: &str = &certkiosk_formats::escape::visible(text);
     visible.into()
 }

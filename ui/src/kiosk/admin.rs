@@ -1,7 +1,8 @@
-//! The admin screen behind its PIN, and what it shows: the status data, the syncs, the store,
+//! The admin screen behind its PIN (checked against its hash, wrong ones counted by the
+//! [`crate::pin_guard`]), and what it shows: the status data, the syncs, the store,
 //! the clock; also the status line of the scan screen.
 
-use super::State;
+use super::{STATE, State};
 use crate::generated::{AdminView, Api, App, Screen};
 use crate::present;
 use certkiosk_store::Store;
@@ -9,25 +10,31 @@ use certkiosk_verify::Freshness;
 use slint::ComponentHandle;
 use std::path::Path;
 use std::rc::Rc;
+use std::time::Duration;
 
 pub(super) fn connect(app: &App, state: &Rc<State>) {
     let api = app.global::<Api>();
     let s = state.clone();
     api.on_open_admin(move || {
         let Some(app) = s.app.upgrade() else { return };
-        if s.settings.admin_pin.is_some() {
+        if s.settings.admin_pin_hash.is_some() {
             s.pin.borrow_mut().clear();
             let api = app.global::<Api>();
             api.set_pin_length(0);
             api.set_pin_wrong(false);
             s.go(&app, Screen::Pin);
+            s.show_lockout(&app);
         }
     });
     let s = state.clone();
     api.on_pin_key(move |digit| {
         let Some(app) = s.app.upgrade() else { return };
+        // During a lockout nothing is typed: the keys are off on screen, and off here too.
+        if s.show_lockout(&app) {
+            return;
+        }
         let mut pin = s.pin.borrow_mut();
-        if pin.len() < 12 {
+        if pin.len() < *certkiosk_appliance::pin::DIGITS.end() {
             pin.push_str(&digit);
         }
         app.global::<Api>().set_pin_length(pin.len() as i32);
@@ -47,17 +54,26 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
         let typed = std::mem::take(&mut *s.pin.borrow_mut());
         let api = app.global::<Api>();
         api.set_pin_length(0);
-        let right = s
-            .settings
-            .admin_pin
-            .as_deref()
-            .is_some_and(|pin| same_secret(pin, &typed));
+        s.touch(&app);
+        let Some(hash) = &s.settings.admin_pin_hash else { return };
+        // During a lockout no PIN is checked, not even the right one.
+        if typed.is_empty() || s.show_lockout(&app) {
+            return;
+        }
+        let right = hash.matches(&typed);
+        if let Some(guard) = s.pin_guard.borrow_mut().as_mut() {
+            if right {
+                guard.right();
+            } else {
+                guard.wrong(s.clock.timestamp());
+            }
+        }
         api.set_pin_wrong(!right);
         if right {
             s.refresh_admin(&app);
             s.go(&app, Screen::Admin);
         } else {
-            s.touch(&app);
+            s.show_lockout(&app);
         }
     });
     let s = state.clone();
@@ -70,6 +86,36 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
 }
 
 impl State {
+    /// Shows how much of a PIN lockout is left (0: none) and counts it down while the PIN
+    /// screen is shown; whether the pad is locked.
+    fn show_lockout(&self, app: &App) -> bool {
+        let left = self
+            .pin_guard
+            .borrow_mut()
+            .as_mut()
+            .and_then(|g| g.locked(self.clock.timestamp()));
+        let seconds = left.map_or(0, |d| d.as_secs() + i64::from(d.subsec_nanos() > 0));
+        app.global::<Api>()
+            .set_pin_locked_seconds(i32::try_from(seconds).unwrap_or(i32::MAX));
+        if seconds == 0 {
+            self.lock_timer.stop();
+        } else if !self.lock_timer.running() {
+            let weak = self.app.clone();
+            self.lock_timer
+                .start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+                    let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) else {
+                        return;
+                    };
+                    if app.global::<Api>().get_screen() == Screen::Pin {
+                        state.show_lockout(&app);
+                    } else {
+                        state.lock_timer.stop();
+                    }
+                });
+        }
+        seconds > 0
+    }
+
     /// The age of the status data, for the line on the scan screen.
     pub(super) fn refresh_data(&self, app: &App) {
         let api = app.global::<Api>();
@@ -106,17 +152,18 @@ impl State {
                     .sync
                     .last_success
                     .map_or_else(never, |t| match &s.sync.last_source {
-                        Some(src) => format!("{} ({})", present::moment(t), short_source(src)),
+                        Some(src) => format!("{} ({})", present::moment(t), present::shown(&short_source(src))),
                         None => present::moment(t),
                     })
                     .into();
-                view.last_error = s.sync.last_error.clone().unwrap_or_default().into();
+                // A stick's name or a server's words: hidden characters shown by their code.
+                view.last_error = present::shown(s.sync.last_error.as_deref().unwrap_or_default());
                 view.clock_suspect = s.clock_suspect;
                 view.clock_floor = s.clock_floor.map(present::moment).unwrap_or_default().into();
             }
             Err(e) => {
                 view.freshness = present::freshness(Freshness::Missing);
-                view.last_error = e.to_string().into();
+                view.last_error = present::shown(&e.to_string());
             }
         }
         view.store_size = store_size(&self.config.store_path()).into();
@@ -147,16 +194,6 @@ fn short_source(source: &str) -> String {
     }
 }
 
-/// Compares a typed PIN with the configured one in time independent of where they differ.
-fn same_secret(expected: &str, typed: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), typed.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,14 +205,5 @@ mod tests {
             "mirror.example.cn"
         );
         assert_eq!(short_source("/media/usb0/certkiosk-repo"), "certkiosk-repo");
-    }
-
-    #[test]
-    fn the_pin_comparison_needs_every_digit() {
-        assert!(same_secret("246810", "246810"));
-        assert!(!same_secret("246810", "24681"));
-        assert!(!same_secret("246810", "2468100"));
-        assert!(!same_secret("246810", "246811"));
-        assert!(!same_secret("246810", ""));
     }
 }

@@ -16,6 +16,7 @@ use crate::camera::Maker;
 use crate::fonts::Coverage;
 use crate::generated::{AdminView, Api, App, ResultView, Screen};
 use crate::lookup_form::LookupForm;
+use crate::pin_guard::Guard as PinGuard;
 use crate::scan::Debounce;
 use crate::verifier::{self, Clock, Done, Verifier};
 use crate::wedge::Wedge;
@@ -78,6 +79,11 @@ struct State {
     debounce: RefCell<Debounce>,
     pdfs: RefCell<Vec<PathBuf>>,
     pin: RefCell<String>,
+    /// Wrong PINs and the lockout they started, kept in the kiosk's state directory; `None`:
+    /// no PIN is configured.
+    pin_guard: RefCell<Option<PinGuard>>,
+    /// Counts a lockout down on the PIN screen.
+    lock_timer: slint::Timer,
     /// The manual lookup's form; emptied whenever its screen is left.
     lookup: RefCell<LookupForm>,
     /// Counts down on every screen but the scan screen; at zero the kiosk returns to it.
@@ -123,6 +129,12 @@ impl Kiosk {
         )
         .map_err(|e| slint::PlatformError::Other(format!("cannot start the verifier: {e}")))?;
 
+        let pin_guard = parts
+            .config
+            .kiosk
+            .admin_pin_hash
+            .is_some()
+            .then(|| PinGuard::open(&parts.config.kiosk.state_dir, parts.clock.timestamp()));
         let state = Rc::new(State {
             app: weak.clone(),
             settings: parts.config.kiosk.clone(),
@@ -135,6 +147,8 @@ impl Kiosk {
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
             pdfs: RefCell::new(Vec::new()),
             pin: RefCell::new(String::new()),
+            pin_guard: RefCell::new(pin_guard),
+            lock_timer: slint::Timer::default(),
             lookup: RefCell::new(LookupForm::new(coverage)),
             countdown: slint::Timer::default(),
             remaining: Cell::new(0),
@@ -152,7 +166,7 @@ impl Kiosk {
             connect(&app, &state);
         }
         app.global::<Api>()
-            .set_admin_enabled(state.settings.admin_pin.is_some());
+            .set_admin_enabled(state.settings.admin_pin_hash.is_some());
         state.set_language(&app, state.settings.lang);
         state.refresh_data(&app);
         {
@@ -185,6 +199,7 @@ impl Drop for Kiosk {
         self.stop.store(true, Ordering::Relaxed);
         self.state.countdown.stop();
         self.state.data_timer.stop();
+        self.state.lock_timer.stop();
         STATE.with(|s| s.borrow_mut().take());
     }
 }
