@@ -32,7 +32,9 @@ struct RawConfig {
 struct RawKiosk {
     result_timeout_secs: Option<u32>,
     /// Refused: read only to say what to do instead (docs/decisions/0019-admin-pin.md).
-    admin_pin: Option<String>,
+    /// Any value (a string, or a number written without quotes): only its presence is read,
+    /// so no error message can ever repeat it.
+    admin_pin: Option<toml::Value>,
     admin_pin_hash: Option<String>,
     pdf_dir: Option<PathBuf>,
     camera: Option<u32>,
@@ -362,7 +364,7 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
     };
     // A PIN in plain text is never used, and never silently ignored: the admin screen would
     // vanish without a word.
-    if raw.admin_pin.as_deref().is_some_and(|p| !p.is_empty()) {
+    if raw.admin_pin.as_ref().is_some_and(|p| p.as_str() != Some("")) {
         return Err((
             "kiosk.admin_pin",
             format!(
@@ -497,13 +499,16 @@ mod tests {
     fn the_admin_pin_is_read_only_as_a_hash() {
         let d = dir_with_root();
         let head = "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\n";
-        let plain = parse(&d, &format!("{head}admin_pin = \"246810\"\n"))
-            .expect_err("a plain PIN is refused")
-            .to_string();
-        assert!(
-            plain.contains("kiosk.admin_pin:") && plain.contains("set-pin") && !plain.contains("246810"),
-            "{plain}"
-        );
+        // Quoted, or a number written without quotes: refused, and never repeated.
+        for pin in ["\"246810\"", "246810"] {
+            let plain = parse(&d, &format!("{head}admin_pin = {pin}\n"))
+                .expect_err("a plain PIN is refused")
+                .to_string();
+            assert!(
+                plain.contains("kiosk.admin_pin:") && plain.contains("set-pin") && !plain.contains("246810"),
+                "{plain}"
+            );
+        }
         let hash = PinHash::new("246810").expect("hash");
         let c = parse(
             &d,

@@ -87,28 +87,35 @@ impl Attempts {
     }
 }
 
+/// The largest record of attempts read: a few numbers.
+const MAX_RECORD_BYTES: u64 = 4096;
+
 /// The record of attempts cannot be read, understood or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{}: cannot read: {cause}", path.display())]
-    Read { path: PathBuf, cause: std::io::Error },
+    /// Not a regular file within the size of a record, or not readable.
+    #[error("cannot read the record of PIN attempts: {cause}")]
+    Read { cause: certkiosk_open::OpenError },
     #[error("{}: not a record of PIN attempts: {cause}", path.display())]
     Corrupt { path: PathBuf, cause: serde_json::Error },
     #[error("{}: cannot write: {cause}", path.display())]
     Write { path: PathBuf, cause: std::io::Error },
 }
 
-/// The record in `path`; none yet (no file) is no attempts.
+/// The record in `path`; none yet (no file) is no attempts. Opened without blocking or
+/// following a link (a FIFO, a device or a link in its place is not a record) and read to at
+/// most [`MAX_RECORD_BYTES`].
 pub fn read(path: &Path) -> Result<Attempts, StateError> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match certkiosk_open::open_beneath(
+        path.parent().unwrap_or(Path::new(".")),
+        Path::new(path.file_name().unwrap_or_default()),
+        MAX_RECORD_BYTES,
+    )
+    .and_then(certkiosk_open::Opened::read_capped)
+    {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Attempts::default()),
-        Err(cause) => {
-            return Err(StateError::Read {
-                path: path.to_owned(),
-                cause,
-            });
-        }
+        Err(e) if e.is_not_found() => return Ok(Attempts::default()),
+        Err(cause) => return Err(StateError::Read { cause }),
     };
     serde_json::from_slice(&bytes).map_err(|cause| StateError::Corrupt {
         path: path.to_owned(),
@@ -333,5 +340,20 @@ mod tests {
         std::fs::create_dir(&path).expect("mkdir");
         let mut g = Guard::open(dir.path(), at(0));
         assert_eq!(g.locked(at(0)), Some(MAX_LOCKOUT));
+
+        // A FIFO (which would block the kiosk's start) or a link to an endless device (which
+        // would fill its memory): refused at once, and locked.
+        std::fs::remove_dir(&path).expect("rmdir");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        assert!(matches!(read(&path), Err(StateError::Read { .. })));
+        assert_eq!(Guard::open(dir.path(), at(0)).locked(at(0)), Some(MAX_LOCKOUT));
+        std::fs::remove_file(&path).expect("rm fifo");
+        std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
+        assert!(matches!(read(&path), Err(StateError::Read { .. })));
+        assert_eq!(Guard::open(dir.path(), at(0)).locked(at(0)), Some(MAX_LOCKOUT));
     }
 }
