@@ -8,6 +8,7 @@
 
 use certkiosk_appliance::config::{Config, Retry};
 use certkiosk_appliance::status::SyncStatus;
+use certkiosk_formats::escape::{self, line};
 use certkiosk_formats::repository::Source;
 use certkiosk_store::{Store, StoreError};
 use certkiosk_sync::clock::Clock;
@@ -88,7 +89,9 @@ impl std::fmt::Display for SyncOutcome {
 
 /// Record `status` beside the store (temp file + rename; certd only).
 fn save_status(status: &SyncStatus, path: &Path) {
-    let bytes = serde_json::to_vec_pretty(status).unwrap_or_default();
+    // A source's name or an error's words come from a stick or a server: hidden characters
+    // are escaped in the file too (`escape::json`), so a reader of it sees them.
+    let bytes = escape::json(status).into_bytes();
     if let Err(e) = repo::write_atomically(path, &bytes) {
         tracing::warn!(error = %e, "cannot record the sync status");
     }
@@ -174,7 +177,12 @@ async fn sync_rounds(
             match fetch_and_apply(config, &trust, source, clock, now).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(e) if e.retryable() => {
-                    tracing::info!(source = %source, error = %e, round, "sync source failed");
+                    tracing::info!(
+                        source = %line(&source.to_string()),
+                        error = %line(&e.to_string()),
+                        round,
+                        "sync source failed"
+                    );
                     last_error = e;
                 }
                 Err(e) => return Err(e),
@@ -217,7 +225,11 @@ async fn fetch_and_apply(
     let fetched = repo::fetch(source, trust, config.http, held(config), clock).await?;
     match apply(config, source.to_string(), fetched, now).await {
         Err(SyncError::Write(WriteError::DeltaMismatch { what, .. })) => {
-            tracing::warn!(source = %source, problem = %what, "delta chain does not fit the store; fetching full files");
+            tracing::warn!(
+                source = %line(&source.to_string()),
+                problem = %line(&what.to_string()),
+                "delta chain does not fit the store; fetching full files"
+            );
             let fetched = repo::fetch(source, trust, config.http, None, clock).await?;
             apply(config, source.to_string(), fetched, now).await
         }
@@ -239,7 +251,7 @@ async fn apply(config: &Config, source: String, fetched: Fetched, now: Timestamp
             targets: publication.targets_version,
             snapshot: publication.snapshot_version,
         };
-        let span = tracing::info_span!("apply", version = update.version, source = %source);
+        let span = tracing::info_span!("apply", version = update.version, source = %line(&source));
         let _guard = span.enter();
         let started = std::time::Instant::now();
         store.apply_update(update, versions, now)?;
@@ -308,5 +320,21 @@ mod tests {
         };
         save_status(&s, &path);
         assert_eq!(SyncStatus::load(&path), s);
+    }
+
+    #[test]
+    fn the_status_file_keeps_what_a_stick_said_escaped_and_exact() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sync-status.json");
+        let s = SyncStatus {
+            last_error: Some("import from /media/x\nSTATUS=ok \u{202e}fdp failed".into()),
+            last_source: Some("/media/\u{200b}stick".into()),
+            ..SyncStatus::default()
+        };
+        save_status(&s, &path);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(!text.chars().any(escape::is_hidden), "{text}");
+        assert!(text.contains("\\u202e") && text.contains("\\u200b"), "{text}");
+        assert_eq!(SyncStatus::load(&path), s, "read back exactly");
     }
 }
