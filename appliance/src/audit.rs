@@ -298,7 +298,15 @@ impl AuditLog {
         management_number: Option<&str>,
     ) -> Result<Record, AuditError> {
         let lock_path = self.dir.join("lock");
-        let lock = File::create(&lock_path).map_err(io(&lock_path))?;
+        // Without truncating, and without waiting for a reader should a FIFO stand there.
+        let lock = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(O_NONBLOCK)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
 
         let key_path = self.dir.join("audit.key");
@@ -378,6 +386,7 @@ impl AuditLog {
             .create(true)
             .append(true)
             .mode(0o640)
+            .custom_flags(O_NONBLOCK)
             .open(&path)
             .map_err(io(&path))?;
         file.write_all(&line).map_err(io(&path))?;
@@ -522,7 +531,7 @@ pub struct Checked {
 /// naming the file (and line).
 pub fn verify_log(dir: &Path) -> Result<Checked, AuditError> {
     // Not halfway through a record, when the writers' lock file is there to be shared.
-    let lock = File::open(dir.join("lock")).ok();
+    let lock = open_read(&dir.join("lock"), u64::MAX).ok();
     if let Some(lock) = &lock {
         let lock_path = dir.join("lock");
         lock.lock_shared().map_err(io(&lock_path))?;
@@ -663,7 +672,7 @@ impl<'k> Chain<'k> {
 
     /// Follows the chain through `path`: false if there is no such file.
     fn check_file(&mut self, path: &Path) -> Result<bool, AuditError> {
-        let file = match File::open(path) {
+        let file = match open_read(path, MAX_FILE_BYTES) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(io(path)(e)),
@@ -715,7 +724,7 @@ pub fn count_verdicts(dir: &Path) -> std::collections::BTreeMap<String, u64> {
         return counts;
     };
     for number in head.oldest_file..=head.current_file {
-        let Ok(file) = File::open(file_path(dir, number)) else {
+        let Ok(file) = open_read(&file_path(dir, number), MAX_FILE_BYTES) else {
             continue;
         };
         for line in BufReader::new(file).lines().map_while(Result::ok) {
@@ -757,10 +766,28 @@ fn last_genuine(dir: &Path, key: &[u8; 32], files: &BTreeSet<u64>) -> Option<(u6
         .find_map(|&number| last_genuine_in(&file_path(dir, number), key).map(|r| (number, r)))
 }
 
+/// `O_NONBLOCK` (the same value on every Linux architecture): a FIFO in place of a file of the
+/// log answers at once instead of blocking the verifier.
+const O_NONBLOCK: i32 = 0o4000;
+/// The largest log file read: far past any rotation size (`max_file_kib`).
+const MAX_FILE_BYTES: u64 = 256 << 20;
+/// The largest head read: a few numbers and a MAC.
+const MAX_HEAD_BYTES: u64 = 64 << 10;
+
+/// Opens a file of the log for reading through certkiosk-open: a FIFO, a device or a directory
+/// put in its place is refused at once, and so is a file larger than `max`.
+fn open_read(path: &Path, max: u64) -> std::io::Result<File> {
+    match certkiosk_open::open(path, max) {
+        Ok(opened) => Ok(opened.file),
+        Err(certkiosk_open::OpenError::Io { cause, .. }) => Err(cause),
+        Err(refused) => Err(std::io::Error::other(refused.to_string())),
+    }
+}
+
 fn last_genuine_in(path: &Path, key: &[u8; 32]) -> Option<Record> {
     const TAIL: u64 = 8192;
     let genuine = |r: &Record| r.mac == record_mac(key, r);
-    let mut file = File::open(path).ok()?;
+    let mut file = open_read(path, MAX_FILE_BYTES).ok()?;
     let start = file.metadata().ok()?.len().saturating_sub(TAIL);
     let mut bytes = Vec::new();
     file.seek(SeekFrom::Start(start)).ok()?;
@@ -838,7 +865,7 @@ struct KeyFile {
 
 fn read_key(path: &Path) -> Result<KeyFile, AuditError> {
     let mut bytes = Vec::new();
-    let file = File::open(path).map_err(io(path))?;
+    let file = open_read(path, 128).map_err(io(path))?;
     file.take(128).read_to_end(&mut bytes).map_err(io(path))?;
     let not_a_key = || broken(path, Problem::NotAKey);
     let (key, rest) = bytes.split_first_chunk::<32>().ok_or_else(not_a_key)?;
@@ -890,7 +917,12 @@ fn load_or_make_key(path: &Path) -> Result<(KeyFile, bool), AuditError> {
 }
 
 fn read_head(path: &Path) -> Result<Option<Head>, AuditError> {
-    match fs::read(path) {
+    let read = |path: &Path| -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        open_read(path, MAX_HEAD_BYTES)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    match read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|cause| broken(path, Problem::HeadUnreadable { cause })),
@@ -926,7 +958,7 @@ fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AuditError> 
 /// The records of one file that parse, in order (none if it cannot be opened); for counting
 /// and rotation, not for checking (that is [`verify_log`]).
 fn records_in(path: &Path) -> impl Iterator<Item = Record> + use<> {
-    File::open(path)
+    open_read(path, MAX_FILE_BYTES)
         .into_iter()
         .flat_map(|file| BufReader::new(file).lines().map_while(Result::ok))
         .filter_map(|line| serde_json::from_str::<Record>(&line).ok())

@@ -401,3 +401,36 @@ fn the_key_is_never_printed_nor_written_into_a_file_left_for_it() {
         "{printed}"
     );
 }
+
+/// `what` finishes within a few seconds (a FIFO used to block it for good).
+fn within_seconds<T: Send + 'static>(what: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(what());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("finished, not blocked")
+}
+
+#[test]
+fn a_fifo_in_place_of_a_file_of_the_log_is_an_error_not_a_hang() {
+    for name in ["head.json", "audit.key", "lock", "00000001.jsonl"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = AuditLog::open(dir.path(), Limits::default()).expect("open");
+        fill(&log, 2);
+        let path = dir.path().join(name);
+        let _ = fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let d = dir.path().to_owned();
+        let checked = within_seconds(move || verify_log(&d).map(|c| c.records));
+        assert!(checked.is_err() || name == "lock", "{name}: {checked:?}");
+        let recorded = within_seconds(move || log.record(at(9), "valid", "camera", Some("x")).map(|r| r.seq));
+        if name != "00000001.jsonl" {
+            assert!(recorded.is_err(), "{name}: {recorded:?}");
+        }
+    }
+}
