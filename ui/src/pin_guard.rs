@@ -154,6 +154,9 @@ pub fn write(path: &Path, attempts: &Attempts) -> Result<(), StateError> {
 pub struct Guard {
     attempts: Attempts,
     file: PathBuf,
+    /// Whether the record on disk is the one in memory. While it is not, no PIN is checked:
+    /// a lockout that is not written would end with the next restart.
+    kept: bool,
 }
 
 impl Guard {
@@ -161,21 +164,25 @@ impl Guard {
     /// cannot be read or understood is said in one line and counts as [`Attempts::fail_safe`].
     pub fn open(dir: &Path, now: Timestamp) -> Guard {
         let file = dir.join(FILE_NAME);
-        let attempts = match read(&file) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!("admin PIN locked for an hour, the longest lockout: {e}");
-                let safe = Attempts::fail_safe(now);
-                save(&file, &safe);
-                safe
-            }
-        };
-        Guard { attempts, file }
+        let attempts = read(&file).unwrap_or_else(|e| {
+            tracing::warn!("admin PIN locked for an hour, the longest lockout: {e}");
+            Attempts::fail_safe(now)
+        });
+        // Written at once, so a directory the record cannot be kept in is known before the
+        // first PIN.
+        let kept = save(&file, &attempts);
+        Guard { attempts, file, kept }
     }
 
-    /// How much of the lockout is left at `now`; `None`: a PIN may be checked.
+    /// How much of the lockout is left at `now`; `None`: a PIN may be checked. While the
+    /// record cannot be written, the pad stays locked for the longest lockout: wrong PINs not
+    /// kept would start afresh with every restart.
     pub fn locked(&mut self, now: Timestamp) -> Option<SignedDuration> {
-        self.change(|a| a.locked(now))
+        let left = self.change(|a| a.locked(now));
+        if !self.kept {
+            self.kept = save(&self.file, &self.attempts);
+        }
+        if self.kept { left } else { Some(MAX_LOCKOUT) }
     }
 
     /// Counts a wrong PIN; the lockout it starts, if any.
@@ -192,18 +199,17 @@ impl Guard {
         let before = self.attempts;
         let out = f(&mut self.attempts);
         if self.attempts != before {
-            save(&self.file, &self.attempts);
+            self.kept = save(&self.file, &self.attempts);
         }
         out
     }
 }
 
-/// Writes the record; when it cannot, the guard goes on in memory and says so (the lockout
-/// then ends with the process).
-fn save(file: &Path, attempts: &Attempts) {
-    if let Err(e) = write(file, attempts) {
-        tracing::error!("admin PIN attempts are not kept across restarts: {e}");
-    }
+/// Writes the record; whether it could, having said why not.
+fn save(file: &Path, attempts: &Attempts) -> bool {
+    write(file, attempts)
+        .inspect_err(|e| tracing::error!("admin PIN not checked: the record of wrong PINs cannot be kept: {e}"))
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -355,5 +361,23 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
         assert!(matches!(read(&path), Err(StateError::Read { .. })));
         assert_eq!(Guard::open(dir.path(), at(0)).locked(at(0)), Some(MAX_LOCKOUT));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_written_checks_no_pin() {
+        // Nothing can be created in /proc, not even by root: the record reads as "none yet",
+        // and without this rule each restart would give three fresh tries.
+        let mut g = Guard::open(Path::new("/proc"), at(0));
+        assert_eq!(g.locked(at(0)), Some(MAX_LOCKOUT), "not checked while not kept");
+        assert_eq!(g.wrong(at(0)), None, "counted in memory all the same");
+        assert_eq!(g.locked(at(7200)), Some(MAX_LOCKOUT));
+
+        // Once the record can be written again, the count it kept in memory applies.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut g = Guard::open(Path::new("/proc"), at(0));
+        g.wrong(at(0));
+        g.file = dir.path().join(FILE_NAME);
+        assert_eq!(g.locked(at(1)), None);
+        assert_eq!(read(&g.file).expect("written").failures, 1);
     }
 }
