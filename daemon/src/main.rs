@@ -368,6 +368,15 @@ fn run(command: Command, config: &Config) -> u8 {
                 return exit::USAGE;
             };
             match certkiosk_appliance::audit::verify_log(&audit.dir) {
+                Ok(c) if c.records == 0 => {
+                    // A log deleted with its key looks the same as a new one: say so.
+                    println!(
+                        "audit log {}: empty, no records (a new log, or one removed with its key: \
+                         the two cannot be told apart here)",
+                        audit.dir.display()
+                    );
+                    exit::OK
+                }
                 Ok(c) => {
                     let range = c
                         .first_seq

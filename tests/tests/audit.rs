@@ -111,4 +111,14 @@ fn verifications_are_recorded_and_tampering_is_found() {
         "{}",
         stderr(&out)
     );
+    // Every record and head.json removed, the key kept: found, not vouched for as intact.
+    for entry in std::fs::read_dir(d.join("w/state/audit")).expect("ls") {
+        let path = entry.expect("entry").path();
+        if !path.ends_with("audit.key") {
+            std::fs::remove_file(path).expect("rm");
+        }
+    }
+    let out = run("certd", &["--config", config, "audit", "verify"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("head.json was deleted"), "{}", stderr(&out));
 }
