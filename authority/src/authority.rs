@@ -22,7 +22,7 @@ use rows::Row;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
-pub use catalogue::default_catalogue;
+pub use catalogue::{default_catalogue, seal_scope};
 pub use rows::CorruptValue;
 pub use rules::{ANNOTATION_WINDOW_DAYS, MAX_ANNOTATION_DAYS, MAX_ANNOTATIONS_IN_WINDOW, OFFERED_SCENARIOS};
 
@@ -233,7 +233,7 @@ impl Authority {
             let file = format!("seal-{}-{id}.pem", b.code);
             keys::write_key(&keys_dir.join(&file), &key)?;
             tx.execute(
-                "INSERT INTO seal_keys VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+                "INSERT INTO seal_keys (key_id, owner, kind, valid_from, valid_until, file) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     id.to_string(),
                     b.code,
@@ -280,12 +280,29 @@ impl Authority {
             path: db_path,
             cause: source,
         })?;
-        // Authorities made before the lookup index gain its tables.
-        db.execute_batch(lookup_index::SCHEMA)
+        // Authorities made before the lookup index gain its tables, and before compromise
+        // dates, their column.
+        let compromise_known: bool = db
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('seal_keys') WHERE name = 'compromised_from'",
+                [],
+                |r| r.get(0),
+            )
+            .and_then(|known| {
+                db.execute_batch(lookup_index::SCHEMA)?;
+                Ok(known)
+            })
             .map_err(|source| AuthorityError::Sqlite {
                 path: Authority::db_path(dir),
                 cause: source,
             })?;
+        if !compromise_known {
+            db.execute_batch("ALTER TABLE seal_keys ADD COLUMN compromised_from INTEGER")
+                .map_err(|source| AuthorityError::Sqlite {
+                    path: Authority::db_path(dir),
+                    cause: source,
+                })?;
+        }
         Ok(Authority {
             dir: dir.to_owned(),
             db,
@@ -310,23 +327,27 @@ impl Authority {
     /// All seal keys, as published. A row whose key file holds another key than the row
     /// names is corrupt: the seal list would publish one key and credentials carry another.
     pub fn seals(&self) -> Result<Vec<SealKey>> {
-        type SealRow = (String, String, String, String, String, Option<i64>, String);
+        type SealRow = (
+            (String, String, String),
+            (String, String),
+            (Option<i64>, Option<i64>),
+            String,
+        );
         let rows: Vec<SealRow> = self.all(
-            "SELECT key_id, owner, kind, valid_from, valid_until, retired_at, file FROM seal_keys ORDER BY key_id",
+            "SELECT key_id, owner, kind, valid_from, valid_until, retired_at, compromised_from, file
+             FROM seal_keys ORDER BY key_id",
             |r| {
                 Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
+                    (r.get(0)?, r.get(1)?, r.get(2)?),
+                    (r.get(3)?, r.get(4)?),
+                    (r.get(5)?, r.get(6)?),
+                    r.get(7)?,
                 ))
             },
         )?;
+        let qualifications = self.catalogue()?.qualifications;
         rows.into_iter()
-            .map(|(key_id, owner, kind, from, until, retired, file)| {
+            .map(|((key_id, owner, kind), (from, until), (retired, compromised), file)| {
                 let row = Row {
                     table: "seal_keys",
                     key: &key_id,
@@ -338,14 +359,18 @@ impl Authority {
                     if id.to_string() != key_id {
                         return Err(row.corrupt("file", &file));
                     }
+                    let kind = row.seal_kind("kind", &kind)?;
+                    let validity = (row.date("valid_from", &from)?, row.date("valid_until", &until)?);
                     Ok(SealKey {
                         key_id: id,
                         public_key,
+                        scope: seal_scope(&qualifications, &owner, kind, validity),
                         owner,
-                        kind: row.seal_kind("kind", &kind)?,
-                        valid_from: row.date("valid_from", &from)?,
-                        valid_until: row.date("valid_until", &until)?,
+                        kind,
+                        valid_from: validity.0,
+                        valid_until: validity.1,
                         retired_at: retired.map(|t| row.timestamp("retired_at", t)).transpose()?,
+                        compromised_from: compromised.map(|t| row.timestamp("compromised_from", t)).transpose()?,
                     })
                 };
                 read().map_err(|cause| self.corrupt(cause))
@@ -353,13 +378,13 @@ impl Authority {
             .collect()
     }
 
-    /// The seal of `body` that covers e-certificates issued on `issued`.
+    /// The seal of `body` in service on the day `issued`: neither retired nor compromised.
     fn seal_for(&self, body: &str, issued: Date) -> Result<SealSigner> {
         let file: Option<String> = self
             .db
             .query_row(
                 "SELECT file FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
-                 AND retired_at IS NULL ORDER BY valid_from DESC LIMIT 1",
+                 AND retired_at IS NULL AND compromised_from IS NULL ORDER BY valid_from DESC LIMIT 1",
                 params![body, date_text(issued)],
                 |r| r.get(0),
             )
@@ -369,16 +394,6 @@ impl Authority {
             body: body.to_owned(),
             issued,
         })?;
-        Ok(SealSigner::new(keys::read_key(
-            &Authority::keys_dir(&self.dir).join(file),
-        )?))
-    }
-
-    fn signer_of(&self, key_id: &str) -> Result<SealSigner> {
-        let file: String = self
-            .db
-            .query_row("SELECT file FROM seal_keys WHERE key_id = ?1", [key_id], |r| r.get(0))
-            .map_err(self.sqlite())?;
         Ok(SealSigner::new(keys::read_key(
             &Authority::keys_dir(&self.dir).join(file),
         )?))
@@ -532,7 +547,7 @@ impl Authority {
         now: Timestamp,
     ) -> Result<Sealed> {
         rules::check_scenario(scenario)?;
-        let (mut claims, seal_key_id) = self.certificate(management_number)?;
+        let (mut claims, _) = self.certificate(management_number)?;
         let revoked: bool = self
             .db
             .query_row(
@@ -563,6 +578,10 @@ impl Authority {
             valid_in_window: valid_in_window as usize,
         };
         rules::check_annotation(&certificate, valid_from, valid_until, today)?;
+        // Sealed with the body's seal of today, whichever sealed the certificate: a verifier
+        // takes an annotation's day of application as its sealing day, so a retired seal
+        // never vouches for an annotation applied for after its retirement.
+        let signer = self.seal_for(&claims.issuing_body, today)?;
         let path = Authority::db_path(&self.dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),
@@ -596,7 +615,7 @@ impl Authority {
             valid_from,
             valid_until,
         });
-        let credential = self.signer_of(&seal_key_id)?.seal(&claims);
+        let credential = signer.seal(&claims);
         Ok(Sealed { claims, credential })
     }
 
@@ -883,7 +902,9 @@ mod catalogue;
 mod lookup_index;
 mod rows;
 pub mod rules;
+mod seals;
 pub use lookup_index::LookupPublished;
+pub use seals::Rotation;
 
 #[cfg(test)]
 mod tests;

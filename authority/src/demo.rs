@@ -388,6 +388,19 @@ impl World {
             "not_found",
             "a number that was never issued",
         );
+        // The ministry's own seal on a number never issued: where the lookup index holds the
+        // qualification, a number it lacks is not found, however genuine the seal.
+        let mut never = c.claims.clone();
+        never.management_number = "2023030199999999".into();
+        never.approved_on = D(2023, 2, 1);
+        never.annotation = s.claims.annotation.clone();
+        let ministry = seal_signer(&self.authority, "MOHRSS")?;
+        self.write_sample(
+            "not-found-number-never-issued",
+            &ministry.seal(&never),
+            "not_found",
+            None,
+        )?;
         Ok(())
     }
 
@@ -426,7 +439,7 @@ impl World {
             "forged",
             None,
         )?;
-        let ministry = ministry_signer(&self.authority)?;
+        let ministry = seal_signer(&self.authority, "MOHRSS")?;
         let mut before_seal = annotated.clone();
         before_seal.ecert_issued_on = D(2020, 5, 1);
         before_seal.annotation = None;
@@ -439,6 +452,60 @@ impl World {
         self.write_sample(
             "forged-bad-signature",
             &flip_signature_bit(&valid.credential),
+            "forged",
+            None,
+        )?;
+        self.forged_past_the_seal_rules(annotated)
+    }
+
+    /// Made with the authority's own seal keys, past rules only the verifier can hold the
+    /// seals to: a seal sealing another body's qualification, an annotation valid for ten
+    /// years, and a retired seal on an annotation applied for after its retirement (the issue
+    /// day backdated before it).
+    fn forged_past_the_seal_rules(&mut self, annotated: &Claims) -> Result<(), DemoError> {
+        let (association, ministry) = (
+            seal_signer(&self.authority, "CIREA")?,
+            seal_signer(&self.authority, "MOHRSS")?,
+        );
+        let mut constructor = annotated.clone();
+        constructor.qualification = "0501".into();
+        constructor.level = FirstClass;
+        constructor.issuing_body = "CIREA".into();
+        constructor.management_number = "2023050199999999".into();
+        self.write_sample(
+            "forged-association-seal-on-a-ministry-qualification",
+            &association.seal(&constructor),
+            "forged",
+            None,
+        )?;
+        let mut ten_years = annotated.clone();
+        ten_years.annotation = Some(crate::credential::Annotation {
+            id: 9_000_000,
+            scenario: Scenario::SELF_USE,
+            requested_at: self.now - days(1),
+            valid_from: self.day(-1),
+            valid_until: self.day(3650),
+        });
+        self.write_sample(
+            "forged-annotation-for-ten-years",
+            &ministry.seal(&ten_years),
+            "forged",
+            None,
+        )?;
+        let planner = seal_signer(&self.authority, "CAUP")?;
+        let c = self.issue("1201", "苗青", Unleveled, D(2023, 3, 1), D(2023, 4, 1))?;
+        self.authority.rotate_seal("CAUP", self.now - days(30))?;
+        let mut late = c.claims;
+        late.annotation = Some(crate::credential::Annotation {
+            id: 9_000_001,
+            scenario: Scenario::SELF_USE,
+            requested_at: self.now - days(1),
+            valid_from: self.day(-1),
+            valid_until: self.day(88),
+        });
+        self.write_sample(
+            "forged-retired-seal-annotated-after-retirement",
+            &planner.seal(&late),
             "forged",
             None,
         )
@@ -501,21 +568,25 @@ fresh_hours = 48
 max_status_age_days = 30
 "#;
 
-fn ministry_signer(authority: &Authority) -> Result<SealSigner, DemoError> {
+/// The seal key of `body` whose file is named first (its first seal; the demo rotates only
+/// after taking the keys it needs).
+fn seal_signer(authority: &Authority, body: &str) -> Result<SealSigner, DemoError> {
     let dir = authority.dir().join("keys");
     let entries = std::fs::read_dir(&dir).map_err(io(&dir))?;
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("seal-MOHRSS-") {
-            return Ok(SealSigner::new(
-                keys::read_key(&e.path()).map_err(AuthorityError::from)?,
-            ));
-        }
-    }
-    Err(DemoError::Io {
-        path: dir,
-        cause: std::io::Error::other("no ministry seal key"),
-    })
+    let prefix = format!("seal-{body}-");
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let Some(file) = files.first() else {
+        return Err(DemoError::Io {
+            path: dir,
+            cause: std::io::Error::other(format!("no seal key of {body}")),
+        });
+    };
+    Ok(SealSigner::new(keys::read_key(file).map_err(AuthorityError::from)?))
 }
 
 /// Re-pack a credential with other claims but the original signature (an altered payload).

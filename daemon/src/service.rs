@@ -120,6 +120,8 @@ enum Event {
     /// A sync or import finished (or its task died).
     Finished(Finished),
     WatchdogDue,
+    /// Time to raise the clock floor to the clock.
+    ClockDue,
     Shutdown,
 }
 
@@ -147,6 +149,9 @@ struct Running {
 /// A media scan in flight: the copies it finds, or its timeout.
 type Scan = Pin<Box<tokio::time::Timeout<JoinHandle<Vec<(PathBuf, [u8; 32])>>>>>;
 
+/// How often the clock is written to the store as its floor (and at start and shutdown).
+pub const CLOCK_PERIOD: Duration = Duration::from_secs(10 * 60);
+
 /// The least time a media scan is given, however short the poll.
 const MIN_SCAN: Duration = Duration::from_secs(5);
 
@@ -173,6 +178,8 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
     media_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let watchdog_period = world.watchdog.unwrap_or(Duration::from_secs(3600));
     let mut watchdog_timer = tokio::time::interval(watchdog_period);
+    let mut clock_timer = tokio::time::interval(CLOCK_PERIOD);
+    clock_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
 
     world.notifier.ready();
@@ -199,10 +206,16 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
                 }
             }
             _ = watchdog_timer.tick(), if world.watchdog.is_some() => Event::WatchdogDue,
+            _ = clock_timer.tick() => Event::ClockDue,
         };
         match event {
             Event::Shutdown => break,
             Event::WatchdogDue => world.notifier.watchdog(),
+            Event::ClockDue => {
+                // Off the loop: the store may be busy with a sync's transaction.
+                let (config, now) = (Arc::clone(&world.config), world.clock.now());
+                tokio::task::spawn_blocking(move || observe_clock(&config, now));
+            }
             Event::SyncDue => {
                 running = Some(start(&world, Job::Mirrors, &done_tx));
             }
@@ -269,7 +282,26 @@ pub async fn run<S: Syncer>(mut world: World<S>, shutdown: impl Future<Output = 
             }
         }
     }
+    let (config, now) = (Arc::clone(&world.config), world.clock.now());
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::task::spawn_blocking(move || observe_clock(&config, now)),
+    )
+    .await;
     tracing::info!("certd stopped");
+}
+
+/// Raises the store's clock floor to `now` (docs/design.md §4); a store not made yet has no
+/// floor to raise, and a failure is logged, never fatal.
+fn observe_clock(config: &Config, now: jiff::Timestamp) {
+    let path = config.store_path();
+    if !path.exists() {
+        return;
+    }
+    let busy = Duration::from_secs(1);
+    if let Err(e) = certkiosk_sync::writer::observe_clock(&path, now, config.policy.max_status_age, busy) {
+        tracing::warn!("clock floor not raised: {}", escape::line(&e.to_string()));
+    }
 }
 
 fn start<S: Syncer>(world: &World<S>, job: Job, done: &mpsc::Sender<Finished>) -> Running {

@@ -131,6 +131,9 @@ pub struct Scenario(pub u16);
 impl Scenario {
     /// 本人调用 — the holder presents the certificate themselves.
     pub const SELF_USE: Scenario = Scenario(1);
+    /// The scenarios this version knows: an annotation for any other is refused by the
+    /// authority and `forged` at the verifier (a new scenario comes with a new release).
+    pub const KNOWN: [Scenario; 1] = [Scenario::SELF_USE];
 
     pub fn name_zh(self) -> String {
         match self {
@@ -159,6 +162,64 @@ pub struct Annotation {
     pub valid_from: Date,
     /// Last civil day (Asia/Shanghai) on which the annotation may be used, inclusive.
     pub valid_until: Date,
+}
+
+/// The longest an annotation may be valid, in civil days counted inclusively.
+pub const MAX_ANNOTATION_DAYS: i64 = 90;
+
+/// A rule of annotations that a signed annotation breaks (verdict `forged`, whatever sealed
+/// it: the authority never signs one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnnotationRuleError {
+    #[error("annotation {id} is for scenario {scenario}, which is not a known scenario")]
+    UnknownScenario { id: u64, scenario: u16 },
+    #[error("annotation {id} ends on {until}, before it starts on {from}")]
+    EndsBeforeStart { id: u64, from: Date, until: Date },
+    #[error("annotation {id} is valid for {days} days, more than the {MAX_ANNOTATION_DAYS} an annotation may be")]
+    TooLong { id: u64, days: i64 },
+    #[error("annotation {id} starts on {from}, before the day it was applied for ({applied})")]
+    StartsBeforeApplication { id: u64, from: Date, applied: Date },
+    #[error("annotation {id} was applied for on {applied}, before the e-certificate was issued on {issued}")]
+    AppliedBeforeIssue { id: u64, applied: Date, issued: Date },
+}
+
+impl Annotation {
+    /// The civil day (Asia/Shanghai) the holder applied on: the day the annotation was sealed.
+    pub fn applied_on(&self) -> Date {
+        calendar::date_in_china(self.requested_at)
+    }
+
+    /// Checks the rules every annotation keeps (docs/formats.md): a known scenario; valid at
+    /// most [`MAX_ANNOTATION_DAYS`] days, counted inclusively, from no earlier than the day of
+    /// application; applied for no earlier than the e-certificate's issue day.
+    pub fn check_rules(&self, ecert_issued_on: Date) -> Result<(), AnnotationRuleError> {
+        let id = self.id;
+        if !Scenario::KNOWN.contains(&self.scenario) {
+            return Err(AnnotationRuleError::UnknownScenario {
+                id,
+                scenario: self.scenario.0,
+            });
+        }
+        let (from, until, applied) = (self.valid_from, self.valid_until, self.applied_on());
+        if until < from {
+            return Err(AnnotationRuleError::EndsBeforeStart { id, from, until });
+        }
+        let days = calendar::days_between(from, until) + 1;
+        if days > MAX_ANNOTATION_DAYS {
+            return Err(AnnotationRuleError::TooLong { id, days });
+        }
+        if from < applied {
+            return Err(AnnotationRuleError::StartsBeforeApplication { id, from, applied });
+        }
+        if applied < ecert_issued_on {
+            return Err(AnnotationRuleError::AppliedBeforeIssue {
+                id,
+                applied,
+                issued: ecert_issued_on,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The claims of one credential.

@@ -90,6 +90,19 @@ impl SealKind {
     }
 }
 
+/// One qualification a seal may seal, and the days on which it may (a seal that took over a
+/// qualification on a date, as the ministry's seal did on 2021-12-17, starts there).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealScope {
+    /// Qualification code (see the catalogue).
+    pub qualification: String,
+    /// First sealing day, inclusive.
+    pub from: Date,
+    /// Last sealing day, inclusive.
+    pub until: Date,
+}
+
 /// One entry of the published seal list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,49 +114,81 @@ pub struct SealKey {
     /// Issuing body code of the seal's owner (see the catalogue).
     pub owner: String,
     pub kind: SealKind,
-    /// First e-certificate issue day the key may seal.
+    /// First day the key may seal.
     pub valid_from: Date,
-    /// Last e-certificate issue day the key may seal, inclusive.
+    /// Last day the key may seal, inclusive.
     pub valid_until: Date,
-    /// When the key was retired: it seals nothing issued on or after this instant's day.
+    /// When the key was retired: it seals nothing on or after this instant's day.
     pub retired_at: Option<Timestamp>,
+    /// The qualifications it may seal, and when: nothing else.
+    pub scope: Vec<SealScope>,
+    /// From when the key is known or feared to be in other hands: nothing it sealed on or
+    /// after this instant's day is genuine.
+    pub compromised_from: Option<Timestamp>,
 }
 
-/// Why a seal key does not vouch for a credential.
+/// Why a seal key does not vouch for a credential. The sealing day is the day the seal was
+/// put on the credential: the annotation's day of application when it carries one (the
+/// authority seals each annotation with the seal current that day), else the e-certificate's
+/// issue day.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealValidityError {
-    #[error("seal {key} was valid from {from}, after the certificate's issue day {issued}")]
-    NotYetValid { key: KeyId, from: Date, issued: Date },
-    #[error("seal {key} was valid until {until}, before the certificate's issue day {issued}")]
-    Expired { key: KeyId, until: Date, issued: Date },
-    #[error("seal {key} was retired on {retired}, on or before the certificate's issue day {issued}")]
-    Retired { key: KeyId, retired: Date, issued: Date },
+    #[error("seal {key} was valid from {from}, after the day it sealed this credential ({sealed})")]
+    NotYetValid { key: KeyId, from: Date, sealed: Date },
+    #[error("seal {key} was valid until {until}, before the day it sealed this credential ({sealed})")]
+    Expired { key: KeyId, until: Date, sealed: Date },
+    #[error("seal {key} was retired on {retired}, on or before the day it sealed this credential ({sealed})")]
+    Retired { key: KeyId, retired: Date, sealed: Date },
+    #[error(
+        "seal {key} is published as compromised from {from}: it vouches for nothing sealed since \
+         (this credential: {sealed})"
+    )]
+    Compromised { key: KeyId, from: Date, sealed: Date },
+    #[error("seal {key} may not seal qualification {qualification} on {sealed} (rule: the seal list's scope)")]
+    OutOfScope {
+        key: KeyId,
+        qualification: String,
+        sealed: Date,
+    },
 }
 
 impl SealKey {
-    /// May this key seal an e-certificate issued on `issued`?
-    pub fn covers(&self, issued: Date) -> Result<(), SealValidityError> {
-        if issued < self.valid_from {
+    /// May this key seal a credential of `qualification` on the day `sealed`?
+    pub fn may_seal(&self, qualification: &str, sealed: Date) -> Result<(), SealValidityError> {
+        let key = self.key_id;
+        if let Some(from) = self.compromised_from.map(crate::calendar::date_in_china)
+            && sealed >= from
+        {
+            return Err(SealValidityError::Compromised { key, from, sealed });
+        }
+        if sealed < self.valid_from {
             return Err(SealValidityError::NotYetValid {
-                key: self.key_id,
+                key,
                 from: self.valid_from,
-                issued,
+                sealed,
             });
         }
-        if issued > self.valid_until {
+        if sealed > self.valid_until {
             return Err(SealValidityError::Expired {
-                key: self.key_id,
+                key,
                 until: self.valid_until,
-                issued,
+                sealed,
             });
         }
         if let Some(retired) = self.retired_at.map(crate::calendar::date_in_china)
-            && issued >= retired
+            && sealed >= retired
         {
-            return Err(SealValidityError::Retired {
-                key: self.key_id,
-                retired,
-                issued,
+            return Err(SealValidityError::Retired { key, retired, sealed });
+        }
+        let in_scope = self
+            .scope
+            .iter()
+            .any(|s| s.qualification == qualification && (s.from..=s.until).contains(&sealed));
+        if !in_scope {
+            return Err(SealValidityError::OutOfScope {
+                key,
+                qualification: qualification.to_owned(),
+                sealed,
             });
         }
         Ok(())
@@ -188,20 +233,26 @@ mod tests {
             valid_from: date(2021, 12, 17),
             valid_until: date(2031, 12, 16),
             retired_at: None,
+            scope: vec![SealScope {
+                qualification: "0501".into(),
+                from: date(2021, 12, 17),
+                until: date(2031, 12, 16),
+            }],
+            compromised_from: None,
         }
     }
 
     #[test]
     fn validity_is_inclusive_at_both_ends() {
         let k = key();
-        assert!(k.covers(date(2021, 12, 17)).is_ok());
-        assert!(k.covers(date(2031, 12, 16)).is_ok());
+        assert!(k.may_seal("0501", date(2021, 12, 17)).is_ok());
+        assert!(k.may_seal("0501", date(2031, 12, 16)).is_ok());
         assert!(matches!(
-            k.covers(date(2021, 12, 16)),
+            k.may_seal("0501", date(2021, 12, 16)),
             Err(SealValidityError::NotYetValid { .. })
         ));
         assert!(matches!(
-            k.covers(date(2031, 12, 17)),
+            k.may_seal("0501", date(2031, 12, 17)),
             Err(SealValidityError::Expired { .. })
         ));
     }
@@ -211,11 +262,44 @@ mod tests {
         let mut k = key();
         // 2025-06-30T16:00Z is 2025-07-01 00:00 in Shanghai: from 07-01 on the key seals nothing.
         k.retired_at = Some("2025-06-30T16:00:00Z".parse().expect("ts"));
-        assert!(k.covers(date(2025, 6, 30)).is_ok());
+        assert!(k.may_seal("0501", date(2025, 6, 30)).is_ok());
         assert!(matches!(
-            k.covers(date(2025, 7, 1)),
+            k.may_seal("0501", date(2025, 7, 1)),
             Err(SealValidityError::Retired { .. })
         ));
+    }
+
+    #[test]
+    fn a_seal_seals_only_the_qualifications_of_its_scope_in_their_period() {
+        let mut k = key();
+        k.scope.push(SealScope {
+            qualification: "1101".into(),
+            from: date(2024, 1, 1),
+            until: date(2024, 12, 31),
+        });
+        let out = |q: &str, d| matches!(k.may_seal(q, d), Err(SealValidityError::OutOfScope { .. }));
+        assert!(out("0601", date(2023, 1, 1)), "not in the scope at all");
+        assert!(
+            out("1101", date(2023, 12, 31)) && out("1101", date(2025, 1, 1)),
+            "outside its period"
+        );
+        assert!(k.may_seal("1101", date(2024, 1, 1)).is_ok() && k.may_seal("1101", date(2024, 12, 31)).is_ok());
+        let e = k.may_seal("0601", date(2023, 1, 1)).expect_err("out");
+        assert!(e.to_string().contains("0601") && e.to_string().contains("scope"), "{e}");
+    }
+
+    #[test]
+    fn a_compromised_seal_vouches_for_nothing_from_that_day_in_china() {
+        let mut k = key();
+        // 2025-03-09T16:30Z is 2025-03-10 00:30 in Shanghai.
+        k.compromised_from = Some("2025-03-09T16:30:00Z".parse().expect("ts"));
+        assert!(k.may_seal("0501", date(2025, 3, 9)).is_ok());
+        for d in [date(2025, 3, 10), date(2026, 1, 1)] {
+            assert!(matches!(
+                k.may_seal("0501", d),
+                Err(SealValidityError::Compromised { .. })
+            ));
+        }
     }
 
     #[test]

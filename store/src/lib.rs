@@ -9,8 +9,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// The schema this build reads and its writer writes. Version 0 is an empty file; version 2
-/// added the lookup index.
-pub const SCHEMA_VERSION: i64 = 2;
+/// added the lookup index, version 3 the seals' scope and compromise date.
+pub const SCHEMA_VERSION: i64 = 3;
 
 mod lookup;
 mod reader;

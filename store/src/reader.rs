@@ -51,9 +51,10 @@ impl Reader<'_> {
             .map_err(sqlite(self.path))
     }
 
-    /// The newest signed time the appliance has seen (docs/design.md §4 `clock_suspect`).
+    /// The clock floor (docs/design.md §4 `clock_suspect`): the newest signed time the
+    /// appliance has seen, or the latest system time certd observed within its bound.
     pub fn clock_floor(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.cached("SELECT newest_signed_time FROM clock_floor WHERE id = 1")?
+        self.cached("SELECT max(newest_signed_time, coalesce(observed_time, 0)) FROM clock_floor WHERE id = 1")?
             .query_row([], |r| r.get::<_, i64>(0))
             .optional()
             .map(|o| o.map(ts))
@@ -62,20 +63,20 @@ impl Reader<'_> {
 
     pub fn seal(&self, key_id: KeyId) -> Result<Option<SealKey>, StoreError> {
         let row = self
-            .cached("SELECT public_key, owner, kind, valid_from, valid_until, retired_at FROM seals WHERE key_id = ?1")?
+            .cached(
+                "SELECT public_key, owner, kind, valid_from, valid_until, retired_at, scope, compromised_from
+                 FROM seals WHERE key_id = ?1",
+            )?
             .query_row([key_id.0.as_slice()], |r| {
                 Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
+                    (r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    (r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, Option<i64>>(5)?),
+                    (r.get::<_, String>(6)?, r.get::<_, Option<i64>>(7)?),
                 ))
             })
             .optional()
             .map_err(sqlite(self.path))?;
-        let Some((pk, owner, kind, from, until, retired)) = row else {
+        let Some(((pk, owner, kind), (from, until, retired), (scope, compromised))) = row else {
             return Ok(None);
         };
         let public_key = <[u8; 32]>::try_from(pk.as_slice())
@@ -84,6 +85,7 @@ impl Reader<'_> {
             .ok_or_else(|| self.corrupt("seals", format!("public key of {key_id}")))?;
         let kind = SealKind::parse(&kind).ok_or_else(|| self.corrupt("seals", format!("kind {kind:?}")))?;
         let day = |n| calendar::from_day_number(n).ok_or_else(|| self.corrupt("seals", format!("day {n}")));
+        let scope = serde_json::from_str(&scope).map_err(|_| self.corrupt("seals", format!("scope of {key_id}")))?;
         Ok(Some(SealKey {
             key_id,
             public_key,
@@ -92,6 +94,8 @@ impl Reader<'_> {
             valid_from: day(from)?,
             valid_until: day(until)?,
             retired_at: retired.map(ts),
+            scope,
+            compromised_from: compromised.map(ts),
         }))
     }
 

@@ -164,6 +164,18 @@ impl Writer {
             tx.execute_batch(lookup::SCHEMA).map_err(sqlite(path))?;
             tx.execute_batch(MAINTENANCE_SCHEMA).map_err(sqlite(path))?;
         }
+        if found < 3 {
+            // Seals gained their scope and compromise date. A store of an older schema holds
+            // seals without them: its publication is forgotten, so the next sync applies the
+            // whole of the current one (until then, nothing is decided on the old seals).
+            tx.execute_batch(
+                "ALTER TABLE seals ADD COLUMN scope TEXT NOT NULL DEFAULT '[]';
+                 ALTER TABLE seals ADD COLUMN compromised_from INTEGER;
+                 ALTER TABLE clock_floor ADD COLUMN observed_time INTEGER;
+                 DELETE FROM publication;",
+            )
+            .map_err(sqlite(path))?;
+        }
         if let Some(at) = full_check {
             tx.execute("INSERT OR REPLACE INTO maintenance VALUES (1, ?1)", [at.as_second()])
                 .map_err(sqlite(path))?;
@@ -226,9 +238,11 @@ impl Writer {
             .map_err(&e)?;
         {
             let mut st = tx
-                .prepare("INSERT INTO seals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .prepare("INSERT INTO seals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(&e)?;
             for s in &update.seals {
+                let scope = serde_json::to_string(&s.scope)
+                    .map_err(|e| sqlite(&path)(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
                 st.execute(params![
                     s.key_id.0.as_slice(),
                     s.public_key.as_bytes().as_slice(),
@@ -237,6 +251,8 @@ impl Writer {
                     calendar::to_day_number(s.valid_from),
                     calendar::to_day_number(s.valid_until),
                     s.retired_at.map(|t| t.as_second()),
+                    scope,
+                    s.compromised_from.map(|t| t.as_second()),
                 ])
                 .map_err(&e)?;
             }
@@ -310,13 +326,37 @@ impl Writer {
         )
         .map_err(&e)?;
         tx.execute(
-            "INSERT INTO clock_floor VALUES (1, ?1)
+            "INSERT INTO clock_floor (id, newest_signed_time) VALUES (1, ?1)
              ON CONFLICT (id) DO UPDATE SET newest_signed_time = max(newest_signed_time, excluded.newest_signed_time)",
             params![update.as_of.as_second()],
         )
         .map_err(&e)?;
         Ok(tx.commit().map_err(&e)?)
     }
+}
+
+/// Raises the store's clock floor to `now`, the system clock as certd observes it, so that a
+/// clock later set back cannot make time run backwards for verification (docs/design.md §4).
+/// Only a time within `bound` of the newest signed time is kept: a clock wrongly set far
+/// ahead must not become a floor the appliance can never get below, and beyond the data's
+/// maximum age nothing is decided as valid anyway. Whether the floor moved. Light: one
+/// UPDATE on its own connection, waiting at most `busy` for a sync's transaction.
+pub fn observe_clock(
+    path: &Path,
+    now: Timestamp,
+    bound: jiff::SignedDuration,
+    busy: std::time::Duration,
+) -> Result<bool, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(sqlite(path))?;
+    conn.busy_timeout(busy).map_err(sqlite(path))?;
+    let changed = conn
+        .execute(
+            "UPDATE clock_floor SET observed_time = ?1
+             WHERE ?1 > max(newest_signed_time, coalesce(observed_time, 0)) AND ?1 <= newest_signed_time + ?2",
+            params![now.as_second(), bound.as_secs()],
+        )
+        .map_err(sqlite(path))?;
+    Ok(changed > 0)
 }
 
 /// (`target` = (applied, offered)) and check the resulting count.

@@ -10,7 +10,7 @@ use certkiosk_formats::trust::{SealKey, SealKind};
 use certkiosk_store::Store;
 use certkiosk_sync::writer::{MetadataVersions, Writer};
 use certkiosk_verify::{Now, Policy, VerdictCode, verify};
-use certsync::authority::default_catalogue;
+use certsync::authority::{default_catalogue, seal_scope};
 use certsync::seal::SealSigner;
 use coset::CborSerializable;
 use ed25519_dalek::{Signature, SigningKey};
@@ -53,6 +53,13 @@ fn main() {
             valid_from: date(2021, 12, 17),
             valid_until: date(2031, 12, 16),
             retired_at: None,
+            scope: seal_scope(
+                &default_catalogue().qualifications,
+                "MOHRSS",
+                SealKind::Ministry,
+                (date(2021, 12, 17), date(2031, 12, 16)),
+            ),
+            compromised_from: None,
         }],
         catalogue: default_catalogue(),
         revocations,

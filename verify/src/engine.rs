@@ -8,8 +8,9 @@ use crate::verdict::{
     AnnotationView, CertificateView, Freshness, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
 };
 use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
-use certkiosk_formats::credential::{Claims, Envelope};
+use certkiosk_formats::credential::{Annotation, Claims, Envelope};
 use certkiosk_formats::escape;
+use certkiosk_formats::lookup::LookupEntry;
 use certkiosk_formats::status::{Revocation, RevocationReason};
 use certkiosk_formats::trust::SealKey;
 use certkiosk_store::{Reader, Scope, StoreError};
@@ -46,6 +47,11 @@ impl Policy {
         }
     }
 }
+
+/// How far a genuine annotation's application time may raise "now" past the clock and its
+/// floor (docs/design.md §4): the authority's and the appliance's clocks may differ by this
+/// much; an annotation dated later than that is checked at this time, not at its own.
+pub const ANNOTATION_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(10);
 
 /// Where "now" comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,18 +146,56 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
             return Ok(v);
         }
     };
-    if let Err(e) = seal.covers(claims.ecert_issued_on) {
+    // Rules no annotation the authority signs breaks: whatever sealed it, one that does is
+    // not genuine.
+    if let Some(a) = &claims.annotation
+        && let Err(e) = a.check_rules(claims.ecert_issued_on)
+    {
         return forged(v, e.to_string());
     }
-    if seal.owner != claims.issuing_body {
-        return forged(
-            v,
-            format!(
-                "seal {key_id} belongs to {}, not to the issuing body {}",
-                seal.owner, claims.issuing_body
-            ),
-        );
+    // The seal, on the day it sealed this credential, for this qualification: the seal list
+    // says which seal may seal what, when, and from when a seal is compromised.
+    let sealed_on = claims
+        .annotation
+        .as_ref()
+        .map_or(claims.ecert_issued_on, Annotation::applied_on);
+    if let Err(e) = seal.may_seal(&claims.qualification, sealed_on) {
+        return forged(v, e.to_string());
     }
+    match store.qualification(&claims.qualification)? {
+        Some(q) if q.body == claims.issuing_body => {}
+        Some(q) => {
+            let reason = format!(
+                "qualification {} is issued by {}, not by {} (rule: the catalogue's issuing body)",
+                claims.qualification, q.body, claims.issuing_body
+            );
+            return forged(v, reason);
+        }
+        None => {
+            let reason = format!("qualification {} is not in the catalogue", claims.qualification);
+            return forged(v, reason);
+        }
+    }
+    // Where the lookup index holds a qualification's certificates, it holds this one, as
+    // sealed: a number it lacks was never issued (or only since the data was published).
+    let listed = match store.lookup_meta()? {
+        Some(meta) if meta.qualifications.contains(&claims.qualification) => {
+            match store.lookup_row(&claims.management_number)? {
+                Some(row) => {
+                    if let Some(field) = index_mismatch(&row, &claims) {
+                        let reason = format!(
+                            "the status data lists management number {} with another {field} (rule: the lookup index)",
+                            escape::line(&claims.management_number)
+                        );
+                        return forged(v, reason);
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => true,
+    };
     v.certificate = Some(certificate_view(&claims, &seal, store)?);
     let texts = [
         Some(&claims.holder_name),
@@ -163,12 +207,16 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         v.warnings.push(Warning::HiddenCharacters);
     }
     // A genuine annotation proves that its application time has passed: a system clock
-    // earlier than that is wrong too (the floor in the store only knows the data's times).
+    // earlier than that is wrong too. But only by a little: the time is raised at most
+    // ANNOTATION_CLOCK_SKEW past the clock (or its floor), so an annotation dated in the
+    // future cannot carry "now" forward to its own validity.
     if let Some(a) = &claims.annotation
         && system_clock
         && a.requested_at > now
     {
-        now = a.requested_at;
+        now = a
+            .requested_at
+            .min(now.saturating_add(ANNOTATION_CLOCK_SKEW).unwrap_or(now));
         v.checked_at = now;
         if !v.warnings.contains(&Warning::ClockSuspect) {
             v.warnings.push(Warning::ClockSuspect);
@@ -233,6 +281,17 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         return Ok(v);
     }
     match store.scope(&claims.qualification, claims.approved_on.year())? {
+        Scope::Covered if !listed => {
+            v.verdict = VerdictCode::NotFound;
+            v.reason = Some(format!(
+                "management number {} is not in the status data of {} for qualification {}; a \
+                 certificate issued since is found after the next update",
+                escape::line(&claims.management_number),
+                calendar::date_in_china(publication.as_of),
+                claims.qualification
+            ));
+            return Ok(v);
+        }
         Scope::Covered => {}
         Scope::OtherYears { first_year, last_year } => {
             v.verdict = VerdictCode::NotFound;
@@ -255,6 +314,21 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         }
     }
     Ok(v)
+}
+
+/// The first field in which the lookup index's row disagrees with the sealed claims.
+fn index_mismatch(row: &LookupEntry, claims: &Claims) -> Option<&'static str> {
+    if row.qualification != claims.qualification {
+        Some("qualification")
+    } else if row.level != claims.level.code() {
+        Some("level")
+    } else if row.approved_on != claims.approved_on {
+        Some("approval date")
+    } else if row.ecert_issued_on != claims.ecert_issued_on {
+        Some("e-certificate issue day")
+    } else {
+        None
+    }
 }
 
 /// A revocation as a verdict shows it: the reason code's and the revoking body's names.

@@ -3,14 +3,15 @@
 
 use crate::calendar::ANNOTATION_ERA_START;
 use crate::status::{Body, Catalogue, Qualification, ScopeEntry};
-use crate::trust::SealKind;
+use crate::trust::{SealKind, SealScope};
 use jiff::civil::{Date, date};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE seal_keys (
     key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, kind TEXT NOT NULL,
-    valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, retired_at INTEGER, file TEXT NOT NULL
+    valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, retired_at INTEGER, file TEXT NOT NULL,
+    compromised_from INTEGER
 ) WITHOUT ROWID;
 CREATE TABLE bodies (code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE qualifications (
@@ -115,6 +116,25 @@ pub fn default_catalogue() -> Catalogue {
             s("1201", 2008, 2099),
         ],
     }
+}
+
+/// What a seal of `owner` and `kind`, valid `from..=until`, may seal: each qualification the
+/// catalogue gives to that body with that kind of seal, over the seal's validity.
+pub fn seal_scope(
+    qualifications: &[Qualification],
+    owner: &str,
+    kind: SealKind,
+    (from, until): (Date, Date),
+) -> Vec<SealScope> {
+    qualifications
+        .iter()
+        .filter(|q| q.body == owner && q.seal_kind == kind)
+        .map(|q| SealScope {
+            qualification: q.code.clone(),
+            from,
+            until,
+        })
+        .collect()
 }
 
 /// The kind and validity of the first seal of the body `code`. The ministry's seal dates from

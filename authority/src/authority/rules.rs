@@ -9,14 +9,15 @@ use crate::trust::SealKind;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-/// Longest annotation validity, in days counted inclusively (docs/design.md §1).
-pub const MAX_ANNOTATION_DAYS: i64 = 90;
+/// Longest annotation validity, in days counted inclusively (docs/design.md §1): the rule the
+/// verifier enforces too.
+pub use crate::credential::MAX_ANNOTATION_DAYS;
 /// The window, in days back from the day of application, in which valid annotations count.
 pub const ANNOTATION_WINDOW_DAYS: i64 = 90;
 /// At most this many valid annotations per certificate in the window.
 pub const MAX_ANNOTATIONS_IN_WINDOW: usize = 3;
-/// The scenarios the authority offers today.
-pub const OFFERED_SCENARIOS: [Scenario; 1] = [Scenario::SELF_USE];
+/// The scenarios the authority offers today: those the verifiers know.
+pub const OFFERED_SCENARIOS: [Scenario; 1] = Scenario::KNOWN;
 
 type Result<T = ()> = std::result::Result<T, AuthorityError>;
 

@@ -6,6 +6,7 @@ use certsync::credential::{Level, Scenario};
 use certsync::demo;
 use certsync::publish::Lifetimes;
 use certsync::status::RevocationReason;
+use certsync::trust::KeyId;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -109,6 +110,27 @@ enum Command {
         #[arg(long)]
         off: bool,
     },
+    /// Retire the seal of a body and put a new one in its place (from today; annotations
+    /// from now on are sealed with it).
+    RotateSeal {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Issuing body code (e.g. MOHRSS).
+        #[arg(long)]
+        body: String,
+    },
+    /// Publish a seal as compromised from a moment: verifiers take nothing it sealed on or
+    /// after that day as genuine. A seal in service is rotated out first.
+    CompromiseSeal {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The seal's key id (16 hex digits, as `certd verify` shows it).
+        #[arg(long, value_parser = parse_key_id)]
+        seal: KeyId,
+        /// From when it may have been in other hands (RFC 3339, e.g. 2026-11-30T00:00:00+08:00).
+        #[arg(long)]
+        from: Timestamp,
+    },
     /// Rotate the root key (root metadata N+1, signed by the old and the new root key).
     RotateRoot {
         #[arg(long, default_value = ".")]
@@ -139,6 +161,10 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         timestamp_days: u32,
     },
+}
+
+fn parse_key_id(s: &str) -> Result<KeyId, String> {
+    KeyId::from_hex(s).ok_or_else(|| "a seal key id is 16 hex digits".to_owned())
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -233,6 +259,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             Authority::open(&dir)?.cancel_annotation(annotation, &reason, now)?;
             println!("annotation {annotation} cancelled; publish to tell the appliances");
+        }
+        Command::RotateSeal { dir, body } => {
+            let r = Authority::open(&dir)?.rotate_seal(&body, now)?;
+            if let Some(old) = r.retired {
+                println!("seal {old} of {body} retired");
+            }
+            println!(
+                "seal {} of {body} in service from {}; publish to tell the appliances",
+                r.new, r.from
+            );
+        }
+        Command::CompromiseSeal { dir, seal, from } => {
+            let r = Authority::open(&dir)?.compromise_seal(seal, from, now)?;
+            if let Some(r) = r {
+                println!("seal {seal} retired; seal {} in service from {}", r.new, r.from);
+            }
+            println!("seal {seal} compromised from {from}; publish to tell the appliances");
         }
         Command::Revoke {
             dir,

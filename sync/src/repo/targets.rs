@@ -57,6 +57,20 @@ impl Publication<'_> {
                 what,
             });
         }
+        // A scope names qualifications of the catalogue, over a period that is one.
+        let known = |q: &str| catalogue[0].qualifications.iter().any(|c| c.code == q);
+        let bad_scope = seals
+            .iter()
+            .flat_map(|s| &s.scope)
+            .any(|s| s.from > s.until || !known(&s.qualification));
+        if bad_scope {
+            let what = "a seal scope naming a qualification outside the catalogue, or ending before it starts";
+            return Err(RepoError::HeaderMismatch {
+                location: reader.location.to_owned(),
+                kind: "seals",
+                what,
+            });
+        }
         let revocations = reader
             .records(
                 TargetKind::Revocations,

@@ -1,6 +1,6 @@
 use super::*;
 use certkiosk_formats::status::{Body, Cancellation, Catalogue, Dataset, Qualification, Revocation, ScopeEntry};
-use certkiosk_formats::trust::{KeyId, SealKey, SealKind};
+use certkiosk_formats::trust::{KeyId, SealKey, SealKind, SealScope};
 use certkiosk_store::Scope;
 use ed25519_dalek::SigningKey;
 use jiff::civil::date;
@@ -42,6 +42,12 @@ fn dataset(version: u64, revoked: &[&str]) -> Dataset {
             valid_from: date(2021, 12, 17),
             valid_until: date(2031, 12, 16),
             retired_at: Some("2030-01-01T00:00:00Z".parse().expect("ts")),
+            scope: vec![SealScope {
+                qualification: "0301".into(),
+                from: date(2021, 12, 17),
+                until: date(2031, 12, 16),
+            }],
+            compromised_from: Some("2029-06-01T00:00:00Z".parse().expect("ts")),
         }],
         catalogue: catalogue(),
         revocations: revoked
@@ -361,7 +367,9 @@ fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
         .store
         .connection_mut()
         .execute_batch(
-            "DROP TABLE lookup_index; DROP TABLE lookup_salts; DROP TABLE lookup_meta; PRAGMA user_version = 1;",
+            "DROP TABLE lookup_index; DROP TABLE lookup_salts; DROP TABLE lookup_meta;
+             ALTER TABLE seals DROP COLUMN scope; ALTER TABLE seals DROP COLUMN compromised_from;
+             ALTER TABLE clock_floor DROP COLUMN observed_time; PRAGMA user_version = 1;",
         )
         .expect("make it version 1");
     drop(store);
@@ -380,6 +388,69 @@ fn a_version_1_store_gains_the_lookup_index_and_keeps_its_data() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_version_2_store_forgets_its_publication_so_the_next_sync_brings_the_seal_scopes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.sqlite");
+    let mut store = Writer::open(&path).expect("open");
+    let d = dataset(1, &["2023030100000001"]);
+    store.apply(&d, versions(1), now()).expect("apply");
+    store
+        .store
+        .connection_mut()
+        .execute_batch(
+            "ALTER TABLE seals DROP COLUMN scope; ALTER TABLE seals DROP COLUMN compromised_from;
+             ALTER TABLE clock_floor DROP COLUMN observed_time; PRAGMA user_version = 2;",
+        )
+        .expect("make it version 2");
+    drop(store);
+    let mut store = Writer::open(&path).expect("migrate");
+    let r = store.reader().expect("reader");
+    assert_eq!(
+        r.publication().expect("publication"),
+        None,
+        "nothing decided on old seals"
+    );
+    assert_eq!(r.clock_floor().expect("floor"), Some(d.as_of), "the floor is kept");
+    drop(r);
+    // The same publication applies again, whole, with its seals' scopes.
+    store.apply(&d, versions(1), now()).expect("apply again");
+    let r = store.reader().expect("reader");
+    assert_eq!(r.seal(d.seals[0].key_id).expect("seal"), Some(d.seals[0].clone()));
+}
+
+proptest::proptest! {
+    /// The clock floor never moves back, whatever certd observes and in whatever order, and
+    /// never goes past the newest signed time by more than the bound.
+    #[test]
+    fn the_clock_floor_never_moves_back(observed in proptest::collection::vec(-40i64 * 86_400..40 * 86_400, 1..12)) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite");
+        let mut store = Writer::open(&path).expect("open");
+        let d = dataset(1, &[]);
+        store.apply(&d, versions(1), now()).expect("apply");
+        let bound = jiff::SignedDuration::from_hours(30 * 24);
+        let busy = std::time::Duration::from_secs(1);
+        let mut floor = d.as_of;
+        for offset in observed {
+            let at = d.as_of + jiff::SignedDuration::from_secs(offset);
+            let moved = observe_clock(&path, at, bound, busy).expect("observe");
+            let now_floor = store.reader().expect("reader").clock_floor().expect("floor").expect("some");
+            proptest::prop_assert!(now_floor >= floor, "moved back: {floor} -> {now_floor}");
+            proptest::prop_assert!(now_floor <= d.as_of + bound);
+            let expected = if at > floor && at <= d.as_of + bound { at } else { floor };
+            proptest::prop_assert_eq!(now_floor, expected);
+            proptest::prop_assert_eq!(moved, expected != floor);
+            floor = now_floor;
+        }
+        // A publication signed earlier than the floor leaves it where it is.
+        let mut older = dataset(2, &[]);
+        older.as_of = d.as_of;
+        store.apply(&older, versions(2), now()).expect("apply");
+        proptest::prop_assert_eq!(store.reader().expect("reader").clock_floor().expect("floor"), Some(floor));
+    }
 }
 
 /// Overwrite the root page of `table` in the store's file with garbage (after the WAL is

@@ -5,7 +5,7 @@ use certkiosk_formats::credential::{Annotation, Claims, PREFIX, Scenario, encode
 use certkiosk_formats::status::{Cancellation, Dataset, Revocation};
 use certkiosk_formats::trust::SealKind;
 use certkiosk_sync::writer::{MetadataVersions, Writer};
-use certsync::authority::default_catalogue;
+use certsync::authority::{default_catalogue, seal_scope};
 use certsync::seal::SealSigner;
 use ed25519_dalek::SigningKey;
 use jiff::civil::{Date, date};
@@ -22,6 +22,8 @@ struct Fixture {
     ministry: SealSigner,
     association: SealSigner,
     retired: SealSigner,
+    /// A ministry seal published as compromised from 2026-02-01 (Shanghai).
+    compromised: SealSigner,
 }
 
 fn seal(signer: &SealSigner, owner: &str, kind: SealKind, from: Date, until: Date, retired: Option<&str>) -> SealKey {
@@ -33,6 +35,8 @@ fn seal(signer: &SealSigner, owner: &str, kind: SealKind, from: Date, until: Dat
         valid_from: from,
         valid_until: until,
         retired_at: retired.map(|t| t.parse().expect("ts")),
+        scope: seal_scope(&default_catalogue().qualifications, owner, kind, (from, until)),
+        compromised_from: None,
     }
 }
 
@@ -41,6 +45,16 @@ fn fixture() -> Fixture {
     let ministry = SealSigner::new(SigningKey::from_bytes(&[1; 32]));
     let association = SealSigner::new(SigningKey::from_bytes(&[2; 32]));
     let retired = SealSigner::new(SigningKey::from_bytes(&[3; 32]));
+    let compromised = SealSigner::new(SigningKey::from_bytes(&[4; 32]));
+    let mut leaked = seal(
+        &compromised,
+        "MOHRSS",
+        SealKind::Ministry,
+        date(2021, 12, 17),
+        date(2031, 12, 16),
+        None,
+    );
+    leaked.compromised_from = Some(ts("2026-01-31T16:00:00Z"));
     let as_of: Timestamp = AS_OF.parse().expect("ts");
     let dataset = Dataset {
         version: 4,
@@ -71,6 +85,7 @@ fn fixture() -> Fixture {
                 date(2031, 12, 16),
                 Some("2023-12-31T16:00:00Z"),
             ),
+            leaked,
         ],
         catalogue: default_catalogue(),
         revocations: vec![Revocation {
@@ -99,6 +114,7 @@ fn fixture() -> Fixture {
         ministry,
         association,
         retired,
+        compromised,
     }
 }
 
@@ -192,8 +208,12 @@ fn each_verdict_code_with_its_precedence() {
     before_ministry_seal.ecert_issued_on = date(2021, 12, 16);
     let mut after_retirement = annotated();
     after_retirement.ecert_issued_on = date(2024, 1, 1);
-    let mut before_retirement = annotated();
-    before_retirement.ecert_issued_on = date(2023, 12, 31);
+    // The issue day backdated before the retirement (2024-01-01), the annotation applied for
+    // after it: the annotation's day is the sealing day, and the retired seal refuses it.
+    let mut backdated = annotated();
+    backdated.ecert_issued_on = date(2023, 12, 31);
+    // Applied for before the retirement: genuine, and long expired.
+    let before_retirement = claims(Some((2, "2023-12-20T02:00:00Z", date(2023, 12, 20), date(2024, 3, 18))));
     let rogue = SealSigner::new(SigningKey::from_bytes(&[9; 32]));
     let late = "2026-04-20T00:00:00Z"; // 41 days after as_of
 
@@ -274,10 +294,16 @@ fn each_verdict_code_with_its_precedence() {
             VerdictCode::Forged,
         ),
         (
-            "retired seal, issued before",
+            "retired seal, issue day backdated before it, annotation after",
+            f.retired.seal(&backdated),
+            SOON,
+            VerdictCode::Forged,
+        ),
+        (
+            "retired seal, annotation applied for before its retirement",
             f.retired.seal(&before_retirement),
             SOON,
-            VerdictCode::Valid,
+            VerdictCode::AnnotationExpired,
         ),
         ("not a credential", "hello".into(), SOON, VerdictCode::Unreadable),
     ];
@@ -613,6 +639,14 @@ proptest! {
         if system_clock && given < as_of {
             prop_assert!(v.warnings.contains(&Warning::ClockSuspect));
         }
+        // The clock is never taken below its floor (the store's, here the data's time), and an
+        // annotation dated ahead raises it by the skew at most.
+        if system_clock {
+            let floor = as_of.max(given);
+            prop_assert!(v.checked_at >= floor && v.checked_at <= floor + ANNOTATION_CLOCK_SKEW, "{v:?}");
+        } else {
+            prop_assert_eq!(v.checked_at, given);
+        }
     }
 }
 
@@ -635,22 +669,140 @@ fn an_annotation_is_checked_even_where_none_is_required() {
 }
 
 #[test]
-fn a_genuine_annotation_also_raises_the_clock_floor() {
+fn a_genuine_annotation_raises_the_clock_only_within_the_skew() {
     let f = fixture();
-    // Applied for 20 days after the data's as_of; the system clock sits between the two.
+    // Applied for 5 minutes after the system clock: the authority's clock is a little ahead.
     let text = f.ministry.seal(&claims(Some((
         10,
+        "2026-03-20T00:05:00Z",
+        date(2026, 3, 20),
+        date(2026, 5, 1),
+    ))));
+    let v = check(&f, &text, Now::System(ts("2026-03-20T00:00:00Z")));
+    assert_eq!(v.checked_at, ts("2026-03-20T00:05:00Z"));
+    assert!(v.warnings.contains(&Warning::ClockSuspect));
+    assert_eq!(v.verdict, VerdictCode::Valid, "{v:?}");
+
+    // Dated ten days ahead of the clock: "now" moves by the skew only, so the annotation has
+    // not started, and the clock is suspect.
+    let text = f.ministry.seal(&claims(Some((
+        11,
         "2026-03-30T04:00:00Z",
         date(2026, 3, 30),
         date(2026, 5, 1),
     ))));
     let v = check(&f, &text, Now::System(ts("2026-03-20T00:00:00Z")));
-    assert_eq!(v.checked_at, ts("2026-03-30T04:00:00Z"));
+    assert_eq!(v.checked_at, ts("2026-03-20T00:00:00Z") + ANNOTATION_CLOCK_SKEW);
     assert!(v.warnings.contains(&Warning::ClockSuspect));
-    assert_eq!(v.verdict, VerdictCode::Valid, "{v:?}");
-    // Taken as it is with an explicit time: then the annotation has simply not started.
+    assert_eq!(v.verdict, VerdictCode::AnnotationNotYetValid, "{v:?}");
+    // Taken as it is with an explicit time.
     assert_eq!(
         code_at(&f, &text, "2026-03-20T00:00:00Z"),
         VerdictCode::AnnotationNotYetValid
     );
+}
+
+/// The forged verdict of `text` at [`SOON`], and its reason, which names the rule.
+fn forged_because(f: &Fixture, text: &str) -> String {
+    let v = check(f, text, Now::Explicit(ts(SOON)));
+    assert_eq!(v.verdict, VerdictCode::Forged, "{v:?}");
+    assert!(
+        v.certificate.is_none() && v.annotation.is_none(),
+        "a forgery shows no one: {v:?}"
+    );
+    let reason = v.reason.expect("a reason");
+    assert!(!reason.contains('\n'), "{reason}");
+    reason
+}
+
+#[test]
+fn a_seal_seals_only_what_the_seal_list_entitles_it_to() {
+    let f = fixture();
+    // The association's seal on a ministry qualification (一级建造师), and the ministry's on an
+    // association's (房地产估价师): each genuine signatures, each outside its seal's scope.
+    let mut constructor = annotated();
+    constructor.qualification = "0501".into();
+    constructor.level = certkiosk_formats::credential::Level::FirstClass;
+    let reason = forged_because(&f, &f.association.seal(&constructor));
+    assert!(reason.contains("0501") && reason.contains("scope"), "{reason}");
+    let mut constructor_claimed_by_the_association = constructor.clone();
+    constructor_claimed_by_the_association.issuing_body = "CIREA".into();
+    let reason = forged_because(&f, &f.association.seal(&constructor_claimed_by_the_association));
+    assert!(reason.contains("scope"), "{reason}");
+
+    let mut appraiser = annotated();
+    appraiser.qualification = "1101".into();
+    appraiser.issuing_body = "CIREA".into();
+    let reason = forged_because(&f, &f.ministry.seal(&appraiser));
+    assert!(reason.contains("1101") && reason.contains("scope"), "{reason}");
+    // Sealed by its own body's seal, it is genuine.
+    assert_eq!(code_at(&f, &f.association.seal(&appraiser), SOON), VerdictCode::Valid);
+
+    // Within the scope, but claiming another issuing body than the catalogue's.
+    let mut other_body = annotated();
+    other_body.issuing_body = "CAUP".into();
+    let reason = forged_because(&f, &f.ministry.seal(&other_body));
+    assert!(reason.contains("issuing body"), "{reason}");
+}
+
+#[test]
+fn an_annotation_breaking_the_rules_is_forged_whatever_sealed_it() {
+    let f = fixture();
+    let with = |requested: &str, from: Date, until: Date, scenario: u16| {
+        let mut c = claims(Some((5, requested, from, until)));
+        if let Some(a) = &mut c.annotation {
+            a.scenario = Scenario(scenario);
+        }
+        f.ministry.seal(&c)
+    };
+    let applied = "2026-03-01T01:00:00Z"; // 2026-03-01 in Shanghai
+    let cases = [
+        // 91 days counted inclusively; the issue's 10-year annotation.
+        (with(applied, date(2026, 3, 1), date(2026, 5, 30), 1), "91 days"),
+        (
+            with(applied, date(2026, 3, 1), date(2036, 2, 28), 1),
+            "more than the 90",
+        ),
+        // Starts the day before it was applied for.
+        (
+            with(applied, date(2026, 2, 28), date(2026, 5, 28), 1),
+            "before the day it was applied for",
+        ),
+        (
+            with(applied, date(2026, 3, 1), date(2026, 5, 29), 7),
+            "not a known scenario",
+        ),
+        // Applied for before the e-certificate (2023-06-10) existed.
+        (
+            with("2023-06-01T01:00:00Z", date(2023, 6, 1), date(2023, 8, 1), 1),
+            "before the e-certificate",
+        ),
+    ];
+    for (text, says) in cases {
+        let reason = forged_because(&f, &text);
+        assert!(reason.contains(says), "{says}: {reason}");
+    }
+    // The longest there is: 90 days, from the day of application.
+    assert_eq!(
+        code_at(&f, &with(applied, date(2026, 3, 1), date(2026, 5, 29), 1), SOON),
+        VerdictCode::Valid
+    );
+}
+
+#[test]
+fn a_compromised_seal_vouches_for_nothing_sealed_from_its_date() {
+    let f = fixture();
+    // Applied for on 2026-01-31: before the compromise, genuine.
+    let before = claims(Some((6, "2026-01-31T02:00:00Z", date(2026, 1, 31), date(2026, 4, 30))));
+    assert_eq!(code_at(&f, &f.compromised.seal(&before), SOON), VerdictCode::Valid);
+    // On the day of the compromise, and after it.
+    for requested in ["2026-02-01T02:00:00Z", "2026-03-01T01:00:00Z"] {
+        let day = calendar::date_in_china(ts(requested));
+        let after = claims(Some((7, requested, day, date(2026, 4, 30))));
+        let reason = forged_because(&f, &f.compromised.seal(&after));
+        assert!(
+            reason.contains("compromised") && reason.contains("2026-02-01"),
+            "{reason}"
+        );
+    }
 }
