@@ -51,7 +51,7 @@ pub enum AuthorityError {
     UnknownAnnotation(u64),
     #[error("invalid {field}: {problem}")]
     Invalid { field: &'static str, problem: String },
-    #[error("no seal of {body} covers e-certificates issued on {issued}")]
+    #[error("no seal of {body} in service is valid on {issued}")]
     NoSeal { body: String, issued: Date },
     #[error("certificate {0} is revoked and cannot be annotated")]
     Revoked(String),
@@ -378,21 +378,23 @@ impl Authority {
             .collect()
     }
 
-    /// The seal of `body` in service on the day `issued`: neither retired nor compromised.
-    fn seal_for(&self, body: &str, issued: Date) -> Result<SealSigner> {
+    /// The seal of `body` in service at `now` (not retired by then, not compromised) that is
+    /// valid on the day `day`.
+    fn seal_for(&self, body: &str, day: Date, now: Timestamp) -> Result<SealSigner> {
         let file: Option<String> = self
             .db
             .query_row(
                 "SELECT file FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
-                 AND retired_at IS NULL AND compromised_from IS NULL ORDER BY valid_from DESC LIMIT 1",
-                params![body, date_text(issued)],
+                 AND (retired_at IS NULL OR retired_at > ?3) AND compromised_from IS NULL
+                 ORDER BY valid_from DESC LIMIT 1",
+                params![body, date_text(day), now.as_second()],
                 |r| r.get(0),
             )
             .optional()
             .map_err(self.sqlite())?;
         let file = file.ok_or_else(|| AuthorityError::NoSeal {
             body: body.to_owned(),
-            issued,
+            issued: day,
         })?;
         Ok(SealSigner::new(keys::read_key(
             &Authority::keys_dir(&self.dir).join(file),
@@ -427,7 +429,7 @@ impl Authority {
     pub fn issue(&mut self, req: &IssueRequest, now: Timestamp) -> Result<Sealed> {
         rules::check_issue(req, calendar::date_in_china(now))?;
         let q = self.qualification(&req.qualification)?;
-        let signer = self.seal_for(&q.body, req.ecert_issued_on)?;
+        let signer = self.seal_for(&q.body, req.ecert_issued_on, now)?;
         let path = Authority::db_path(&self.dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),
@@ -581,7 +583,7 @@ impl Authority {
         // Sealed with the body's seal of today, whichever sealed the certificate: a verifier
         // takes an annotation's day of application as its sealing day, so a retired seal
         // never vouches for an annotation applied for after its retirement.
-        let signer = self.seal_for(&claims.issuing_body, today)?;
+        let signer = self.seal_for(&claims.issuing_body, today, now)?;
         let path = Authority::db_path(&self.dir);
         let e = |source| AuthorityError::Sqlite {
             path: path.clone(),

@@ -494,7 +494,8 @@ impl World {
         )?;
         let planner = seal_signer(&self.authority, "CAUP")?;
         let c = self.issue("1201", "苗青", Unleveled, D(2023, 3, 1), D(2023, 4, 1))?;
-        self.authority.rotate_seal("CAUP", self.now - days(30))?;
+        self.authority
+            .rotate_seal("CAUP", self.now - days(31), Some(self.day(-30)))?;
         let mut late = c.claims;
         late.annotation = Some(crate::credential::Annotation {
             id: 9_000_001,

@@ -166,6 +166,10 @@ pub struct Annotation {
 
 /// The longest an annotation may be valid, in civil days counted inclusively.
 pub const MAX_ANNOTATION_DAYS: i64 = 90;
+/// The latest an annotation may start, in days after its day of application: with the 90 days
+/// it may last, no annotation is usable more than 119 days after it was applied for, so a
+/// seal's signature stops granting anything that long after the seal's retirement.
+pub const MAX_ANNOTATION_LEAD_DAYS: i64 = 30;
 
 /// A rule of annotations that a signed annotation breaks (verdict `forged`, whatever sealed
 /// it: the authority never signs one).
@@ -179,6 +183,10 @@ pub enum AnnotationRuleError {
     TooLong { id: u64, days: i64 },
     #[error("annotation {id} starts on {from}, before the day it was applied for ({applied})")]
     StartsBeforeApplication { id: u64, from: Date, applied: Date },
+    #[error(
+        "annotation {id} starts on {from}, more than {MAX_ANNOTATION_LEAD_DAYS} days after the day it was applied for ({applied})"
+    )]
+    StartsTooLate { id: u64, from: Date, applied: Date },
     #[error("annotation {id} was applied for on {applied}, before the e-certificate was issued on {issued}")]
     AppliedBeforeIssue { id: u64, applied: Date, issued: Date },
 }
@@ -190,8 +198,9 @@ impl Annotation {
     }
 
     /// Checks the rules every annotation keeps (docs/formats.md): a known scenario; valid at
-    /// most [`MAX_ANNOTATION_DAYS`] days, counted inclusively, from no earlier than the day of
-    /// application; applied for no earlier than the e-certificate's issue day.
+    /// most [`MAX_ANNOTATION_DAYS`] days, counted inclusively, starting from the day of
+    /// application to [`MAX_ANNOTATION_LEAD_DAYS`] after it; applied for no earlier than the
+    /// e-certificate's issue day.
     pub fn check_rules(&self, ecert_issued_on: Date) -> Result<(), AnnotationRuleError> {
         let id = self.id;
         if !Scenario::KNOWN.contains(&self.scenario) {
@@ -210,6 +219,9 @@ impl Annotation {
         }
         if from < applied {
             return Err(AnnotationRuleError::StartsBeforeApplication { id, from, applied });
+        }
+        if calendar::days_between(applied, from) > MAX_ANNOTATION_LEAD_DAYS {
+            return Err(AnnotationRuleError::StartsTooLate { id, from, applied });
         }
         if applied < ecert_issued_on {
             return Err(AnnotationRuleError::AppliedBeforeIssue {

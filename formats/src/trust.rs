@@ -1,8 +1,10 @@
 //! Seal keys: who may seal credentials, and when (docs/design.md §3.2).
 //!
 //! The authority publishes the list of seal keys as the signed target `seals.vN.jsonl.gz`. A
-//! credential is genuine only if its key id is on the list, the signature holds, and the
-//! e-certificate's issue day lies inside the key's validity.
+//! credential is genuine only if its key id is on the list, the signature holds, and on the
+//! credential's sealing day (its annotation's day of application, else its e-certificate's
+//! issue day) the key was valid, not retired, not compromised, and entitled by its scope to
+//! the credential's qualification (docs/formats.md §3.1).
 
 use ed25519_dalek::VerifyingKey;
 use jiff::Timestamp;
@@ -152,9 +154,40 @@ pub enum SealValidityError {
     },
 }
 
+/// Whether a seal of `owner` and `kind` may ever be given `q` in its scope: a ministry seal
+/// any qualification the catalogue gives the ministry's seal, an association's seal only its
+/// own body's qualifications that carry an association seal. The authority derives scopes by
+/// this rule and certd refuses a seal list that breaks it.
+pub fn entitled(owner: &str, kind: SealKind, q: &crate::status::Qualification) -> bool {
+    q.seal_kind == kind && (kind == SealKind::Ministry || q.body == owner)
+}
+
+/// When a seal was put on a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealing {
+    /// An annotation applied for at this instant (the seal in service then sealed it).
+    Annotation(Timestamp),
+    /// An e-certificate issued on this day, without annotation.
+    Issue(Date),
+}
+
+impl Sealing {
+    /// The sealing day: China civil day.
+    pub fn day(self) -> Date {
+        match self {
+            Sealing::Annotation(at) => crate::calendar::date_in_china(at),
+            Sealing::Issue(day) => day,
+        }
+    }
+}
+
 impl SealKey {
-    /// May this key seal a credential of `qualification` on the day `sealed`?
-    pub fn may_seal(&self, qualification: &str, sealed: Date) -> Result<(), SealValidityError> {
+    /// May this key seal a credential of `qualification` when `sealing` says it was sealed?
+    /// Validity, scope and compromise are decided by the sealing day; retirement by the instant
+    /// of an annotation (a seal retired at noon sealed the morning's annotations), and for an
+    /// issue day, by the day.
+    pub fn may_seal(&self, qualification: &str, sealing: Sealing) -> Result<(), SealValidityError> {
+        let sealed = sealing.day();
         let key = self.key_id;
         if let Some(from) = self.compromised_from.map(crate::calendar::date_in_china)
             && sealed >= from
@@ -175,10 +208,15 @@ impl SealKey {
                 sealed,
             });
         }
-        if let Some(retired) = self.retired_at.map(crate::calendar::date_in_china)
-            && sealed >= retired
-        {
-            return Err(SealValidityError::Retired { key, retired, sealed });
+        if let Some(retired_at) = self.retired_at {
+            let after = match sealing {
+                Sealing::Annotation(at) => at >= retired_at,
+                Sealing::Issue(day) => day >= crate::calendar::date_in_china(retired_at),
+            };
+            if after {
+                let retired = crate::calendar::date_in_china(retired_at);
+                return Err(SealValidityError::Retired { key, retired, sealed });
+            }
         }
         let in_scope = self
             .scope
@@ -245,14 +283,14 @@ mod tests {
     #[test]
     fn validity_is_inclusive_at_both_ends() {
         let k = key();
-        assert!(k.may_seal("0501", date(2021, 12, 17)).is_ok());
-        assert!(k.may_seal("0501", date(2031, 12, 16)).is_ok());
+        assert!(k.may_seal("0501", Sealing::Issue(date(2021, 12, 17))).is_ok());
+        assert!(k.may_seal("0501", Sealing::Issue(date(2031, 12, 16))).is_ok());
         assert!(matches!(
-            k.may_seal("0501", date(2021, 12, 16)),
+            k.may_seal("0501", Sealing::Issue(date(2021, 12, 16))),
             Err(SealValidityError::NotYetValid { .. })
         ));
         assert!(matches!(
-            k.may_seal("0501", date(2031, 12, 17)),
+            k.may_seal("0501", Sealing::Issue(date(2031, 12, 17))),
             Err(SealValidityError::Expired { .. })
         ));
     }
@@ -262,9 +300,30 @@ mod tests {
         let mut k = key();
         // 2025-06-30T16:00Z is 2025-07-01 00:00 in Shanghai: from 07-01 on the key seals nothing.
         k.retired_at = Some("2025-06-30T16:00:00Z".parse().expect("ts"));
-        assert!(k.may_seal("0501", date(2025, 6, 30)).is_ok());
+        assert!(k.may_seal("0501", Sealing::Issue(date(2025, 6, 30))).is_ok());
         assert!(matches!(
-            k.may_seal("0501", date(2025, 7, 1)),
+            k.may_seal("0501", Sealing::Issue(date(2025, 7, 1))),
+            Err(SealValidityError::Retired { .. })
+        ));
+    }
+
+    #[test]
+    fn an_annotation_is_judged_by_the_instant_of_a_retirement_an_issue_day_by_its_day() {
+        let mut k = key();
+        // Retired at 2025-07-01 12:00 in Shanghai.
+        k.retired_at = Some("2025-07-01T04:00:00Z".parse().expect("ts"));
+        let at = |s: &str| Sealing::Annotation(s.parse().expect("ts"));
+        assert!(
+            k.may_seal("0501", at("2025-07-01T03:59:59Z")).is_ok(),
+            "the morning of that day"
+        );
+        assert!(matches!(
+            k.may_seal("0501", at("2025-07-01T04:00:00Z")),
+            Err(SealValidityError::Retired { .. })
+        ));
+        assert!(k.may_seal("0501", Sealing::Issue(date(2025, 6, 30))).is_ok());
+        assert!(matches!(
+            k.may_seal("0501", Sealing::Issue(date(2025, 7, 1))),
             Err(SealValidityError::Retired { .. })
         ));
     }
@@ -277,14 +336,22 @@ mod tests {
             from: date(2024, 1, 1),
             until: date(2024, 12, 31),
         });
-        let out = |q: &str, d| matches!(k.may_seal(q, d), Err(SealValidityError::OutOfScope { .. }));
+        let out = |q: &str, d| {
+            matches!(
+                k.may_seal(q, Sealing::Issue(d)),
+                Err(SealValidityError::OutOfScope { .. })
+            )
+        };
         assert!(out("0601", date(2023, 1, 1)), "not in the scope at all");
         assert!(
             out("1101", date(2023, 12, 31)) && out("1101", date(2025, 1, 1)),
             "outside its period"
         );
-        assert!(k.may_seal("1101", date(2024, 1, 1)).is_ok() && k.may_seal("1101", date(2024, 12, 31)).is_ok());
-        let e = k.may_seal("0601", date(2023, 1, 1)).expect_err("out");
+        assert!(
+            k.may_seal("1101", Sealing::Issue(date(2024, 1, 1))).is_ok()
+                && k.may_seal("1101", Sealing::Issue(date(2024, 12, 31))).is_ok()
+        );
+        let e = k.may_seal("0601", Sealing::Issue(date(2023, 1, 1))).expect_err("out");
         assert!(e.to_string().contains("0601") && e.to_string().contains("scope"), "{e}");
     }
 
@@ -293,10 +360,10 @@ mod tests {
         let mut k = key();
         // 2025-03-09T16:30Z is 2025-03-10 00:30 in Shanghai.
         k.compromised_from = Some("2025-03-09T16:30:00Z".parse().expect("ts"));
-        assert!(k.may_seal("0501", date(2025, 3, 9)).is_ok());
+        assert!(k.may_seal("0501", Sealing::Issue(date(2025, 3, 9))).is_ok());
         for d in [date(2025, 3, 10), date(2026, 1, 1)] {
             assert!(matches!(
-                k.may_seal("0501", d),
+                k.may_seal("0501", Sealing::Issue(d)),
                 Err(SealValidityError::Compromised { .. })
             ));
         }

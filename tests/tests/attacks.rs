@@ -446,3 +446,39 @@ fn a_signed_target_name_that_climbs_out_of_the_repository_is_refused() {
     lab.assert_rejected("path-traversing target name", &["evil", "not a flat", "path"]);
     assert!(!lab.dir.join("etc").exists() && !Path::new("/etc/cron.d/evil").exists());
 }
+
+#[test]
+fn a_seal_list_granting_a_seal_more_than_it_may_seal_is_refused() {
+    use certsync::trust::SealScope;
+    let lab = Lab::new();
+    let a = lab.authority();
+    let day = |y, m, d| jiff::civil::date(y, m, d);
+    // Signed with the repository's own keys: an association's seal given a ministry
+    // qualification, a qualification the catalogue does not know, a period ending before it
+    // starts.
+    let grants = [
+        ("CIREA", "0301", day(2024, 1, 1), day(2030, 1, 1)),
+        ("MOHRSS", "9999", day(2024, 1, 1), day(2030, 1, 1)),
+        ("MOHRSS", "0301", day(2030, 1, 1), day(2024, 1, 1)),
+    ];
+    for (version, (owner, qualification, from, until)) in (2..).zip(grants) {
+        let mut d = a.dataset(version, now()).expect("dataset");
+        let seal = d.seals.iter_mut().find(|s| s.owner == owner).expect("seal");
+        seal.scope.push(SealScope {
+            qualification: qualification.into(),
+            from,
+            until,
+        });
+        lab.rt
+            .block_on(publish::publish(
+                &lab.repo(),
+                &lab.auth.join("root.json"),
+                &certkiosk_tests::role_keys(&lab.auth),
+                &d,
+                now(),
+                &Lifetimes::default(),
+            ))
+            .expect("publish");
+        lab.assert_rejected(&format!("{owner} scoped for {qualification}"), &["seal scope"]);
+    }
+}

@@ -8,11 +8,11 @@ use crate::verdict::{
     AnnotationView, CertificateView, Freshness, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
 };
 use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
-use certkiosk_formats::credential::{Annotation, Claims, Envelope};
+use certkiosk_formats::credential::{Claims, Envelope};
 use certkiosk_formats::escape;
-use certkiosk_formats::lookup::LookupEntry;
+use certkiosk_formats::lookup::{LookupEntry, name_digest};
 use certkiosk_formats::status::{Revocation, RevocationReason};
-use certkiosk_formats::trust::SealKey;
+use certkiosk_formats::trust::{SealKey, Sealing};
 use certkiosk_store::{Reader, Scope, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
@@ -146,6 +146,19 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
             return Ok(v);
         }
     };
+    // A management number is letters, digits and hyphens: anything else could pose as a
+    // number on the revocation list without being it.
+    if !claims
+        .management_number
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        let reason = format!(
+            "management number {} holds characters no management number has",
+            escape::line(&claims.management_number)
+        );
+        return forged(v, reason);
+    }
     // Rules no annotation the authority signs breaks: whatever sealed it, one that does is
     // not genuine.
     if let Some(a) = &claims.annotation
@@ -155,11 +168,13 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     }
     // The seal, on the day it sealed this credential, for this qualification: the seal list
     // says which seal may seal what, when, and from when a seal is compromised.
-    let sealed_on = claims
+    let sealing = claims
         .annotation
         .as_ref()
-        .map_or(claims.ecert_issued_on, Annotation::applied_on);
-    if let Err(e) = seal.may_seal(&claims.qualification, sealed_on) {
+        .map_or(Sealing::Issue(claims.ecert_issued_on), |a| {
+            Sealing::Annotation(a.requested_at)
+        });
+    if let Err(e) = seal.may_seal(&claims.qualification, sealing) {
         return forged(v, e.to_string());
     }
     match store.qualification(&claims.qualification)? {
@@ -182,7 +197,10 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         Some(meta) if meta.qualifications.contains(&claims.qualification) => {
             match store.lookup_row(&claims.management_number)? {
                 Some(row) => {
-                    if let Some(field) = index_mismatch(&row, &claims) {
+                    let salt = store.lookup_salt(row.salt_version)?;
+                    let named = name_digest(&salt, meta.rounds, &claims.management_number, &claims.holder_name);
+                    let field = index_mismatch(&row, &claims).or((named != row.digest).then_some("holder name"));
+                    if let Some(field) = field {
                         let reason = format!(
                             "the status data lists management number {} with another {field} (rule: the lookup index)",
                             escape::line(&claims.management_number)
@@ -198,6 +216,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     };
     v.certificate = Some(certificate_view(&claims, &seal, store)?);
     let texts = [
+        Some(&claims.management_number),
         Some(&claims.holder_name),
         Some(&claims.masked_id),
         claims.specialty.as_ref(),
@@ -383,7 +402,14 @@ pub(crate) fn grade_at(v: &mut Verdict, requested: Option<Timestamp>, policy: &P
         return;
     };
     v.freshness = policy.grade(v.checked_at.duration_since(t));
-    if v.freshness != Freshness::Fresh && !v.warnings.contains(&Warning::StatusStale) {
+    // A later annotation vouches for the certificate's status (the authority annotates no
+    // revoked certificate), not for the seal list: a compromise published since would not be
+    // known. Data that is not fresh is warned of even then, so such a result is never plain
+    // green.
+    let data_fresh = v
+        .status_as_of
+        .is_some_and(|a| policy.grade(v.checked_at.duration_since(a)) == Freshness::Fresh);
+    if (v.freshness != Freshness::Fresh || !data_fresh) && !v.warnings.contains(&Warning::StatusStale) {
         v.warnings.push(Warning::StatusStale);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::calendar::ANNOTATION_ERA_START;
 use crate::status::{Body, Catalogue, Qualification, ScopeEntry};
-use crate::trust::{SealKind, SealScope};
+use crate::trust::{SealKind, SealScope, entitled};
 use jiff::civil::{Date, date};
 
 pub(super) const SCHEMA: &str = "
@@ -118,8 +118,8 @@ pub fn default_catalogue() -> Catalogue {
     }
 }
 
-/// What a seal of `owner` and `kind`, valid `from..=until`, may seal: each qualification the
-/// catalogue gives to that body with that kind of seal, over the seal's validity.
+/// What a seal of `owner` and `kind`, valid `from..=until`, may seal: each qualification it is
+/// [`entitled`] to, over the seal's validity.
 pub fn seal_scope(
     qualifications: &[Qualification],
     owner: &str,
@@ -128,7 +128,7 @@ pub fn seal_scope(
 ) -> Vec<SealScope> {
     qualifications
         .iter()
-        .filter(|q| q.body == owner && q.seal_kind == kind)
+        .filter(|q| entitled(owner, kind, q))
         .map(|q| SealScope {
             qualification: q.code.clone(),
             from,

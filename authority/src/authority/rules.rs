@@ -118,6 +118,15 @@ pub fn check_annotation(cert: &Annotatable<'_>, valid_from: Date, valid_until: D
             today,
         });
     }
+    if calendar::days_between(today, valid_from) > credential::MAX_ANNOTATION_LEAD_DAYS {
+        return Err(invalid(
+            "annotation validity",
+            format!(
+                "starts on {valid_from}, more than {} days after the day of application {today}",
+                credential::MAX_ANNOTATION_LEAD_DAYS
+            ),
+        ));
+    }
     let days = calendar::days_between(valid_from, valid_until) + 1;
     if days > MAX_ANNOTATION_DAYS {
         return Err(AuthorityError::AnnotationTooLong { days });

@@ -24,17 +24,35 @@ pub struct Rotation {
 }
 
 impl Authority {
-    /// Retires the seal of `body` in service at `now`, if any, and puts a new one of the same
-    /// kind in its place, valid from today for ten years. The retired seal seals nothing from
-    /// today on (credentials it sealed before stay genuine); annotations applied for from now
-    /// on are sealed with the new one.
-    pub fn rotate_seal(&mut self, body: &str, now: Timestamp) -> Result<Rotation> {
+    /// Replaces the seal of `body` in service from the day `from` (China; tomorrow if `None`,
+    /// and never today or earlier: the new seal must reach the appliances with a publication
+    /// before it seals anything). Until then the old seal stays in service; from then on it
+    /// is retired (credentials it sealed before stay genuine) and annotations are sealed with
+    /// the new one, valid for ten years. A body with a rotation already scheduled is refused.
+    pub fn rotate_seal(&mut self, body: &str, now: Timestamp, from: Option<Date>) -> Result<Rotation> {
         let today = calendar::date_in_china(now);
+        let from = from.unwrap_or_else(|| today.tomorrow().unwrap_or(today));
+        if from <= today {
+            return Err(AuthorityError::Invalid {
+                field: "rotation day",
+                problem: format!(
+                    "{from} is not after today ({today}): a new seal starts once a publication can carry it \
+                     (a seal that must stop at once: compromise-seal)"
+                ),
+            });
+        }
+        self.replace_seal(body, now, calendar::start_of_day(from))
+    }
+
+    /// Retires the seal of `body` in service at `now`, if any, at `starts`, and puts a new one
+    /// of the same kind in service from then.
+    fn replace_seal(&mut self, body: &str, now: Timestamp, starts: Timestamp) -> Result<Rotation> {
         let path = Authority::db_path(&self.dir);
         let e = |cause| AuthorityError::Sqlite {
             path: path.clone(),
             cause,
         };
+        let from = calendar::date_in_china(starts);
         let known: bool = self
             .db
             .query_row("SELECT count(*) > 0 FROM bodies WHERE code = ?1", [body], |r| r.get(0))
@@ -45,12 +63,27 @@ impl Authority {
                 problem: format!("{body:?} is not an issuing body of the catalogue"),
             });
         }
-        let current = self.in_service(body, today)?;
+        let scheduled: Option<String> = self
+            .db
+            .query_row(
+                "SELECT valid_from FROM seal_keys WHERE owner = ?1 AND valid_from > ?2 LIMIT 1",
+                params![body, date_text(calendar::date_in_china(now))],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        if let Some(day) = scheduled {
+            return Err(AuthorityError::Invalid {
+                field: "rotation",
+                problem: format!("a new seal of {body} is already scheduled from {day}"),
+            });
+        }
+        let current = self.in_service(body, now)?;
         let kind = match &current {
             Some((_, kind)) => kind.clone(),
             None => super::catalogue::first_seal(body).0.as_str().to_owned(),
         };
-        let until = today
+        let until = from
             .checked_add(SEAL_YEARS.years())
             .and_then(|d| d.checked_sub(1.day()))
             .unwrap_or(Date::MAX);
@@ -65,40 +98,48 @@ impl Authority {
         if let Some((old, _)) = &current {
             tx.execute(
                 "UPDATE seal_keys SET retired_at = ?2 WHERE key_id = ?1",
-                params![old, now.as_second()],
+                params![old, starts.as_second()],
             )
             .map_err(e)?;
         }
         tx.execute(
             "INSERT INTO seal_keys (key_id, owner, kind, valid_from, valid_until, file) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id.to_string(), body, kind, date_text(today), date_text(until), file],
+            params![id.to_string(), body, kind, date_text(from), date_text(until), file],
         )
         .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(Rotation {
             retired: current.and_then(|(old, _)| KeyId::from_hex(&old)),
             new: id,
-            from: today,
+            from,
         })
     }
 
-    /// The key id and kind of the seal of `body` in service on `day`.
-    fn in_service(&self, body: &str, day: Date) -> Result<Option<(String, String)>> {
+    /// The key id and kind of the seal of `body` in service at `now`.
+    fn in_service(&self, body: &str, now: Timestamp) -> Result<Option<(String, String)>> {
         self.db
             .query_row(
                 "SELECT key_id, kind FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
-                 AND retired_at IS NULL AND compromised_from IS NULL ORDER BY valid_from DESC LIMIT 1",
-                params![body, date_text(day)],
+                 AND (retired_at IS NULL OR retired_at > ?3) AND compromised_from IS NULL
+                 ORDER BY valid_from DESC LIMIT 1",
+                params![body, date_text(calendar::date_in_china(now)), now.as_second()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(self.sqlite())
     }
 
-    /// Publishes seal `key` as compromised from `from`: verifiers take nothing it sealed on
-    /// or after that day (in China) as genuine. A seal still in service is rotated out at
-    /// `now` first, so the body can go on sealing. A compromise date is never moved later.
-    pub fn compromise_seal(&mut self, key: KeyId, from: Timestamp, now: Timestamp) -> Result<Option<Rotation>> {
+    /// Publishes seal `key` as compromised from `from`: verifiers take nothing it sealed on or
+    /// after that day (in China) as genuine. A seal still in service is replaced at `now`, so
+    /// the body can go on sealing (publish at once: until the appliances have the new seal,
+    /// what it seals is unknown to them). A compromise date is never moved later; the date in
+    /// force is returned with the rotation, if any.
+    pub fn compromise_seal(
+        &mut self,
+        key: KeyId,
+        from: Timestamp,
+        now: Timestamp,
+    ) -> Result<(Timestamp, Option<Rotation>)> {
         let path = Authority::db_path(&self.dir);
         let e = |cause| AuthorityError::Sqlite {
             path: path.clone(),
@@ -125,9 +166,9 @@ impl Authority {
                 problem: format!("{from} is in the future"),
             });
         }
-        let serving = self.in_service(&owner, calendar::date_in_china(now))?;
+        let serving = self.in_service(&owner, now)?;
         let rotation = if serving.is_some_and(|(id, _)| id == key.to_string()) {
-            Some(self.rotate_seal(&owner, now)?)
+            Some(self.replace_seal(&owner, now, now)?)
         } else {
             None
         };
@@ -139,6 +180,10 @@ impl Authority {
                 params![key.to_string(), from],
             )
             .map_err(e)?;
-        Ok(rotation)
+        let from = Timestamp::from_second(from).map_err(|_| AuthorityError::Invalid {
+            field: "compromise date",
+            problem: format!("{from} seconds is no time"),
+        })?;
+        Ok((from, rotation))
     }
 }

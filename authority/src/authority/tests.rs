@@ -731,3 +731,121 @@ async fn a_seal_row_naming_another_key_than_its_file_is_refused() {
         }
     ));
 }
+
+/// The key id a credential was sealed with.
+fn sealed_by(s: &Sealed) -> KeyId {
+    Envelope::parse(&s.credential).expect("parse").key_id().expect("key id")
+}
+
+#[tokio::test]
+async fn a_rotation_is_scheduled_and_annotations_are_sealed_by_the_seal_in_service_that_day() {
+    let (_dir, mut a) = authority().await;
+    let number = issue(&mut a);
+    let first = sealed_by(
+        &a.annotate(
+            &number,
+            Scenario::SELF_USE,
+            date(2026, 3, 10),
+            date(2026, 4, 10),
+            ts(NOW),
+        )
+        .expect("annotate"),
+    );
+
+    // Never today or earlier: the new seal must be published before it seals anything.
+    for day in [date(2026, 3, 10), date(2026, 3, 9)] {
+        let e = a
+            .rotate_seal("MOHRSS", ts(NOW), Some(day))
+            .expect_err("not after today");
+        assert!(e.to_string().contains("not after today"), "{e}");
+    }
+    assert!(a.rotate_seal("NOBODY", ts(NOW), None).is_err());
+    let r = a.rotate_seal("MOHRSS", ts(NOW), None).expect("rotate");
+    assert_eq!((r.retired, r.from), (Some(first), date(2026, 3, 11)));
+    let e = a
+        .rotate_seal("MOHRSS", ts(NOW), Some(date(2026, 4, 1)))
+        .expect_err("scheduled");
+    assert!(e.to_string().contains("already scheduled"), "{e}");
+
+    // Until the day comes, the old seal seals; from its first instant (00:00 in Shanghai), the new.
+    let late_today = ts("2026-03-10T15:59:59Z");
+    let s = a
+        .annotate(
+            &number,
+            Scenario::SELF_USE,
+            date(2026, 3, 10),
+            date(2026, 4, 10),
+            late_today,
+        )
+        .expect("annotate");
+    assert_eq!(sealed_by(&s), first);
+    let tomorrow = ts("2026-03-10T16:00:00Z");
+    let s = a
+        .annotate(
+            &number,
+            Scenario::SELF_USE,
+            date(2026, 3, 11),
+            date(2026, 4, 10),
+            tomorrow,
+        )
+        .expect("annotate");
+    assert_eq!(sealed_by(&s), r.new);
+
+    // The seal list says so: the old one retired at that instant, both scoped alike.
+    let seals = a.seals().expect("seals");
+    let old = seals.iter().find(|k| k.key_id == first).expect("old");
+    let new = seals.iter().find(|k| k.key_id == r.new).expect("new");
+    assert_eq!(old.retired_at, Some(tomorrow));
+    assert_eq!((new.valid_from, new.retired_at), (date(2026, 3, 11), None));
+    let codes = |k: &SealKey| k.scope.iter().map(|s| s.qualification.clone()).collect::<Vec<_>>();
+    assert_eq!(codes(old), codes(new));
+    assert!(codes(new).contains(&"0301".to_owned()) && !codes(new).contains(&"1101".to_owned()));
+}
+
+#[tokio::test]
+async fn a_compromised_seal_is_replaced_at_once_and_its_date_never_moves_later() {
+    let (_dir, mut a) = authority().await;
+    let number = issue(&mut a);
+    let leaked = sealed_by(
+        &a.annotate(
+            &number,
+            Scenario::SELF_USE,
+            date(2026, 3, 10),
+            date(2026, 4, 10),
+            ts(NOW),
+        )
+        .expect("annotate"),
+    );
+    let e = a
+        .compromise_seal(leaked, ts("2026-03-11T00:00:00Z"), ts(NOW))
+        .expect_err("future");
+    assert!(e.to_string().contains("in the future"), "{e}");
+    let stranger = KeyId([9; 8]);
+    assert!(a.compromise_seal(stranger, ts(NOW), ts(NOW)).is_err());
+
+    let (from, r) = a
+        .compromise_seal(leaked, ts("2026-03-01T00:00:00Z"), ts(NOW))
+        .expect("compromise");
+    assert_eq!(from, ts("2026-03-01T00:00:00Z"));
+    let r = r.expect("the seal in service is replaced");
+    assert_eq!(r.retired, Some(leaked));
+    // Annotations go on at once, under the new seal.
+    let s = a
+        .annotate(
+            &number,
+            Scenario::SELF_USE,
+            date(2026, 3, 10),
+            date(2026, 4, 10),
+            ts(NOW),
+        )
+        .expect("annotate");
+    assert_eq!(sealed_by(&s), r.new);
+    // A later date leaves the earlier one in force, and says so.
+    let (from, again) = a
+        .compromise_seal(leaked, ts("2026-03-05T00:00:00Z"), ts(NOW))
+        .expect("again");
+    assert_eq!((from, again), (ts("2026-03-01T00:00:00Z"), None));
+    let seals = a.seals().expect("seals");
+    let old = seals.iter().find(|k| k.key_id == leaked).expect("old");
+    assert_eq!(old.compromised_from, Some(ts("2026-03-01T00:00:00Z")));
+}

@@ -118,6 +118,9 @@ enum Command {
         /// Issuing body code (e.g. MOHRSS).
         #[arg(long)]
         body: String,
+        /// First day of the new seal (YYYY-MM-DD, China; default tomorrow, never today).
+        #[arg(long)]
+        from: Option<Date>,
     },
     /// Publish a seal as compromised from a moment: verifiers take nothing it sealed on or
     /// after that day as genuine. A seal in service is rotated out first.
@@ -260,22 +263,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Authority::open(&dir)?.cancel_annotation(annotation, &reason, now)?;
             println!("annotation {annotation} cancelled; publish to tell the appliances");
         }
-        Command::RotateSeal { dir, body } => {
-            let r = Authority::open(&dir)?.rotate_seal(&body, now)?;
+        Command::RotateSeal { dir, body, from } => {
+            let r = Authority::open(&dir)?.rotate_seal(&body, now, from)?;
             if let Some(old) = r.retired {
-                println!("seal {old} of {body} retired");
+                println!("seal {old} of {body} retires at the start of {} (China)", r.from);
             }
             println!(
-                "seal {} of {body} in service from {}; publish to tell the appliances",
+                "seal {} of {body} in service from {}; publish before then",
                 r.new, r.from
             );
         }
         Command::CompromiseSeal { dir, seal, from } => {
-            let r = Authority::open(&dir)?.compromise_seal(seal, from, now)?;
+            let (from, r) = Authority::open(&dir)?.compromise_seal(seal, from, now)?;
             if let Some(r) = r {
-                println!("seal {seal} retired; seal {} in service from {}", r.new, r.from);
+                println!(
+                    "seal {seal} retired now; seal {} of the same body in service from now",
+                    r.new
+                );
             }
-            println!("seal {seal} compromised from {from}; publish to tell the appliances");
+            println!("seal {seal} compromised from {from}; publish now to tell the appliances");
         }
         Command::Revoke {
             dir,

@@ -8,7 +8,7 @@ use certkiosk_formats::lookup::{LookupFile, LookupUpdate};
 use certkiosk_formats::status::{
     Catalogue, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind, Update,
 };
-use certkiosk_formats::trust::{KeyId, SealKey};
+use certkiosk_formats::trust::{KeyId, SealKey, entitled};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::Path;
@@ -57,14 +57,21 @@ impl Publication<'_> {
                 what,
             });
         }
-        // A scope names qualifications of the catalogue, over a period that is one.
-        let known = |q: &str| catalogue[0].qualifications.iter().any(|c| c.code == q);
-        let bad_scope = seals
-            .iter()
-            .flat_map(|s| &s.scope)
-            .any(|s| s.from > s.until || !known(&s.qualification));
+        // A scope names qualifications of the catalogue the seal is entitled to (an
+        // association's seal its own body's), over a period that is one.
+        let allowed = |seal: &SealKey, code: &str| {
+            catalogue[0]
+                .qualifications
+                .iter()
+                .any(|q| q.code == code && entitled(&seal.owner, seal.kind, q))
+        };
+        let bad_scope = seals.iter().any(|seal| {
+            seal.scope
+                .iter()
+                .any(|s| s.from > s.until || !allowed(seal, &s.qualification))
+        });
         if bad_scope {
-            let what = "a seal scope naming a qualification outside the catalogue, or ending before it starts";
+            let what = "a seal scope naming a qualification outside the catalogue or the seal's entitlement, or ending before it starts";
             return Err(RepoError::HeaderMismatch {
                 location: reader.location.to_owned(),
                 kind: "seals",

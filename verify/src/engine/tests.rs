@@ -772,6 +772,11 @@ fn an_annotation_breaking_the_rules_is_forged_whatever_sealed_it() {
             with(applied, date(2026, 3, 1), date(2026, 5, 29), 7),
             "not a known scenario",
         ),
+        // Starts 31 days after the application: a seal retired since would still grant days.
+        (
+            with(applied, date(2026, 4, 1), date(2026, 6, 29), 1),
+            "more than 30 days after",
+        ),
         // Applied for before the e-certificate (2023-06-10) existed.
         (
             with("2023-06-01T01:00:00Z", date(2023, 6, 1), date(2023, 8, 1), 1),
@@ -782,11 +787,34 @@ fn an_annotation_breaking_the_rules_is_forged_whatever_sealed_it() {
         let reason = forged_because(&f, &text);
         assert!(reason.contains(says), "{says}: {reason}");
     }
-    // The longest there is: 90 days, from the day of application.
+    // The longest there is: 90 days, from the day of application; and the latest start.
     assert_eq!(
         code_at(&f, &with(applied, date(2026, 3, 1), date(2026, 5, 29), 1), SOON),
         VerdictCode::Valid
     );
+    assert_eq!(
+        code_at(
+            &f,
+            &with(applied, date(2026, 3, 31), date(2026, 6, 28), 1),
+            "2026-03-31T04:00:00Z"
+        ),
+        VerdictCode::Valid
+    );
+}
+
+#[test]
+fn a_management_number_with_anything_but_letters_digits_and_hyphens_is_forged() {
+    let f = fixture();
+    for number in [
+        format!("{REVOKED}\u{200B}"),
+        format!("{REVOKED} "),
+        "２０２３".to_owned(),
+    ] {
+        let mut c = annotated();
+        c.management_number = number.clone();
+        let reason = forged_because(&f, &f.ministry.seal(&c));
+        assert!(reason.contains("no management number has"), "{number:?}: {reason}");
+    }
 }
 
 #[test]

@@ -122,6 +122,12 @@ fn an_annotation_lasts_at_most_90_days_counted_inclusively_from_today_on() {
         Some("annotation validity")
     );
     check(date(2026, 3, 20), date(2026, 3, 20)).expect("one day");
+    // It starts within 30 days of the day of application (TODAY is 2026-03-10).
+    check(date(2026, 4, 9), date(2026, 4, 9)).expect("30 days ahead");
+    assert_eq!(
+        field_of(check(date(2026, 4, 10), date(2026, 4, 10))),
+        Some("annotation validity")
+    );
 }
 
 #[test]
