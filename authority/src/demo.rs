@@ -479,13 +479,7 @@ impl World {
             None,
         )?;
         let mut ten_years = annotated.clone();
-        ten_years.annotation = Some(crate::credential::Annotation {
-            id: 9_000_000,
-            scenario: Scenario::SELF_USE,
-            requested_at: self.now - days(1),
-            valid_from: self.day(-1),
-            valid_until: self.day(3650),
-        });
+        ten_years.annotation = Some(self.applied_yesterday(9_000_000, 3650));
         self.write_sample(
             "forged-annotation-for-ten-years",
             &ministry.seal(&ten_years),
@@ -497,19 +491,25 @@ impl World {
         self.authority
             .rotate_seal("CAUP", self.now - days(31), Some(self.day(-30)))?;
         let mut late = c.claims;
-        late.annotation = Some(crate::credential::Annotation {
-            id: 9_000_001,
-            scenario: Scenario::SELF_USE,
-            requested_at: self.now - days(1),
-            valid_from: self.day(-1),
-            valid_until: self.day(88),
-        });
+        late.annotation = Some(self.applied_yesterday(9_000_001, 88));
         self.write_sample(
             "forged-retired-seal-annotated-after-retirement",
             &planner.seal(&late),
             "forged",
             None,
         )
+    }
+
+    /// An annotation the authority never made: applied for yesterday, valid from then to
+    /// `until` days from today.
+    fn applied_yesterday(&self, id: u64, until: i64) -> crate::credential::Annotation {
+        crate::credential::Annotation {
+            id,
+            scenario: Scenario::SELF_USE,
+            requested_at: self.now - days(1),
+            valid_from: self.day(-1),
+            valid_until: self.day(until),
+        }
     }
 
     fn unreadable(&mut self, valid: &Sealed) -> Result<(), DemoError> {

@@ -75,6 +75,10 @@ fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    // The rename reaches the disk with the directory.
-    std::fs::File::open(dir)?.sync_all()
+    // The rename reaches the disk with the directory. The file is replaced already: a failure
+    // here is said, not reported as "nothing changed".
+    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        tracing::warn!("{}: PIN set, but the directory could not be synced: {e}", dir.display());
+    }
+    Ok(())
 }

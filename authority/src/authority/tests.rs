@@ -733,7 +733,11 @@ async fn a_seal_row_naming_another_key_than_its_file_is_refused() {
 }
 
 /// The key id a credential was sealed with.
-fn sealed_by(s: &Sealed) -> KeyId {
+/// Annotates `number` for `from..=until` at `at`; the key id the annotation was sealed with.
+fn annotated_by(a: &mut Authority, number: &str, (from, until): (Date, Date), at: Timestamp) -> KeyId {
+    let s = a
+        .annotate(number, Scenario::SELF_USE, from, until, at)
+        .expect("annotate");
     Envelope::parse(&s.credential).expect("parse").key_id().expect("key id")
 }
 
@@ -741,16 +745,7 @@ fn sealed_by(s: &Sealed) -> KeyId {
 async fn a_rotation_is_scheduled_and_annotations_are_sealed_by_the_seal_in_service_that_day() {
     let (_dir, mut a) = authority().await;
     let number = issue(&mut a);
-    let first = sealed_by(
-        &a.annotate(
-            &number,
-            Scenario::SELF_USE,
-            date(2026, 3, 10),
-            date(2026, 4, 10),
-            ts(NOW),
-        )
-        .expect("annotate"),
-    );
+    let first = annotated_by(&mut a, &number, (date(2026, 3, 10), date(2026, 4, 10)), ts(NOW));
 
     // Never today or earlier: the new seal must be published before it seals anything.
     for day in [date(2026, 3, 10), date(2026, 3, 9)] {
@@ -769,27 +764,15 @@ async fn a_rotation_is_scheduled_and_annotations_are_sealed_by_the_seal_in_servi
 
     // Until the day comes, the old seal seals; from its first instant (00:00 in Shanghai), the new.
     let late_today = ts("2026-03-10T15:59:59Z");
-    let s = a
-        .annotate(
-            &number,
-            Scenario::SELF_USE,
-            date(2026, 3, 10),
-            date(2026, 4, 10),
-            late_today,
-        )
-        .expect("annotate");
-    assert_eq!(sealed_by(&s), first);
+    assert_eq!(
+        annotated_by(&mut a, &number, (date(2026, 3, 10), date(2026, 4, 10)), late_today),
+        first
+    );
     let tomorrow = ts("2026-03-10T16:00:00Z");
-    let s = a
-        .annotate(
-            &number,
-            Scenario::SELF_USE,
-            date(2026, 3, 11),
-            date(2026, 4, 10),
-            tomorrow,
-        )
-        .expect("annotate");
-    assert_eq!(sealed_by(&s), r.new);
+    assert_eq!(
+        annotated_by(&mut a, &number, (date(2026, 3, 11), date(2026, 4, 10)), tomorrow),
+        r.new
+    );
 
     // The seal list says so: the old one retired at that instant, both scoped alike.
     let seals = a.seals().expect("seals");
@@ -806,16 +789,7 @@ async fn a_rotation_is_scheduled_and_annotations_are_sealed_by_the_seal_in_servi
 async fn a_compromised_seal_is_replaced_at_once_and_its_date_never_moves_later() {
     let (_dir, mut a) = authority().await;
     let number = issue(&mut a);
-    let leaked = sealed_by(
-        &a.annotate(
-            &number,
-            Scenario::SELF_USE,
-            date(2026, 3, 10),
-            date(2026, 4, 10),
-            ts(NOW),
-        )
-        .expect("annotate"),
-    );
+    let leaked = annotated_by(&mut a, &number, (date(2026, 3, 10), date(2026, 4, 10)), ts(NOW));
     let e = a
         .compromise_seal(leaked, ts("2026-03-11T00:00:00Z"), ts(NOW))
         .expect_err("future");
@@ -830,16 +804,10 @@ async fn a_compromised_seal_is_replaced_at_once_and_its_date_never_moves_later()
     let r = r.expect("the seal in service is replaced");
     assert_eq!(r.retired, Some(leaked));
     // Annotations go on at once, under the new seal.
-    let s = a
-        .annotate(
-            &number,
-            Scenario::SELF_USE,
-            date(2026, 3, 10),
-            date(2026, 4, 10),
-            ts(NOW),
-        )
-        .expect("annotate");
-    assert_eq!(sealed_by(&s), r.new);
+    assert_eq!(
+        annotated_by(&mut a, &number, (date(2026, 3, 10), date(2026, 4, 10)), ts(NOW)),
+        r.new
+    );
     // A later date leaves the earlier one in force, and says so.
     let (from, again) = a
         .compromise_seal(leaked, ts("2026-03-05T00:00:00Z"), ts(NOW))
