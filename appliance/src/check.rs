@@ -219,7 +219,13 @@ pub fn check(
             };
             (verdict, Some(source))
         }
-        Request::Input(Input::NotText { reason, source }) => (certkiosk_verify::unreadable(reason, at), source),
+        Request::Input(Input::NotText { reason, source }) => {
+            let verdict = match store {
+                Ok(store) => certkiosk_verify::unreadable_with_data(reason, store, at, policy),
+                Err(_) => certkiosk_verify::unreadable(reason, at),
+            };
+            (verdict, source)
+        }
         Request::Lookup(query) => {
             let verdict = match store {
                 Ok(store) => certkiosk_verify::lookup(&query, store, now, policy),

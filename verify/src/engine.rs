@@ -70,7 +70,7 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
     };
     let envelope = match Envelope::parse(text) {
         Ok(e) => e,
-        Err(e) => return Verdict::bare(VerdictCode::Unreadable, Some(e.to_string()), given),
+        Err(e) => return unreadable_with_data(e.to_string(), store, given, policy),
     };
     match decide(&envelope, store, now, policy) {
         Ok(v) => v,
@@ -82,6 +82,17 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
 /// that could not be read): `unreadable`, with `reason` for the operator.
 pub fn unreadable(reason: String, at: Timestamp) -> Verdict {
     Verdict::bare(VerdictCode::Unreadable, Some(reason), at)
+}
+
+/// [`unreadable`], showing the age of the data it would have been checked against (a
+/// screen that says "no data" beside an unreadable code misleads).
+pub fn unreadable_with_data(reason: String, store: &Reader<'_>, at: Timestamp, policy: &Policy) -> Verdict {
+    let mut v = unreadable(reason, at);
+    if let Ok(Some(p)) = store.publication() {
+        v.status_as_of = Some(p.as_of);
+        grade_at(&mut v, None, policy);
+    }
+    v
 }
 
 /// Verify one credential text when there is no store to verify against (an appliance before
@@ -122,10 +133,11 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     v.warnings = warnings;
     v.status_as_of = Some(publication.as_of);
 
-    // Seal.
+    // Seal. A forgery still shows how old the data it was judged on is.
     let forged = |mut v: Verdict, reason: String| {
         v.verdict = VerdictCode::Forged;
         v.reason = Some(reason);
+        grade_at(&mut v, None, policy);
         Ok(v)
     };
     let key_id = match envelope.key_id() {
@@ -133,7 +145,17 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         Err(e) => return forged(v, e.to_string()),
     };
     let Some(seal) = store.seal(key_id)? else {
-        return forged(v, format!("seal {key_id} is not a known seal"));
+        // A seal put in service after the data was published is unknown too: only fresh data
+        // can tell a forgery from a seal it has not heard of yet.
+        let mut v = forged(v, format!("seal {key_id} is not a known seal"))?;
+        if v.freshness != Freshness::Fresh {
+            v.verdict = VerdictCode::StatusUnavailable;
+            v.reason = Some(format!(
+                "seal {key_id} is not in the seal list of {}, which is not fresh: sync the status data, then verify again",
+                calendar::date_in_china(publication.as_of)
+            ));
+        }
+        return Ok(v);
     };
     if let Err(e) = envelope.verify(&seal.public_key) {
         return forged(v, e.to_string());

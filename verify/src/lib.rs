@@ -9,7 +9,7 @@ pub mod i18n;
 pub mod lookup;
 pub mod verdict;
 
-pub use engine::{Now, Policy, unreadable, verify, without_store};
+pub use engine::{Now, Policy, unreadable, unreadable_with_data, verify, without_store};
 pub use i18n::Lang;
 pub use lookup::{ManualQuery, lookup};
 pub use verdict::{Freshness, ScopeView, Verdict, VerdictCode, Warning};

@@ -834,3 +834,61 @@ fn a_compromised_seal_vouches_for_nothing_sealed_from_its_date() {
         );
     }
 }
+
+#[test]
+fn an_unknown_seal_is_forged_only_when_the_data_is_fresh() {
+    let f = fixture();
+    let rogue = SealSigner::new(SigningKey::from_bytes(&[9; 32]));
+    let text = rogue.seal(&annotated());
+    // Fresh data knows every seal in service: a seal it does not know is a forgery, and the
+    // verdict says how old the data is.
+    let v = check(&f, &text, Now::Explicit(ts(SOON)));
+    assert_eq!(
+        (v.verdict, v.freshness),
+        (VerdictCode::Forged, Freshness::Fresh),
+        "{v:?}"
+    );
+    assert_eq!(v.status_time, Some(ts(AS_OF)));
+    // Three days later the seal may be one put in service since: cannot verify, sync first.
+    let v = check(&f, &text, Now::Explicit(ts("2026-03-13T06:00:00Z")));
+    assert_eq!(
+        (v.verdict, v.freshness),
+        (VerdictCode::StatusUnavailable, Freshness::Aging),
+        "{v:?}"
+    );
+    let reason = v.reason.clone().expect("reason");
+    assert!(reason.contains("sync") && reason.contains("2026-03-10"), "{reason}");
+    assert!(v.certificate.is_none(), "nothing of the claims is shown: {v:?}");
+    // A known seal's bad signature is forged however old the data.
+    let v = check(
+        &f,
+        &flip_last_signature_byte(&f.ministry.seal(&annotated())),
+        Now::Explicit(ts("2026-03-13T06:00:00Z")),
+    );
+    assert_eq!(v.verdict, VerdictCode::Forged, "{v:?}");
+}
+
+/// The credential with the last byte of its signature changed.
+fn flip_last_signature_byte(text: &str) -> String {
+    let raw = base45::decode(&text[PREFIX.len()..]).expect("base45");
+    let mut cose = Vec::new();
+    flate2::read::ZlibDecoder::new(raw.as_slice())
+        .read_to_end(&mut cose)
+        .expect("inflate");
+    // The signature is the last 64 bytes of the COSE_Sign1 array.
+    let last = cose.len() - 1;
+    cose[last] ^= 1;
+    zlib_base45(&cose)
+}
+
+#[test]
+fn an_unreadable_code_shows_the_age_of_the_data() {
+    let f = fixture();
+    let v = check(&f, "https://example.org/certificate?id=1", Now::Explicit(ts(SOON)));
+    assert_eq!(v.verdict, VerdictCode::Unreadable);
+    assert_eq!(
+        (v.status_as_of, v.freshness),
+        (Some(ts(AS_OF)), Freshness::Fresh),
+        "{v:?}"
+    );
+}
