@@ -297,11 +297,16 @@ impl Authority {
                 cause: source,
             })?;
         if !compromise_known {
-            db.execute_batch("ALTER TABLE seal_keys ADD COLUMN compromised_from INTEGER")
-                .map_err(|source| AuthorityError::Sqlite {
-                    path: Authority::db_path(dir),
-                    cause: source,
-                })?;
+            // The same change (issue 17) made the index's digests Argon2id over name and masked
+            // ID: the PBKDF2 rows are dropped, and the next publication digests them anew.
+            db.execute_batch(
+                "ALTER TABLE seal_keys ADD COLUMN compromised_from INTEGER;
+                 DELETE FROM lookup_rows; DELETE FROM lookup_deleted;",
+            )
+            .map_err(|source| AuthorityError::Sqlite {
+                path: Authority::db_path(dir),
+                cause: source,
+            })?;
         }
         Ok(Authority {
             dir: dir.to_owned(),

@@ -10,6 +10,7 @@ use crate::calendar;
 use crate::credential::Level::{FirstClass, Intermediate, Senior, Unleveled};
 use crate::credential::{Claims, Level, PREFIX, Scenario};
 use crate::keys;
+use crate::lookup;
 use crate::publish::Lifetimes;
 use crate::seal::SealSigner;
 use crate::status::RevocationReason;
@@ -61,6 +62,9 @@ pub struct LookupExpectation {
     pub number: String,
     /// The name as staff would type it.
     pub name: String,
+    /// The ID number as staff would type it from the holder's ID card (made up, with a valid
+    /// check digit; the authority keeps only its masked form).
+    pub id_number: String,
     pub verdict: String,
     /// Why this case is there.
     pub case: String,
@@ -69,6 +73,9 @@ pub struct LookupExpectation {
 /// The qualifications whose certificates the demo world puts in the lookup index: all but
 /// 审计 (0901), whose data is still being loaded.
 pub const LOOKUP_QUALIFICATIONS: [&str; 6] = ["0301", "0501", "0601", "0701", "1101", "1201"];
+
+/// The ID number typed for a management number the demo never issued (GB 11643's example).
+pub const UNKNOWN_ID: &str = "11010519491231002X";
 
 /// What `build` made.
 #[derive(Debug)]
@@ -112,6 +119,8 @@ struct World {
     samples: PathBuf,
     expectations: Vec<Expectation>,
     lookups: Vec<LookupExpectation>,
+    /// The made-up ID number of each certificate issued, by management number.
+    ids: std::collections::HashMap<String, String>,
 }
 
 fn days(n: i64) -> SignedDuration {
@@ -145,9 +154,15 @@ impl World {
     }
 
     fn lookup(&mut self, number: &str, name: &str, verdict: &str, case: &str) {
+        let id_number = self.ids.get(number).cloned().unwrap_or_else(|| UNKNOWN_ID.to_owned());
+        self.lookup_with_id(number, name, &id_number, verdict, case);
+    }
+
+    fn lookup_with_id(&mut self, number: &str, name: &str, id_number: &str, verdict: &str, case: &str) {
         self.lookups.push(LookupExpectation {
             number: number.to_owned(),
             name: name.to_owned(),
+            id_number: id_number.to_owned(),
             verdict: verdict.to_owned(),
             case: case.to_owned(),
         });
@@ -162,10 +177,16 @@ impl World {
         ecert: Date,
     ) -> Result<Sealed, DemoError> {
         let n = self.expectations.len() as u32 + 11;
+        // A made-up ID number: region, birthday, sequence, check character.
+        let born = D(1960, 1, 1)
+            .checked_add((i64::from(n) * 97 % 14_000).days())
+            .unwrap_or(D(1960, 1, 1));
+        let first17 = format!("{:02}0101{}{:03}", 11 + n % 50, born.strftime("%Y%m%d"), n * 7 % 1000);
+        let id_number = format!("{first17}{}", lookup::id_check_char(&first17).unwrap_or('0'));
         let req = IssueRequest {
             qualification: qualification.into(),
             holder_name: name.into(),
-            masked_id: format!("{:02}0***********{:03}X", 11 + n % 50, n * 7 % 1000),
+            masked_id: lookup::mask_id_number(&id_number),
             level,
             specialty: (qualification == "0301").then(|| "工商管理".to_owned()),
             certificate_number: (qualification == "0501").then(|| format!("00{}", 3_100_000 + n)),
@@ -175,7 +196,9 @@ impl World {
         // Issued 400 days ago, or on its e-certificate's day when that is later (a clock set a
         // year behind the day the dates below were chosen).
         let at = (self.now - days(400)).max(calendar::start_of_day(ecert) + SignedDuration::from_hours(12));
-        Ok(self.authority.issue(&req, at)?)
+        let sealed = self.authority.issue(&req, at)?;
+        self.ids.insert(sealed.claims.management_number.clone(), id_number);
+        Ok(sealed)
     }
 
     /// Annotate at `applied` (days from now), valid on `from..=until` (days from today).
@@ -224,6 +247,7 @@ impl World {
             samples,
             expectations: Vec::new(),
             lookups: Vec::new(),
+            ids: std::collections::HashMap::new(),
         };
         for q in LOOKUP_QUALIFICATIONS {
             w.authority.set_lookup(q, true)?;
@@ -245,6 +269,13 @@ impl World {
             "a look-alike name: names compare by code point",
         );
         self.lookup(number, "王", "not_found", "part of the name");
+        self.lookup_with_id(
+            number,
+            "王䶮",
+            UNKNOWN_ID,
+            "not_found",
+            "the right number and name with another person's ID number",
+        );
         let old = self.issue("1101", "李𠇔", Unleveled, D(2015, 9, 1), D(2019, 5, 20))?;
         let number = &old.claims.management_number;
         self.lookup(

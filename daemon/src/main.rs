@@ -60,6 +60,10 @@ enum Command {
         /// The holder's name, exactly as on the certificate.
         #[arg(long, value_name = "NAME")]
         name: String,
+        /// The holder's 18-character ID number, from the ID card (its check digit is verified;
+        /// only its masked form is compared and recorded nowhere).
+        #[arg(long = "id", value_name = "ID")]
+        id_number: String,
         #[command(flatten)]
         answer: Answer,
     },
@@ -398,13 +402,14 @@ fn run(command: Command, config: &Config) -> u8 {
         Command::Lookup {
             number,
             name,
+            id_number,
             answer: Answer { json, at, lang },
         } => {
             let lang = lang.unwrap_or(config.lang);
-            let query = match certkiosk_verify::ManualQuery::new(&number, &name) {
+            let query = match certkiosk_verify::ManualQuery::new(&number, &name, &id_number) {
                 Ok(q) => q,
                 Err(e) => {
-                    eprintln!("certd: lookup: {e}");
+                    eprintln!("certd: lookup: {}", line(&e.to_string()));
                     return exit::USAGE;
                 }
             };

@@ -1,14 +1,16 @@
-//! The lookup index (docs/design.md §3.3, issue 8): every certificate of the qualifications the
-//! authority opted in, for a manual lookup by management number and holder name when no QR
-//! code can be read.
+//! The lookup index (docs/design.md §3.3, issues 8 and 17): every certificate of the
+//! qualifications the authority opted in, for a manual lookup by management number, holder
+//! name and ID number when no QR code can be read.
 //!
-//! A row carries the management number, qualification, level, status and dates, and a salted,
-//! slow digest of the holder's name — never the name or the ID number. The digest's salt is
-//! the publication's random salt **and the management number**, so a name dictionary has to
-//! be run once per row, not once for the whole index; PBKDF2-HMAC-SHA256 with a few hundred
-//! rounds keeps one lookup within the 100 µs budget (docs/design.md §6) while making a bulk attack on
-//! 10 M rows cost CPU-years. Rows keep the salt version of the publication that wrote them, so
-//! every publication brings a fresh salt while a delta still carries only the rows that changed.
+//! A row carries the management number, qualification, level, status and dates, and a
+//! memory-hard digest binding the holder's name and masked ID number to the management number
+//! ([`holder_digest`]) — never the name or the ID number. The digest's salt is the
+//! publication's random salt **and the management number**, so every guess is for one row
+//! only; Argon2id at [`Kdf::DEFAULT`] (about 25 ms and 19 MiB a guess here) and the masked ID
+//! (about 10⁶ forms for a known name) put labelling even one row with a name dictionary out of
+//! reach (docs/decisions/0020-lookup-binding.md has the costs). Rows keep the salt version of
+//! the publication that wrote them, so every publication brings a fresh salt while a delta
+//! still carries only the rows that changed.
 //!
 //! File format (a status file, [`crate::status`]): the header line carries [`LookupParams`];
 //! a full file's lines are rows as JSON arrays, strictly increasing by management number
@@ -22,21 +24,54 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Bytes of a name digest: a wrong name matches with probability 2⁻⁶⁴.
+/// Bytes of a holder digest: a wrong guess matches with probability 2⁻⁶⁴.
 pub const DIGEST_BYTES: usize = 8;
 /// Bytes of a publication's salt.
 pub const SALT_BYTES: usize = 16;
-/// PBKDF2 rounds a new index is published with: about 50 µs on the development machine
-/// (BENCHMARKS.md), so that a whole lookup stays within 100 µs.
-pub const DEFAULT_ROUNDS: u32 = 160;
-/// The most rounds an appliance accepts from a header: a lookup then still takes ~30 ms.
-pub const MAX_ROUNDS: u32 = 100_000;
-/// The one key-derivation function of format version 1.
-pub const KDF: &str = "pbkdf2-hmac-sha256";
+/// The one key-derivation function of the index.
+pub const KDF: &str = "argon2id";
 /// Longest management number accepted in a row.
 pub const MAX_NUMBER_CHARS: usize = 64;
 
-const SALT_DOMAIN: &[u8] = b"certkiosk/lookup/v1\0";
+const SALT_DOMAIN: &[u8] = b"certkiosk/lookup/v2\0";
+
+/// The cost of one digest: Argon2id's memory (KiB) and passes, one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kdf {
+    pub memory_kib: u32,
+    pub passes: u32,
+}
+
+impl Kdf {
+    /// What a new index is published with: OWASP's Argon2id minimum (19 MiB, 2 passes), about
+    /// 25 ms a digest on the development machine (BENCHMARKS.md), so a manual lookup stays
+    /// well inside its 200 ms and a scan pays one digest.
+    pub const DEFAULT: Kdf = Kdf {
+        memory_kib: 19 * 1024,
+        passes: 2,
+    };
+    /// The most an appliance accepts from a header (a lookup then takes about a second on a
+    /// Raspberry Pi 4, and no header can exhaust its memory).
+    pub const MAX: Kdf = Kdf {
+        memory_kib: 256 * 1024,
+        passes: 8,
+    };
+
+    /// Within the bounds an appliance accepts.
+    pub fn check(self) -> Result<Kdf, String> {
+        if !(8..=Kdf::MAX.memory_kib).contains(&self.memory_kib) || !(1..=Kdf::MAX.passes).contains(&self.passes) {
+            return Err(format!(
+                "Argon2id with {} KiB and {} passes, outside 8..={} KiB and 1..={} passes",
+                self.memory_kib,
+                self.passes,
+                Kdf::MAX.memory_kib,
+                Kdf::MAX.passes
+            ));
+        }
+        Ok(self)
+    }
+}
 
 /// A publication's salt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,22 +83,102 @@ impl Salt {
     }
 }
 
-/// The digest of one holder name for one certificate.
+/// The digest of one holder (name and masked ID number) for one certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NameDigest(pub [u8; DIGEST_BYTES]);
+pub struct HolderDigest(pub [u8; DIGEST_BYTES]);
 
-/// PBKDF2-HMAC-SHA256 over the canonical name (middle dots unified, nothing normalised),
-/// salted with the publication's salt and the management number, truncated to 8 bytes.
-pub fn name_digest(salt: &Salt, rounds: u32, management_number: &str, name: &str) -> NameDigest {
+/// Argon2id over the canonical name (middle dots unified, nothing normalised) and the masked
+/// ID number as a credential carries it (`110***********123X`), salted with the publication's
+/// salt and the management number, truncated to 8 bytes. A credential's claims and a typed
+/// ID number ([`mask_id_number`]) give the same digest.
+pub fn holder_digest(kdf: Kdf, salt: &Salt, management_number: &str, name: &str, masked_id: &str) -> HolderDigest {
     let number = management_number.as_bytes();
     let mut s = Vec::with_capacity(SALT_DOMAIN.len() + SALT_BYTES + 1 + number.len());
     s.extend_from_slice(SALT_DOMAIN);
     s.extend_from_slice(&salt.0);
     s.push(number.len().min(255) as u8);
     s.extend_from_slice(number);
+    let mut password = canonical_name(name).into_bytes();
+    password.push(0);
+    password.extend_from_slice(masked_id.trim().to_ascii_uppercase().as_bytes());
     let mut out = [0u8; DIGEST_BYTES];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(canonical_name(name).as_bytes(), &s, rounds.max(1), &mut out);
-    NameDigest(out)
+    let kdf = kdf.check().unwrap_or(Kdf::DEFAULT);
+    let digest = argon2::Params::new(kdf.memory_kib, kdf.passes, 1, Some(DIGEST_BYTES))
+        .map(|p| argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p))
+        .and_then(|a| a.hash_password_into(&password, &s, &mut out));
+    // Parameters within Kdf::check and a salt of 20+ bytes cannot fail; a failure would be a
+    // digest of zeros that matches nothing genuine.
+    debug_assert!(digest.is_ok(), "{digest:?}");
+    HolderDigest(out)
+}
+
+/// Why a typed ID number is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdNumberError {
+    #[error("an ID number has 18 characters, not {0}")]
+    Length(usize),
+    #[error("an ID number is 17 digits and a last digit or X")]
+    Characters,
+    #[error("the last character of this ID number should be {expected}: a digit was mistyped")]
+    CheckDigit { expected: char },
+}
+
+/// The 18-character resident ID number (GB 11643-1999) as typed: spaces dropped, a lowercase
+/// `x` taken as `X`, the check digit verified. Returns it canonical.
+pub fn check_id_number(typed: &str) -> Result<String, IdNumberError> {
+    let id: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let n = id.chars().count();
+    if n != 18 {
+        return Err(IdNumberError::Length(n));
+    }
+    let bytes = id.as_bytes();
+    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+        return Err(IdNumberError::Characters);
+    }
+    let expected = id_check_char(&id[..17]).ok_or(IdNumberError::Characters)?;
+    if bytes[17] != expected as u8 {
+        return Err(IdNumberError::CheckDigit { expected });
+    }
+    Ok(id)
+}
+
+/// The check character (GB 11643-1999, ISO 7064 MOD 11-2) of an ID number's first 17 digits.
+pub fn id_check_char(first17: &str) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let digits = first17.as_bytes();
+    if digits.len() != 17 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    Some(CHECK[(sum % 11) as usize] as char)
+}
+
+/// The masked form a credential carries: the first 3 and the last 4 characters, 11 `*` between.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() != 18 {
+        return id.to_owned();
+    }
+    let mut out: String = chars[..3].iter().collect();
+    out.push_str(&"*".repeat(11));
+    out.extend(&chars[14..]);
+    out
+}
+
+/// Whether `masked` is an ID number masked as the authority masks it: 3 digits, 11 `*`, 3
+/// digits and a digit or `X`.
+pub fn is_masked_id_number(masked: &str) -> bool {
+    let b = masked.as_bytes();
+    b.len() == 18
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && b[3..14].iter().all(|&c| c == b'*')
+        && b[14..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X')
 }
 
 /// A certificate's status as the index records it (details of a revocation are in the
@@ -103,7 +218,7 @@ pub struct LookupEntry {
     pub ecert_issued_on: Date,
     /// The publication whose salt the digest was made with.
     pub salt_version: u64,
-    pub digest: NameDigest,
+    pub digest: HolderDigest,
 }
 
 /// A row as a JSON array: `["2019030100000042","0301",3,"issued",17956,17987,7,"9f…"]`
@@ -144,7 +259,7 @@ impl TryFrom<Line> for LookupEntry {
             approved_on: day(approved)?,
             ecert_issued_on: day(ecert)?,
             salt_version,
-            digest: NameDigest(unhex(&digest).ok_or_else(|| format!("digest {digest:?} is not 16 hex digits"))?),
+            digest: HolderDigest(unhex(&digest).ok_or_else(|| format!("digest {digest:?} is not 16 hex digits"))?),
         })
     }
 }
@@ -186,7 +301,9 @@ pub struct SaltEntry {
 pub struct LookupParams {
     /// [`KDF`].
     pub kdf: String,
-    pub rounds: u32,
+    /// Its cost.
+    pub memory_kib: u32,
+    pub passes: u32,
     /// A full file: every salt its rows use. A delta: the salts its upserts use.
     pub salts: Vec<SaltEntry>,
     /// The qualifications whose certificates are in the index (after this file is applied).
@@ -194,14 +311,12 @@ pub struct LookupParams {
 }
 
 impl LookupParams {
-    /// The parameters checked: the one KDF, rounds within bounds, well-formed salts.
+    /// The parameters checked: the one KDF, its cost within bounds, well-formed salts.
     pub fn check(&self) -> Result<Salts, String> {
         if self.kdf != KDF {
-            return Err(format!("unknown name digest {:?}", self.kdf));
+            return Err(format!("unknown holder digest {:?}", self.kdf));
         }
-        if !(1..=MAX_ROUNDS).contains(&self.rounds) {
-            return Err(format!("{} digest rounds, outside 1..={MAX_ROUNDS}", self.rounds));
-        }
+        self.cost().check()?;
         self.salts
             .iter()
             .map(|s| {
@@ -212,20 +327,27 @@ impl LookupParams {
             .collect()
     }
 
+    /// The digest's cost.
+    pub fn cost(&self) -> Kdf {
+        Kdf {
+            memory_kib: self.memory_kib,
+            passes: self.passes,
+        }
+    }
+
     pub fn salt_entry(version: u64, salt: &Salt) -> SaltEntry {
         SaltEntry {
             version,
             salt: hex(&salt.0),
         }
     }
-}
 
-impl LookupParams {
     /// The salts as a header lists them.
-    pub fn with_salts(rounds: u32, salts: &[(u64, Salt)], qualifications: Vec<String>) -> LookupParams {
+    pub fn with_salts(kdf: Kdf, salts: &[(u64, Salt)], qualifications: Vec<String>) -> LookupParams {
         LookupParams {
             kdf: KDF.to_owned(),
-            rounds,
+            memory_kib: kdf.memory_kib,
+            passes: kdf.passes,
             salts: salts.iter().map(|(v, s)| LookupParams::salt_entry(*v, s)).collect(),
             qualifications,
         }
@@ -405,7 +527,7 @@ mod tests {
             approved_on: jiff::civil::date(2019, 3, 1),
             ecert_issued_on: jiff::civil::date(2022, 5, 6),
             salt_version: 7,
-            digest: NameDigest([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]),
+            digest: HolderDigest([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]),
         }
     }
 
@@ -447,15 +569,31 @@ mod tests {
         }
     }
 
+    const CHEAP: Kdf = Kdf {
+        memory_kib: 64,
+        passes: 1,
+    };
+    const MASKED: &str = "110***********123X";
+
     #[test]
-    fn the_digest_depends_on_salt_number_and_exact_name_but_not_on_the_middle_dot_typed() {
+    fn the_digest_depends_on_salt_number_exact_name_and_masked_id_but_not_on_the_middle_dot_typed() {
         let salt = Salt([7; SALT_BYTES]);
-        let d = |number: &str, name: &str| name_digest(&salt, 10, number, name);
+        let d = |number: &str, name: &str| holder_digest(CHEAP, &salt, number, name, MASKED);
         assert_eq!(d("1", "王䶮"), d("1", "王䶮"));
         assert_ne!(d("1", "王䶮"), d("2", "王䶮"), "the number is in the salt");
         assert_ne!(d("1", "王䶮"), d("1", "王俨"));
         assert_ne!(
-            name_digest(&Salt([8; SALT_BYTES]), 10, "1", "王䶮"),
+            holder_digest(CHEAP, &salt, "1", "王䶮", "110***********124X"),
+            d("1", "王䶮"),
+            "the masked ID number is bound"
+        );
+        assert_eq!(
+            holder_digest(CHEAP, &salt, "1", "王䶮", " 110***********123x "),
+            d("1", "王䶮"),
+            "a lowercase x and spaces as typed"
+        );
+        assert_ne!(
+            holder_digest(CHEAP, &Salt([8; SALT_BYTES]), "1", "王䶮", MASKED),
             d("1", "王䶮"),
             "the publication's salt matters"
         );
@@ -463,50 +601,67 @@ mod tests {
         assert_eq!(d("1", "阿依古丽·买买提"), d("1", "阿依古丽・买买提"));
         // No normalisation: a compatibility ideograph is not its unified twin.
         assert_ne!(d("1", "\u{FA10}"), d("1", "\u{585A}"));
-        // The rounds are part of the digest.
-        assert_ne!(name_digest(&salt, 11, "1", "王䶮"), d("1", "王䶮"));
+        // The cost is part of the digest.
+        let dearer = Kdf { passes: 2, ..CHEAP };
+        assert_ne!(holder_digest(dearer, &salt, "1", "王䶮", MASKED), d("1", "王䶮"));
     }
 
     #[test]
     fn a_known_vector_pins_the_construction() {
-        // PBKDF2-HMAC-SHA256(password = "王䶮", salt = "certkiosk/lookup/v1\0" ‖ 16 × 0x01 ‖
-        // 0x02 ‖ "42", 3 rounds), first 8 bytes; computed independently with Python's hashlib.
-        let d = name_digest(&Salt([1; SALT_BYTES]), 3, "42", "王䶮");
+        // Argon2id v19 (password = "王䶮" ‖ 0x00 ‖ "110***********123X", salt =
+        // "certkiosk/lookup/v2\0" ‖ 16 × 0x01 ‖ 0x02 ‖ "42", 64 KiB, 1 pass, 1 lane), 8 bytes;
+        // computed independently with Python's argon2-cffi (hash_secret_raw).
+        let d = holder_digest(CHEAP, &Salt([1; SALT_BYTES]), "42", "王䶮", MASKED);
         assert_eq!(hex(&d.0), PINNED_VECTOR);
     }
 
-    const PINNED_VECTOR: &str = "0da25ecf2de8a25a";
+    const PINNED_VECTOR: &str = "2837f1a494a9ddd8";
+
+    #[test]
+    fn id_numbers_are_checked_by_their_check_digit_and_masked_as_credentials_carry_them() {
+        // GB 11643's example.
+        assert_eq!(check_id_number("11010519491231002X").as_deref(), Ok("11010519491231002X"));
+        assert_eq!(check_id_number(" 110105 19491231 002x ").as_deref(), Ok("11010519491231002X"));
+        assert_eq!(
+            check_id_number("110105194912310021"),
+            Err(IdNumberError::CheckDigit { expected: 'X' })
+        );
+        assert_eq!(check_id_number("11010519491231002"), Err(IdNumberError::Length(17)));
+        assert_eq!(check_id_number("1101051949123100２X"), Err(IdNumberError::Characters));
+        assert_eq!(check_id_number("11010519491231X02X"), Err(IdNumberError::Characters));
+        let masked = mask_id_number("11010519491231002X");
+        assert_eq!(masked, "110***********002X");
+        assert!(is_masked_id_number(&masked));
+        for bad in ["110**********002X", "110***********002Y", "11a***********002X", "110***********002X "] {
+            assert!(!is_masked_id_number(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn header_parameters_are_checked() {
-        let good = LookupParams {
-            kdf: KDF.into(),
-            rounds: DEFAULT_ROUNDS,
-            salts: vec![LookupParams::salt_entry(3, &Salt([9; SALT_BYTES]))],
-            qualifications: vec!["0301".into()],
-        };
+        let good = LookupParams::with_salts(Kdf::DEFAULT, &[(3, Salt([9; SALT_BYTES]))], vec!["0301".into()]);
         assert_eq!(good.check().expect("good"), vec![(3, Salt([9; SALT_BYTES]))]);
         for (bad, why) in [
             (
                 LookupParams {
-                    kdf: "md5".into(),
+                    kdf: "pbkdf2-hmac-sha256".into(),
                     ..good.clone()
                 },
                 "unknown",
             ),
             (
                 LookupParams {
-                    rounds: 0,
+                    passes: 0,
                     ..good.clone()
                 },
-                "rounds",
+                "passes",
             ),
             (
                 LookupParams {
-                    rounds: MAX_ROUNDS + 1,
+                    memory_kib: Kdf::MAX.memory_kib + 1,
                     ..good.clone()
                 },
-                "rounds",
+                "KiB",
             ),
             (
                 LookupParams {

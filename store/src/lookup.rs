@@ -3,7 +3,7 @@
 
 use crate::{StoreError, sqlite};
 use certkiosk_formats::calendar;
-use certkiosk_formats::lookup::{LookupEntry, LookupStatus, NameDigest, Salt, SetSum};
+use certkiosk_formats::lookup::{HolderDigest, Kdf, LookupEntry, LookupStatus, Salt, SetSum};
 use rusqlite::OptionalExtension;
 use std::path::Path;
 
@@ -13,7 +13,8 @@ pub struct LookupMeta {
     /// The publication that last wrote it.
     pub version: u64,
     pub rows: u64,
-    pub rounds: u32,
+    /// The cost its digests were made with.
+    pub kdf: Kdf,
     /// The qualifications whose certificates it holds.
     pub qualifications: Vec<String>,
     pub set_sum: SetSum,
@@ -22,21 +23,21 @@ pub struct LookupMeta {
 /// The lookup index's meta row: none when the store holds no index.
 pub fn read_meta(conn: &rusqlite::Connection, path: &Path) -> Result<Option<LookupMeta>, StoreError> {
     let row = conn
-        .prepare_cached("SELECT version, rows, rounds, qualifications, set_sum FROM lookup_meta WHERE id = 1")
+        .prepare_cached("SELECT version, rows, memory_kib, passes, qualifications, set_sum FROM lookup_meta WHERE id = 1")
         .and_then(|mut st| {
             st.query_row([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, String>(3)?,
+                    (r.get::<_, u32>(2)?, r.get::<_, u32>(3)?),
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
                 ))
             })
             .optional()
         })
         .map_err(sqlite(path))?;
-    let Some((version, rows, rounds, qualifications, sum)) = row else {
+    let Some((version, rows, (memory_kib, passes), qualifications, sum)) = row else {
         return Ok(None);
     };
     let corrupt = |what: &str| StoreError::CorruptRow {
@@ -47,7 +48,7 @@ pub fn read_meta(conn: &rusqlite::Connection, path: &Path) -> Result<Option<Look
     Ok(Some(LookupMeta {
         version: version as u64,
         rows: rows as u64,
-        rounds,
+        kdf: Kdf { memory_kib, passes },
         qualifications: serde_json::from_str(&qualifications).map_err(|_| corrupt("qualifications"))?,
         set_sum: SetSum::from_hex(&sum).ok_or_else(|| corrupt("set sum"))?,
     }))
@@ -74,7 +75,7 @@ pub fn row_of(select: &mut rusqlite::CachedStatement<'_>, number: &str) -> rusql
                 approved_on: day(3)?,
                 ecert_issued_on: day(4)?,
                 salt_version: r.get::<_, i64>(5)? as u64,
-                digest: NameDigest(
+                digest: HolderDigest(
                     <[u8; certkiosk_formats::lookup::DIGEST_BYTES]>::try_from(digest.as_slice()).map_err(|_| {
                         rusqlite::Error::InvalidColumnType(6, "digest".into(), rusqlite::types::Type::Blob)
                     })?,

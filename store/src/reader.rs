@@ -255,7 +255,7 @@ impl Reader<'_> {
                 "SELECT version, as_of, targets_version FROM publication ORDER BY id".to_owned()
             } else if table == "lookup_meta" {
                 // Not `version`: a full file and a delta chain reach the same rows.
-                "SELECT rows, rounds, qualifications, set_sum FROM lookup_meta".to_owned()
+                "SELECT rows, memory_kib, passes, qualifications, set_sum FROM lookup_meta".to_owned()
             } else {
                 format!("SELECT * FROM {table} ORDER BY {order}")
             };

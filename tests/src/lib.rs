@@ -155,11 +155,11 @@ pub fn publish_dataset(
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
 /// targets where `publish::publish` lists it.
 pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {
-    use certkiosk_formats::lookup::{LookupEntry, LookupParams, LookupStatus, NameDigest, Salt};
+    use certkiosk_formats::lookup::{LookupEntry, LookupParams, LookupStatus, HolderDigest, Kdf, Salt};
     use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
     let salt = Salt([version as u8; 16]);
     let header = RecordHeader {
-        lookup: Some(LookupParams::with_salts(160, &[(version, salt)], vec!["0301".into()])),
+        lookup: Some(LookupParams::with_salts(Kdf::DEFAULT, &[(version, salt)], vec!["0301".into()])),
         ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
     };
     let targets = certkiosk_formats::repository::targets_dir(repo_dir);
@@ -176,7 +176,7 @@ pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestam
             approved_on: jiff::civil::date(2020, 3, 1),
             ecert_issued_on: jiff::civil::date(2022, 3, 1),
             salt_version: version,
-            digest: NameDigest(rng.u64(..).to_le_bytes()),
+            digest: HolderDigest(rng.u64(..).to_le_bytes()),
         })
         .expect("row");
     }

@@ -1,15 +1,25 @@
-//! Manual lookup end to end (issue 8): `certsync demo` publishes a lookup index, `certd sync`
-//! applies it, and `certd lookup` answers every case of the demo's `lookups.json` with the same
-//! verdict codes a scan gets — while neither the published files nor anything on the appliance
-//! holds a name or an ID number.
+//! Manual lookup end to end (issues 8 and 17): `certsync demo` publishes a lookup index, `certd
+//! sync` applies it, and `certd lookup` (number, name, ID number) answers every case of the
+//! demo's `lookups.json` with the same verdict codes a scan gets — while neither the published
+//! files nor anything on the appliance holds a name or an ID number, masked or not.
 
 use certkiosk_tests::{ok, run, status_json, stderr, stdout, synced_demo_world};
 use serde_json::Value;
 use std::path::Path;
 
-fn lookup(dir: &Path, config: &str, number: &str, name: &str, extra: &[&str]) -> Value {
+fn lookup(dir: &Path, config: &str, case: &Value, extra: &[&str]) -> Value {
+    let field = |k: &str| case[k].as_str().expect(k);
     let mut args = vec![
-        "--config", config, "lookup", "--json", "--number", number, "--name", name,
+        "--config",
+        config,
+        "lookup",
+        "--json",
+        "--number",
+        field("number"),
+        "--name",
+        field("name"),
+        "--id",
+        field("id_number"),
     ];
     args.extend(extra);
     let out = ok(run("certd", &args, dir));
@@ -36,11 +46,8 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     assert!(status["lookup"]["certificates"].as_u64() > Some(10), "{status}");
     let mut codes = std::collections::BTreeSet::new();
     for case in &all {
-        let (number, name) = (
-            case["number"].as_str().expect("number"),
-            case["name"].as_str().expect("name"),
-        );
-        let got = lookup(dir, &config, number, name, &[]);
+        let number = case["number"].as_str().expect("number");
+        let got = lookup(dir, &config, case, &[]);
         assert_eq!(got["verdict"], case["verdict"], "{}: {got}", case["case"]);
         assert_eq!(got["source"], "manual");
         assert_eq!(got["input"], number, "the number, never the name, names the input");
@@ -78,16 +85,17 @@ fn every_demo_lookup_gets_its_expected_verdict() {
 
     // The revoked certificate says when and why; the text output is for a person.
     let revoked = all.iter().find(|c| c["verdict"] == "revoked").expect("a revoked case");
-    let (number, name) = (
+    let (number, name, id) = (
         revoked["number"].as_str().expect("n"),
         revoked["name"].as_str().expect("n"),
+        revoked["id_number"].as_str().expect("id"),
     );
-    let got = lookup(dir, &config, number, name, &[]);
+    let got = lookup(dir, &config, revoked, &[]);
     assert_eq!(got["revocation"]["reason_code"], "fraud");
     let text = stdout(&ok(run(
         "certd",
         &[
-            "--config", &config, "lookup", "--number", number, "--name", name, "--lang", "en",
+            "--config", &config, "lookup", "--number", number, "--name", name, "--id", id, "--lang", "en",
         ],
         dir,
     )));
@@ -96,25 +104,32 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     // Data beyond the maximum age decides nothing, but a revocation is known from any data.
     let valid = all.iter().find(|c| c["verdict"] == "valid").expect("a valid case");
     let later = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 40)).to_string();
-    let (n, m) = (valid["number"].as_str().expect("n"), valid["name"].as_str().expect("n"));
     assert_eq!(
-        lookup(dir, &config, n, m, &["--at", &later])["verdict"],
+        lookup(dir, &config, valid, &["--at", &later])["verdict"],
         "status_unavailable"
     );
     assert_eq!(
-        lookup(dir, &config, number, name, &["--at", &later])["verdict"],
+        lookup(dir, &config, revoked, &["--at", &later])["verdict"],
         "revoked"
     );
 
-    // Bad input is one line and exit 2.
-    for (number, name) in [("", "王䶮"), ("2023", ""), ("2023", &"王".repeat(51))] {
+    // Bad input is one line and exit 2, a mistyped ID number before any lookup.
+    let id = "11010519491231002X";
+    for (number, name, id, says) in [
+        ("", "王䶮", id, "management number"),
+        ("2023", "", id, "holder name"),
+        ("2023", &"王".repeat(51), id, "holder name"),
+        ("2023", "王䶮", "110105194912310021", "should be X"),
+        ("2023", "王䶮", "1101051949", "18 characters"),
+    ] {
         let out = run(
             "certd",
-            &["--config", &config, "lookup", "--number", number, "--name", name],
+            &["--config", &config, "lookup", "--number", number, "--name", name, "--id", id],
             dir,
         );
-        assert_eq!(out.status.code(), Some(2), "{number:?} {name:?}");
+        assert_eq!(out.status.code(), Some(2), "{number:?} {name:?} {id:?}");
         assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
 }
 
@@ -147,8 +162,7 @@ fn neither_the_published_index_nor_the_appliance_holds_a_name_or_an_id_number() 
     let world = dir.join("w");
     // Lookups and scans write the audit log: it must hold no name either.
     for case in cases(&world) {
-        let (n, m) = (case["number"].as_str().expect("n"), case["name"].as_str().expect("n"));
-        lookup(dir, &config, n, m, &[]);
+        lookup(dir, &config, &case, &[]);
     }
     ok(run(
         "certd",
@@ -162,6 +176,12 @@ fn neither_the_published_index_nor_the_appliance_holds_a_name_or_an_id_number() 
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .expect("names and IDs");
     assert!(secrets.len() >= 30, "{secrets:?}");
+    // And the full ID numbers typed at the desk.
+    let typed: Vec<String> = cases(&world)
+        .iter()
+        .map(|c| c["id_number"].as_str().expect("id").to_owned())
+        .collect();
+    let secrets: Vec<String> = secrets.into_iter().chain(typed).collect();
     let mut files = Vec::new();
     contents(&world.join("repo"), &mut files);
     contents(&world.join("state"), &mut files);

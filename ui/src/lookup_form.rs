@@ -1,5 +1,5 @@
-//! The manual-lookup form (issue 8): what staff have typed — a management number and a holder
-//! name — and the state of the on-screen keyboard that types it: pinyin letters and their
+//! The manual-lookup form (issues 8 and 17): what staff have typed — a management number, a
+//! holder name and the holder's ID number — and the state of the on-screen keyboard that types it: pinyin letters and their
 //! filters, the radical being browsed, a code point being keyed in, the page of candidates.
 //!
 //! Pure and on the UI thread: the controller (`kiosk/lookup.rs`) turns each key into one call
@@ -12,6 +12,8 @@ use hanzi::{CodeError, PinyinQuery, Radical};
 
 /// As many digits as a management number can have (`MAX_MANAGEMENT_NUMBER_CHARS`).
 pub const MAX_NUMBER_DIGITS: usize = certkiosk_formats::credential::MAX_MANAGEMENT_NUMBER_CHARS;
+/// An ID number's characters.
+pub const ID_NUMBER_CHARS: usize = 18;
 /// As many characters as a holder name can have.
 pub const MAX_NAME_CHARS: usize = certkiosk_formats::credential::MAX_NAME_CHARS;
 /// Candidates per page on the pinyin tab (12 × 2 keys in landscape, 6 × 4 in portrait).
@@ -34,6 +36,8 @@ pub enum Tab {
     /// The digit pad, for the management number.
     #[default]
     Number,
+    /// The digit pad and X, for the ID number.
+    IdNumber,
     Pinyin,
     Radical,
     /// A code point in hexadecimal.
@@ -46,6 +50,7 @@ pub struct LookupForm {
     coverage: Coverage,
     tab: Tab,
     number: String,
+    id_number: String,
     name: Vec<char>,
     /// Pinyin letters typed so far, toneless, `v` for ü.
     letters: String,
@@ -68,6 +73,7 @@ impl LookupForm {
             coverage,
             tab: Tab::Number,
             number: String::new(),
+            id_number: String::new(),
             name: Vec::new(),
             letters: String::new(),
             tone: None,
@@ -87,6 +93,7 @@ impl LookupForm {
     pub fn reset(&mut self) {
         let mut typed = [
             std::mem::take(&mut self.number),
+            std::mem::take(&mut self.id_number),
             std::mem::take(&mut self.letters),
             std::mem::take(&mut self.code),
         ]
@@ -107,17 +114,31 @@ impl LookupForm {
         &self.number
     }
 
+    pub fn id_number(&self) -> &str {
+        &self.id_number
+    }
+
     pub fn name(&self) -> String {
         self.name.iter().collect()
     }
 
-    /// The query to look up, once both fields have something.
-    pub fn query(&self) -> Option<(String, String)> {
-        (!self.number.is_empty() && !self.name.is_empty()).then(|| (self.number.clone(), self.name()))
+    /// What is wrong with the ID number typed, once it is whole: a wrong check digit is said
+    /// before any lookup.
+    pub fn id_problem(&self) -> Option<certkiosk_formats::lookup::IdNumberError> {
+        (self.id_number.len() == ID_NUMBER_CHARS)
+            .then(|| certkiosk_formats::lookup::check_id_number(&self.id_number).err())
+            .flatten()
+    }
+
+    /// The query to look up (number, name, ID number), once all three fields are filled and
+    /// the ID number's check digit holds.
+    pub fn query(&self) -> Option<(String, String, String)> {
+        let whole = !self.number.is_empty() && !self.name.is_empty() && self.id_number.len() == ID_NUMBER_CHARS;
+        (whole && self.id_problem().is_none()).then(|| (self.number.clone(), self.name(), self.id_number.clone()))
     }
 
     /// The query, leaving the form empty.
-    pub fn take_query(&mut self) -> Option<(String, String)> {
+    pub fn take_query(&mut self) -> Option<(String, String, String)> {
         let query = self.query()?;
         self.reset();
         Some(query)
@@ -131,8 +152,15 @@ impl LookupForm {
         }
     }
 
+    /// A digit key: into the management number, or on the ID tab into the ID number (whose
+    /// last character may also be X).
     pub fn digit(&mut self, digit: char) {
-        if digit.is_ascii_digit() && self.number.len() < MAX_NUMBER_DIGITS {
+        if self.tab == Tab::IdNumber {
+            let last = self.id_number.len() == ID_NUMBER_CHARS - 1;
+            if self.id_number.len() < ID_NUMBER_CHARS && (digit.is_ascii_digit() || (last && digit == 'X')) {
+                self.id_number.push(digit);
+            }
+        } else if digit.is_ascii_digit() && self.number.len() < MAX_NUMBER_DIGITS {
             self.number.push(digit);
         }
     }
@@ -143,6 +171,9 @@ impl LookupForm {
         match self.tab {
             Tab::Number => {
                 self.number.pop();
+            }
+            Tab::IdNumber => {
+                self.id_number.pop();
             }
             Tab::Pinyin if !self.letters.is_empty() => {
                 self.letters.pop();
@@ -161,6 +192,8 @@ impl LookupForm {
     pub fn clear(&mut self) {
         if self.tab == Tab::Number {
             self.number.clear();
+        } else if self.tab == Tab::IdNumber {
+            self.id_number.clear();
         } else {
             self.name.clear();
             self.letters.clear();
@@ -329,7 +362,7 @@ impl LookupForm {
                 (Some(radical), Some(residual)) => hanzi::by_radical(radical, residual),
                 _ => Vec::new(),
             },
-            Tab::Number | Tab::Code => Vec::new(),
+            Tab::Number | Tab::IdNumber | Tab::Code => Vec::new(),
         };
         self.candidates = all.into_iter().filter(|&c| self.coverage.draws(c)).collect();
         self.page = self.page.min(self.pages().saturating_sub(1));
@@ -649,11 +682,45 @@ mod tests {
         }
         f.add_code();
         f.code_key('4');
-        assert_eq!(f.take_query(), Some(("7".to_owned(), "王".to_owned())));
+        assert_eq!(f.take_query(), None, "no ID number yet");
+        f.choose_tab(Tab::IdNumber);
+        // The last digit mistyped: said at once, and nothing is looked up.
+        "110105194912310021".chars().for_each(|d| f.digit(d));
         assert_eq!(
-            (f.number(), f.name().as_str(), f.code(), f.tab()),
-            ("", "", "", Tab::Number)
+            f.id_problem(),
+            Some(certkiosk_formats::lookup::IdNumberError::CheckDigit { expected: 'X' })
         );
+        assert_eq!(f.take_query(), None);
+        f.erase();
+        f.digit('X');
+        assert_eq!(f.id_problem(), None);
+        assert_eq!(
+            f.take_query(),
+            Some(("7".to_owned(), "王".to_owned(), "11010519491231002X".to_owned()))
+        );
+        assert_eq!(
+            (f.number(), f.name().as_str(), f.id_number(), f.code(), f.tab()),
+            ("", "", "", "", Tab::Number)
+        );
+    }
+
+    #[test]
+    fn the_id_number_takes_17_digits_and_a_digit_or_x_and_its_own_erase_and_clear() {
+        let mut f = form();
+        f.digit('5');
+        f.choose_tab(Tab::IdNumber);
+        f.digit('X');
+        assert_eq!(f.id_number(), "", "X only as the last character");
+        "1101051949123100".chars().for_each(|d| f.digit(d));
+        f.digit('a');
+        f.digit('2');
+        f.digit('X');
+        f.digit('9');
+        assert_eq!(f.id_number(), "11010519491231002X", "18 at most");
+        f.erase();
+        assert_eq!(f.id_number(), "11010519491231002");
+        f.clear();
+        assert_eq!((f.id_number(), f.number()), ("", "5"), "the clear key empties its own field");
     }
 
     #[test]

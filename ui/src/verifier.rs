@@ -24,7 +24,11 @@ pub enum Job {
     /// A PDF or picture file, read in the contained child.
     File(PathBuf),
     /// A management number and a holder name, typed on the lookup screen.
-    Lookup { number: String, name: String },
+    Lookup {
+        number: String,
+        name: String,
+        id_number: String,
+    },
 }
 
 /// A verdict, where its input came from (`None`: a file that could not be read), and how long
@@ -140,10 +144,10 @@ fn run_job(settings: &Settings, job: Job, audit: &mut Audit) -> Outcome {
         }
         // The screen sends only queries that hold both fields; a query refused all the same
         // is `unreadable`.
-        Job::Lookup { number, name } => match ManualQuery::new(&number, &name) {
+        Job::Lookup { number, name, id_number } => match ManualQuery::new(&number, &name, &id_number) {
             Ok(query) => Request::Lookup(query),
             Err(reason) => Request::Input(Input::NotText {
-                reason,
+                reason: reason.to_string(),
                 source: Some(Source::Manual),
             }),
         },

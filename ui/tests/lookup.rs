@@ -36,6 +36,18 @@ fn type_number(app: &App, number: &str) {
     }
 }
 
+/// Types an ID number on its pad (the field's own tab; the last character may be X).
+fn type_id(app: &App, id: &str) {
+    by_id(app, "lookup.id-number").invoke_accessible_default_action();
+    for c in id.chars() {
+        if c == 'X' {
+            by_id(app, "lookup.id-x").invoke_accessible_default_action();
+        } else {
+            press(app, "lookup.digit", &c.to_string());
+        }
+    }
+}
+
 fn candidates(app: &App) -> Vec<String> {
     let model = app.global::<Api>().get_lookup().candidates;
     model.iter().map(|k| k.label.to_string()).collect()
@@ -78,7 +90,7 @@ fn by_code(app: &App, c: char) {
 
 fn look_up(app: &App) {
     let submit = by_id(app, "lookup.submit");
-    assert_eq!(submit.accessible_enabled(), Some(true), "both fields are filled");
+    assert_eq!(submit.accessible_enabled(), Some(true), "all three fields are filled");
     submit.invoke_accessible_default_action();
     assert!(
         pump_until(app, WAIT, |a| screen(a) == Screen::Result),
@@ -108,15 +120,15 @@ fn certificates_are_looked_up_by_number_and_name() {
     let world = World::new();
     let kiosk = world.kiosk(no_camera());
     let app = kiosk.app();
-    let number_of = |name: &str| {
+    let case_of = |name: &str| {
         world
             .lookups
             .iter()
             .find(|l| l.name == name && l.verdict != "not_found")
             .unwrap_or_else(|| panic!("{name} is not in lookups.json"))
-            .number
-            .clone()
     };
+    let number_of = |name: &str| case_of(name).number.clone();
+    let id_of = |name: &str| case_of(name).id_number.clone();
     let result = || app.global::<Api>().get_result();
 
     // 1. 王䶮: 王 by "wang", the rare 䶮 by "yan" in the third tone. Valid, but a lookup sees
@@ -141,6 +153,16 @@ fn certificates_are_looked_up_by_number_and_name() {
     );
     pick(app, '䶮');
     assert_eq!(field(app, "lookup.name"), "王䶮");
+    // The ID number, its last character mistyped: said at once, and nothing is looked up.
+    let id = id_of("王䶮");
+    let wrong = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
+    type_id(app, &wrong);
+    assert_eq!(field(app, "lookup.id-number"), wrong);
+    let says = format!("身份证号码的最后一位应为 {}：有一位输错了，请对照身份证核对。", &id[17..]);
+    assert!(shows(app, &says), "the check digit is named");
+    assert_eq!(by_id(app, "lookup.submit").accessible_enabled(), Some(false));
+    by_id(app, "lookup.erase").invoke_accessible_default_action();
+    type_id(app, &id[17..]);
     look_up(app);
     assert!(shows(app, "有效"), "the verdict's word");
     assert!(shows(
@@ -166,6 +188,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     press(app, "lookup.residual", "4");
     pick(app, '\u{201D4}');
     assert_eq!(field(app, "lookup.name"), "李𠇔");
+    type_id(app, &id_of("李𠇔"));
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid);
     assert!(!result().annotation_not_checked, "issued in 2019: no annotation needed");
@@ -197,6 +220,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     );
     by_id(app, "lookup.code-add").invoke_accessible_default_action();
     assert_eq!(field(app, "lookup.name"), "李𠇔");
+    type_id(app, &id_of("李𠇔"));
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid);
     click(app, "下一位");
@@ -206,6 +230,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     type_number(app, &number_of("王䶮"));
     by_pinyin(app, "wang", '王');
     by_pinyin(app, "yan", '严');
+    type_id(app, &id_of("王䶮"));
     look_up(app);
     assert!(shows(app, "未查到"));
     assert!(shows(app, "证书查询验证范围"), "the scope's heading");
@@ -229,6 +254,7 @@ fn certificates_are_looked_up_by_number_and_name() {
         by_pinyin(app, letters, c);
     }
     assert_eq!(field(app, "lookup.name"), "阿依古丽·买买提");
+    type_id(app, &minority.id_number);
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid, "the dot typed is the dot recorded");
     click(app, "下一位");
@@ -245,6 +271,7 @@ fn certificates_are_looked_up_by_number_and_name() {
                 by_code(app, c);
             }
         }
+        type_id(app, &case.id_number);
         look_up(app);
         assert_eq!(
             result().verdict,
@@ -264,7 +291,7 @@ fn certificates_are_looked_up_by_number_and_name() {
         let text = std::fs::read_to_string(file.path()).unwrap_or_default();
         for case in &world.lookups {
             assert!(
-                !text.contains(&case.number) && !text.contains(&case.name),
+                !text.contains(&case.number) && !text.contains(&case.name) && !text.contains(&case.id_number),
                 "{} holds {} {}",
                 file.path().display(),
                 case.number,
@@ -313,6 +340,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     type_number(app, &number_of("陈𬱖"));
     by_code(app, '陈');
     by_code(app, '\u{2CC56}');
+    type_id(app, &id_of("陈𬱖"));
     look_up(app);
     assert!(shows(app, "Revoked"));
     seconds(30);

@@ -10,7 +10,7 @@ use crate::verdict::{
 use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
 use certkiosk_formats::credential::{Claims, Envelope};
 use certkiosk_formats::escape;
-use certkiosk_formats::lookup::{LookupEntry, name_digest};
+use certkiosk_formats::lookup::{LookupEntry, holder_digest};
 use certkiosk_formats::status::{Revocation, RevocationReason};
 use certkiosk_formats::trust::{SealKey, Sealing};
 use certkiosk_store::{Reader, Scope, StoreError};
@@ -220,8 +220,14 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
             match store.lookup_row(&claims.management_number)? {
                 Some(row) => {
                     let salt = store.lookup_salt(row.salt_version)?;
-                    let named = name_digest(&salt, meta.rounds, &claims.management_number, &claims.holder_name);
-                    let field = index_mismatch(&row, &claims).or((named != row.digest).then_some("holder name"));
+                    let holder = holder_digest(
+                        meta.kdf,
+                        &salt,
+                        &claims.management_number,
+                        &claims.holder_name,
+                        &claims.masked_id,
+                    );
+                    let field = index_mismatch(&row, &claims).or((holder != row.digest).then_some("holder"));
                     if let Some(field) = field {
                         let reason = format!(
                             "the status data lists management number {} with another {field} (rule: the lookup index)",

@@ -11,5 +11,5 @@ pub mod verdict;
 
 pub use engine::{Now, Policy, unreadable, unreadable_with_data, verify, without_store};
 pub use i18n::Lang;
-pub use lookup::{ManualQuery, lookup};
+pub use lookup::{ManualQuery, QueryError, lookup};
 pub use verdict::{Freshness, ScopeView, Verdict, VerdictCode, Warning};

@@ -1,5 +1,6 @@
-//! Manual lookup → verdict (issue 8): a management number and a holder name, typed by staff
-//! when no QR code can be read, checked against the lookup index. The same verdict codes as a
+//! Manual lookup → verdict (issues 8 and 17): a management number, a holder name and an ID
+//! number, typed by staff from the certificate and the holder's ID card when no QR code can
+//! be read, checked against the lookup index. The same verdict codes as a
 //! scan, with the same precedence where they apply:
 //! revoked → status_unavailable → not_found → valid.
 //!
@@ -13,32 +14,49 @@ use crate::engine::{Now, Policy, effective_now, grade_at, revocation_view, scope
 use crate::verdict::{CertificateView, Freshness, Verdict, VerdictCode, Warning};
 use certkiosk_formats::calendar::ANNOTATION_ERA_START;
 use certkiosk_formats::credential::{Level, MAX_NAME_CHARS};
-use certkiosk_formats::lookup::{LookupStatus, check_number, name_digest};
+use certkiosk_formats::lookup::{LookupStatus, check_id_number, check_number, holder_digest, mask_id_number};
 use certkiosk_formats::names::canonical_name;
 use certkiosk_store::{Reader, StoreError};
 
-/// What staff typed, checked: a management number and a name.
+/// What staff typed, checked: a management number, a name and an ID number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManualQuery {
     pub management_number: String,
     /// Canonical: middle-dot variants mapped to U+00B7, nothing else changed.
     pub name: String,
+    /// Masked as a credential carries it (`110***********123X`): the full number is checked
+    /// and then forgotten; only the masked form enters the digest.
+    pub masked_id: String,
+}
+
+/// Why what was typed cannot be looked up; said before any lookup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0:?} is not a management number (1 to 64 characters)")]
+    Number(String),
+    #[error("a holder name has 1 to {MAX_NAME_CHARS} characters")]
+    Name,
+    #[error(transparent)]
+    IdNumber(#[from] certkiosk_formats::lookup::IdNumberError),
 }
 
 impl ManualQuery {
     /// The query, or a one-line reason why it cannot be one. Surrounding spaces are dropped
-    /// (a touch keyboard or a terminal adds them); nothing inside is changed.
-    pub fn new(number: &str, name: &str) -> Result<ManualQuery, String> {
+    /// (a touch keyboard or a terminal adds them); nothing inside the name is changed. The ID
+    /// number's check digit is verified here, before any lookup.
+    pub fn new(number: &str, name: &str, id_number: &str) -> Result<ManualQuery, QueryError> {
         let number = number.trim();
-        check_number(number).map_err(|_| format!("{number:?} is not a management number (1 to 64 characters)"))?;
+        check_number(number).map_err(|_| QueryError::Number(number.to_owned()))?;
         let name = canonical_name(name.trim());
         let chars = name.chars().count();
         if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-            return Err(format!("a holder name has 1 to {MAX_NAME_CHARS} characters"));
+            return Err(QueryError::Name);
         }
+        let id = check_id_number(id_number)?;
         Ok(ManualQuery {
             management_number: number.to_owned(),
             name,
+            masked_id: mask_id_number(&id),
         })
     }
 }
@@ -72,17 +90,18 @@ fn decide(query: &ManualQuery, store: &Reader<'_>, now: Now, policy: &Policy) ->
     let matched = match row {
         Some(row) => {
             let salt = store.lookup_salt(row.salt_version)?;
-            let digest = name_digest(&salt, meta.rounds, &row.management_number, &query.name);
+            let digest = holder_digest(meta.kdf, &salt, &row.management_number, &query.name, &query.masked_id);
             (digest == row.digest).then_some(row)
         }
         None => {
             // Nearly the work of a wrong name (all but the salt's probe), so the time taken
             // hardly tells whether the number is in the index.
-            std::hint::black_box(name_digest(
+            std::hint::black_box(holder_digest(
+                meta.kdf,
                 &certkiosk_formats::lookup::Salt([0; certkiosk_formats::lookup::SALT_BYTES]),
-                meta.rounds,
                 &query.management_number,
                 &query.name,
+                &query.masked_id,
             ));
             None
         }
@@ -103,7 +122,7 @@ fn decide(query: &ManualQuery, store: &Reader<'_>, now: Now, policy: &Policy) ->
     }
     let Some(row) = matched else {
         v.verdict = VerdictCode::NotFound;
-        v.reason = Some("no certificate in the lookup index has this management number and name".into());
+        v.reason = Some("no certificate in the lookup index has this management number, name and ID number".into());
         v.scope = scope_views(store, Some(&meta.qualifications))?;
         return Ok(v);
     };

@@ -53,7 +53,7 @@ fn inputs_and_lookups_without_a_store_are_decided_stamped_and_recorded() {
         (VerdictCode::Unreadable, Some(Source::Camera))
     );
 
-    let query = ManualQuery::new("2023030100000001", "王小明").expect("query");
+    let query = ManualQuery::new("2023030100000001", "王小明", "11010519491231002X").expect("query");
     let o = check(
         "lookup",
         Request::Lookup(query),

@@ -8,7 +8,7 @@
 
 use super::rows::{CorruptValue, Row};
 use super::{Authority, AuthorityError, Result};
-use crate::lookup::{self, DEFAULT_ROUNDS, LookupEntry, LookupOp, LookupParams, LookupStatus, NameDigest, Salt};
+use crate::lookup::{self, HolderDigest, Kdf, LookupEntry, LookupOp, LookupParams, LookupStatus, Salt};
 use crate::status::{RecordHeader, RecordWriter, TargetKind};
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
@@ -67,7 +67,7 @@ fn row(table: &'static str, r: &rusqlite::Row<'_>) -> rusqlite::Result<LookupEnt
             .date("ecert_issued_on", &r.get::<_, String>(5)?)
             .map_err(|c| fail(5, c))?,
         salt_version: row.count("salt_version", r.get(6)?).map_err(|c| fail(6, c))?,
-        digest: NameDigest(
+        digest: HolderDigest(
             <[u8; lookup::DIGEST_BYTES]>::try_from(digest.as_slice())
                 .map_err(|_| fail(7, row.corrupt("digest", format!("{} bytes", digest.len()))))?,
         ),
@@ -148,19 +148,20 @@ impl Authority {
         )
         .map_err(&e)?;
         // New certificates: the only rows that pay the slow digest.
-        let fresh: Vec<(LookupEntry, String)> = {
-            // The columns of ROW_COLUMNS (the digest a placeholder until computed), then the name.
+        let fresh: Vec<(LookupEntry, String, String)> = {
+            // The columns of ROW_COLUMNS (the digest a placeholder until computed), then the
+            // name and the masked ID number.
             let mut st = db
                 .prepare(&format!(
                     "SELECT x.management_number, x.qualification, x.level, {status_sql}, x.approved_on,
-                            x.ecert_issued_on, ?1, zeroblob({}), x.holder_name
+                            x.ecert_issued_on, ?1, zeroblob({}), x.holder_name, x.masked_id
                      FROM certificates x
                      WHERE {IN_INDEX} AND
                            NOT EXISTS (SELECT 1 FROM lookup_rows l WHERE l.management_number = x.management_number)",
                     lookup::DIGEST_BYTES
                 ))
                 .map_err(&e)?;
-            st.query_map([v], |r| Ok((row("certificates", r)?, r.get::<_, String>(8)?)))
+            st.query_map([v], |r| Ok((row("certificates", r)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?)))
                 .and_then(|rows| rows.collect())
                 .map_err(&e)?
         };
@@ -168,8 +169,8 @@ impl Authority {
             let mut insert = db
                 .prepare("INSERT INTO lookup_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(&e)?;
-            for (mut entry, name) in fresh {
-                entry.digest = lookup::name_digest(&salt, DEFAULT_ROUNDS, &entry.management_number, &name);
+            for (mut entry, name, masked_id) in fresh {
+                entry.digest = lookup::holder_digest(Kdf::DEFAULT, &salt, &entry.management_number, &name, &masked_id);
                 insert
                     .execute(params![
                         entry.management_number,
@@ -191,11 +192,7 @@ impl Authority {
             .map_err(&e)?;
         let full_salts = salts(db, "SELECT DISTINCT salt_version FROM lookup_rows").map_err(&e)?;
         let header = RecordHeader {
-            lookup: Some(LookupParams::with_salts(
-                DEFAULT_ROUNDS,
-                &full_salts,
-                qualifications.clone(),
-            )),
+            lookup: Some(LookupParams::with_salts(Kdf::DEFAULT, &full_salts, qualifications.clone())),
             ..RecordHeader::full(TargetKind::Lookup, version, as_of, rows as u64)
         };
         let full_path = targets.join(TargetKind::Lookup.file_name(version));
@@ -226,7 +223,7 @@ impl Authority {
             let header = RecordHeader {
                 from_version: Some(previous),
                 total: Some(rows as u64),
-                lookup: Some(LookupParams::with_salts(DEFAULT_ROUNDS, &delta_salts, qualifications)),
+                lookup: Some(LookupParams::with_salts(Kdf::DEFAULT, &delta_salts, qualifications)),
                 ..RecordHeader::full(TargetKind::Lookup, version, as_of, changed as u64 + deleted)
             };
             let path = targets.join(TargetKind::Lookup.delta_name(previous, version));

@@ -50,8 +50,11 @@ pub fn check_issue(req: &super::IssueRequest, today: Date) -> Result {
             && s.chars().count() <= credential::MAX_TEXT_CLAIM_CHARS
             && !s.chars().any(certkiosk_formats::escape::is_hidden)
     };
-    if !text_ok(&req.masked_id) {
-        return Err(invalid("masked ID", "must have 1 to 64 visible characters"));
+    if !crate::lookup::is_masked_id_number(&req.masked_id) {
+        return Err(invalid(
+            "masked ID",
+            "must be an ID number masked as 3 digits, 11 '*', 3 digits and a digit or X (110***********123X)",
+        ));
     }
     for (field, v) in [
         ("specialty", &req.specialty),

@@ -435,7 +435,7 @@ fn digest(store: &Writer) -> String {
 
 #[tokio::test]
 async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_same_store() {
-    use crate::lookup::{LookupStatus, LookupUpdate, name_digest};
+    use crate::lookup::{LookupStatus, LookupUpdate, holder_digest};
     let (dir, mut a) = authority().await;
     a.set_lookup("0301", true).expect("opt in");
     assert!(matches!(
@@ -467,8 +467,14 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
         assert_eq!((meta.rows, meta.qualifications.clone()), (3, vec!["0301".to_owned()]));
         let row = r.lookup_row(&numbers[0]).expect("row").expect("held");
         let salt = r.lookup_salt(row.salt_version).expect("salt");
-        assert_eq!(name_digest(&salt, meta.rounds, &numbers[0], "王䶮"), row.digest);
-        assert_ne!(name_digest(&salt, meta.rounds, &numbers[1], "王䶮"), row.digest);
+        let masked = "110***********123X";
+        assert_eq!(holder_digest(meta.kdf, &salt, &numbers[0], "王䶮", masked), row.digest);
+        assert_ne!(holder_digest(meta.kdf, &salt, &numbers[1], "王䶮", masked), row.digest);
+        assert_ne!(
+            holder_digest(meta.kdf, &salt, &numbers[0], "王䶮", "110***********124X"),
+            row.digest,
+            "the masked ID number is bound"
+        );
         assert_eq!(r.lookup_row(&outside).expect("row"), None, "0901 is not opted in");
     }
 

@@ -149,7 +149,7 @@ fn apply_full(tx: &Transaction<'_>, path: &Path, version: u64, file: &LookupFile
         &LookupMeta {
             version,
             rows,
-            rounds: params.rounds,
+            kdf: params.cost(),
             qualifications: params.qualifications.clone(),
             set_sum: sum,
         },
@@ -198,11 +198,13 @@ fn apply_deltas(
             )));
         }
         let (params, salts) = link.params().map_err(&bad)?;
-        if params.rounds != meta.rounds {
-            // The rows held were digested with the rounds held: a new count needs every row anew.
+        if params.cost() != meta.kdf {
+            // The rows held were digested at the cost held: a new cost needs every row anew.
             return Err(mismatch(format!(
-                "delta to {} uses {} digest rounds, the index held {}",
-                h.version, params.rounds, meta.rounds
+                "delta to {} uses another digest cost ({:?}) than the index held ({:?})",
+                h.version,
+                params.cost(),
+                meta.kdf
             )));
         }
         write_salts(tx, path, &salts)?;
@@ -244,7 +246,7 @@ fn apply_deltas(
             )));
         }
         meta.version = h.version;
-        meta.rounds = params.rounds;
+        meta.kdf = params.cost();
         meta.qualifications = params.qualifications.clone();
     }
     if meta.version != offered {
@@ -267,13 +269,15 @@ fn write_salts(tx: &Transaction<'_>, path: &Path, salts: &[(u64, Salt)]) -> Resu
 fn write_meta(tx: &Transaction<'_>, path: &Path, m: &LookupMeta) -> Result<(), WriteError> {
     let qualifications = serde_json::to_string(&m.qualifications).unwrap_or_else(|_| "[]".into());
     tx.execute(
-        "INSERT OR REPLACE INTO lookup_meta VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO lookup_meta (id, version, rows, passes, qualifications, set_sum, memory_kib)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             m.version as i64,
             m.rows as i64,
-            m.rounds,
+            m.kdf.passes,
             qualifications,
-            m.set_sum.to_hex()
+            m.set_sum.to_hex(),
+            m.kdf.memory_kib
         ],
     )
     .map_err(sqlite(path))?;

@@ -203,11 +203,16 @@ fn a_corrupt_store_is_deleted_and_started_empty_by_the_writer() {
 mod lookup_files {
     use super::*;
     use certkiosk_formats::lookup::{
-        LookupEntry, LookupFile, LookupParams, LookupStatus, LookupUpdate, Salt, name_digest,
+        Kdf, LookupEntry, LookupFile, LookupParams, LookupStatus, LookupUpdate, Salt, holder_digest,
     };
     use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
 
     const SALT: Salt = Salt([3; 16]);
+    /// Cheap, for tests: the cost is the header's to say.
+    const CHEAP: Kdf = Kdf {
+        memory_kib: 64,
+        passes: 1,
+    };
 
     fn row(number: &str, salt_version: u64) -> LookupEntry {
         LookupEntry {
@@ -218,7 +223,7 @@ mod lookup_files {
             approved_on: date(2023, 5, 20),
             ecert_issued_on: date(2023, 6, 10),
             salt_version,
-            digest: name_digest(&SALT, 2, number, "王䶮"),
+            digest: holder_digest(CHEAP, &SALT, number, "王䶮", "110***********123X"),
         }
     }
 
@@ -240,7 +245,7 @@ mod lookup_files {
     }
 
     fn params() -> LookupParams {
-        LookupParams::with_salts(2, &[(1, SALT)], vec!["0301".into()])
+        LookupParams::with_salts(CHEAP, &[(1, SALT)], vec!["0301".into()])
     }
 
     fn update(version: u64, lookup: LookupFile) -> Update {
@@ -250,13 +255,13 @@ mod lookup_files {
         }
     }
 
-    /// A delta from publication 1 to 2 upserting `rows`, with `rounds` in its header.
-    fn delta(dir: &Path, rows: &[LookupEntry], total: u64, rounds: u32) -> LookupFile {
+    /// A delta from publication 1 to 2 upserting `rows`, with the cost `kdf` in its header.
+    fn delta(dir: &Path, rows: &[LookupEntry], total: u64, kdf: Kdf) -> LookupFile {
         let path = dir.join(format!("delta-{}.gz", rand::random::<u32>()));
         let header = RecordHeader {
             from_version: Some(1),
             total: Some(total),
-            lookup: Some(LookupParams::with_salts(rounds, &[(1, SALT)], vec!["0301".into()])),
+            lookup: Some(LookupParams::with_salts(kdf, &[(1, SALT)], vec!["0301".into()])),
             ..RecordHeader::full(TargetKind::Lookup, 2, dataset(2, &[]).as_of, rows.len() as u64)
         };
         let mut w = RecordWriter::new(std::fs::File::create(&path).expect("create"), &header).expect("header");
@@ -269,7 +274,7 @@ mod lookup_files {
     }
 
     #[test]
-    fn a_delta_with_other_digest_rounds_is_refused_for_the_full_file() {
+    fn a_delta_with_another_digest_cost_is_refused_for_the_full_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Writer::open(&dir.path().join("s.sqlite")).expect("open");
         store
@@ -280,19 +285,19 @@ mod lookup_files {
             )
             .expect("full file");
         let before = store.reader().expect("r").content_digest().expect("digest");
-        let with = |rounds| Update {
-            lookup: Some(LookupUpdate::Deltas(vec![delta(dir.path(), &[row("2", 1)], 2, rounds)])),
+        let with = |kdf| Update {
+            lookup: Some(LookupUpdate::Deltas(vec![delta(dir.path(), &[row("2", 1)], 2, kdf)])),
             ..Update::from(dataset(2, &[]))
         };
         let err = store
-            .apply_update(&with(3), versions(2), now())
-            .expect_err("other rounds");
+            .apply_update(&with(Kdf { passes: 3, ..CHEAP }), versions(2), now())
+            .expect_err("another cost");
         assert!(matches!(err, WriteError::DeltaMismatch { .. }), "{err}");
-        assert!(err.to_string().contains("rounds"), "{err}");
+        assert!(err.to_string().contains("digest cost"), "{err}");
         assert_eq!(store.reader().expect("r").content_digest().expect("digest"), before);
         store
-            .apply_update(&with(2), versions(2), now())
-            .expect("the same rounds");
+            .apply_update(&with(CHEAP), versions(2), now())
+            .expect("the same cost");
         assert_eq!(
             store.reader().expect("r").lookup_meta().expect("meta").map(|m| m.rows),
             Some(2)
@@ -308,7 +313,7 @@ mod lookup_files {
             .apply_update(&update(1, file(dir.path(), 1, &good, 3, params())), versions(1), now())
             .expect("good file");
         let meta = store.reader().expect("r").lookup_meta().expect("meta").expect("index");
-        assert_eq!((meta.rows, meta.rounds), (3, 2));
+        assert_eq!((meta.rows, meta.kdf), (3, CHEAP));
         let before = store.reader().expect("r").content_digest().expect("digest");
 
         let unsorted = [row("2", 1), row("1", 1)];
@@ -317,7 +322,7 @@ mod lookup_files {
         let mut md5 = params();
         md5.kdf = "md5".into();
         let mut slow = params();
-        slow.rounds = u32::MAX;
+        slow.memory_kib = u32::MAX;
         for (name, lookup, why) in [
             ("unsorted", file(dir.path(), 2, &unsorted, 2, params()), "increasing"),
             ("duplicate", file(dir.path(), 2, &duplicate, 2, params()), "increasing"),
@@ -331,9 +336,9 @@ mod lookup_files {
             (
                 "unknown digest",
                 file(dir.path(), 2, &good, 3, md5),
-                "unknown name digest",
+                "unknown holder digest",
             ),
-            ("endless rounds", file(dir.path(), 2, &good, 3, slow), "rounds"),
+            ("endless memory", file(dir.path(), 2, &good, 3, slow), "KiB"),
         ] {
             let err = store
                 .apply_update(&update(2, lookup), versions(2), now())

@@ -36,6 +36,7 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
             s.edit_lookup(|form| {
                 form.choose_tab(match tab {
                     LookupTab::Number => Tab::Number,
+                    LookupTab::IdNumber => Tab::IdNumber,
                     LookupTab::Pinyin => Tab::Pinyin,
                     LookupTab::Radical => Tab::Radical,
                     LookupTab::Code => Tab::Code,
@@ -166,8 +167,8 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
         let query = s.lookup.borrow_mut().take_query();
         s.show_lookup(&app);
         s.touch(&app);
-        if let Some((number, name)) = query {
-            s.submit(&app, Job::Lookup { number, name });
+        if let Some((number, name, id_number)) = query {
+            s.submit(&app, Job::Lookup { number, name, id_number });
         }
     });
 }
@@ -215,12 +216,18 @@ fn view(form: &LookupForm) -> LookupView {
     let mut view = LookupView {
         tab: match form.tab() {
             Tab::Number => LookupTab::Number,
+            Tab::IdNumber => LookupTab::IdNumber,
             Tab::Pinyin => LookupTab::Pinyin,
             Tab::Radical => LookupTab::Radical,
             Tab::Code => LookupTab::Code,
         },
         number: form.number().into(),
         name: form.name().into(),
+        id_number: form.id_number().into(),
+        id_check_digit: match form.id_problem() {
+            Some(certkiosk_formats::lookup::IdNumberError::CheckDigit { expected }) => expected.to_string().into(),
+            _ => SharedString::default(),
+        },
         ready: form.query().is_some(),
         page: if form.pages() == 0 { 0 } else { form.page() as i32 + 1 },
         pages: form.pages() as i32,
@@ -228,7 +235,7 @@ fn view(form: &LookupForm) -> LookupView {
         ..LookupView::default()
     };
     match form.tab() {
-        Tab::Number => {}
+        Tab::Number | Tab::IdNumber => {}
         Tab::Pinyin => pinyin_view(form, &mut view),
         Tab::Radical => radical_view(form, &mut view),
         Tab::Code => code_view(form, &mut view),
