@@ -620,8 +620,14 @@ mod tests {
     #[test]
     fn id_numbers_are_checked_by_their_check_digit_and_masked_as_credentials_carry_them() {
         // GB 11643's example.
-        assert_eq!(check_id_number("11010519491231002X").as_deref(), Ok("11010519491231002X"));
-        assert_eq!(check_id_number(" 110105 19491231 002x ").as_deref(), Ok("11010519491231002X"));
+        assert_eq!(
+            check_id_number("11010519491231002X").as_deref(),
+            Ok("11010519491231002X")
+        );
+        assert_eq!(
+            check_id_number(" 110105 19491231 002x ").as_deref(),
+            Ok("11010519491231002X")
+        );
         assert_eq!(
             check_id_number("110105194912310021"),
             Err(IdNumberError::CheckDigit { expected: 'X' })
@@ -632,7 +638,12 @@ mod tests {
         let masked = mask_id_number("11010519491231002X");
         assert_eq!(masked, "110***********002X");
         assert!(is_masked_id_number(&masked));
-        for bad in ["110**********002X", "110***********002Y", "11a***********002X", "110***********002X "] {
+        for bad in [
+            "110**********002X",
+            "110***********002Y",
+            "11a***********002X",
+            "110***********002X ",
+        ] {
             assert!(!is_masked_id_number(bad), "{bad}");
         }
     }

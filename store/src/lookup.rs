@@ -23,7 +23,9 @@ pub struct LookupMeta {
 /// The lookup index's meta row: none when the store holds no index.
 pub fn read_meta(conn: &rusqlite::Connection, path: &Path) -> Result<Option<LookupMeta>, StoreError> {
     let row = conn
-        .prepare_cached("SELECT version, rows, memory_kib, passes, qualifications, set_sum FROM lookup_meta WHERE id = 1")
+        .prepare_cached(
+            "SELECT version, rows, memory_kib, passes, qualifications, set_sum FROM lookup_meta WHERE id = 1",
+        )
         .and_then(|mut st| {
             st.query_row([], |r| {
                 Ok((

@@ -155,11 +155,15 @@ pub fn publish_dataset(
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
 /// targets where `publish::publish` lists it.
 pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {
-    use certkiosk_formats::lookup::{LookupEntry, LookupParams, LookupStatus, HolderDigest, Kdf, Salt};
+    use certkiosk_formats::lookup::{HolderDigest, Kdf, LookupEntry, LookupParams, LookupStatus, Salt};
     use certkiosk_formats::status::{RecordHeader, RecordWriter, TargetKind};
     let salt = Salt([version as u8; 16]);
     let header = RecordHeader {
-        lookup: Some(LookupParams::with_salts(Kdf::DEFAULT, &[(version, salt)], vec!["0301".into()])),
+        lookup: Some(LookupParams::with_salts(
+            Kdf::DEFAULT,
+            &[(version, salt)],
+            vec!["0301".into()],
+        )),
         ..RecordHeader::full(TargetKind::Lookup, version, as_of, n)
     };
     let targets = certkiosk_formats::repository::targets_dir(repo_dir);

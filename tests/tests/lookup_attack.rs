@@ -47,7 +47,10 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
         .expect("targets")
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lookup.")))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("lookup."))
+        })
         .expect("a published lookup file");
     let file = LookupFile::open(&file).expect("lookup file");
     let (params, salts) = file.params().expect("params");
@@ -98,7 +101,11 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
         }
     }
     let per_guess = started.elapsed().as_secs_f64() / guesses as f64;
-    assert_eq!(found.as_deref(), Some("王䶮"), "the attack is real: with the truth among its guesses it names the row");
+    assert_eq!(
+        found.as_deref(),
+        Some("王䶮"),
+        "the attack is real: with the truth among its guesses it names the row"
+    );
 
     // The same attack on the old index: one PBKDF2 per name, the masked ID not involved.
     let started = Instant::now();
@@ -127,7 +134,10 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
     );
     assert!(factor >= 1e6, "labelling a row is only {factor:.1e} times dearer");
     // Each guess is one row's: the number is in the salt, so no guess serves two rows.
-    let other = rows.iter().find(|r| r.management_number != number).expect("another row");
+    let other = rows
+        .iter()
+        .find(|r| r.management_number != number)
+        .expect("another row");
     assert_ne!(
         holder_digest(kdf, &salt_of(other), &other.management_number, "王䶮", &masked),
         other.digest

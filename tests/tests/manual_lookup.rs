@@ -108,10 +108,7 @@ fn every_demo_lookup_gets_its_expected_verdict() {
         lookup(dir, &config, valid, &["--at", &later])["verdict"],
         "status_unavailable"
     );
-    assert_eq!(
-        lookup(dir, &config, revoked, &["--at", &later])["verdict"],
-        "revoked"
-    );
+    assert_eq!(lookup(dir, &config, revoked, &["--at", &later])["verdict"], "revoked");
 
     // Bad input is one line and exit 2, a mistyped ID number before any lookup.
     let id = "11010519491231002X";
@@ -124,7 +121,9 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     ] {
         let out = run(
             "certd",
-            &["--config", &config, "lookup", "--number", number, "--name", name, "--id", id],
+            &[
+                "--config", &config, "lookup", "--number", number, "--name", name, "--id", id,
+            ],
             dir,
         );
         assert_eq!(out.status.code(), Some(2), "{number:?} {name:?} {id:?}");

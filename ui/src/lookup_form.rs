@@ -720,7 +720,11 @@ mod tests {
         f.erase();
         assert_eq!(f.id_number(), "11010519491231002");
         f.clear();
-        assert_eq!((f.id_number(), f.number()), ("", "5"), "the clear key empties its own field");
+        assert_eq!(
+            (f.id_number(), f.number()),
+            ("", "5"),
+            "the clear key empties its own field"
+        );
     }
 
     #[test]

@@ -144,7 +144,11 @@ fn run_job(settings: &Settings, job: Job, audit: &mut Audit) -> Outcome {
         }
         // The screen sends only queries that hold both fields; a query refused all the same
         // is `unreadable`.
-        Job::Lookup { number, name, id_number } => match ManualQuery::new(&number, &name, &id_number) {
+        Job::Lookup {
+            number,
+            name,
+            id_number,
+        } => match ManualQuery::new(&number, &name, &id_number) {
             Ok(query) => Request::Lookup(query),
             Err(reason) => Request::Input(Input::NotText {
                 reason: reason.to_string(),

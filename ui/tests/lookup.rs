@@ -158,7 +158,10 @@ fn certificates_are_looked_up_by_number_and_name() {
     let wrong = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
     type_id(app, &wrong);
     assert_eq!(field(app, "lookup.id-number"), wrong);
-    let says = format!("身份证号码的最后一位应为 {}：有一位输错了，请对照身份证核对。", &id[17..]);
+    let says = format!(
+        "身份证号码的最后一位应为 {}：有一位输错了，请对照身份证核对。",
+        &id[17..]
+    );
     assert!(shows(app, &says), "the check digit is named");
     assert_eq!(by_id(app, "lookup.submit").accessible_enabled(), Some(false));
     by_id(app, "lookup.erase").invoke_accessible_default_action();
@@ -175,7 +178,10 @@ fn certificates_are_looked_up_by_number_and_name() {
     );
     assert!(shows(app, "王䶮") && shows(app, "—"), "the holder, and no ID number");
     assert_eq!(result().source, Source::Manual);
-    assert!(shows(app, "按管理号和姓名人工查询"), "read from: a manual lookup");
+    assert!(
+        shows(app, "按管理号、姓名和身份证号码人工查询"),
+        "read from: a manual lookup"
+    );
     click(app, "下一位");
 
     // 2. 李𠇔: 𠇔 has no reading; radical 人 (two strokes) and four strokes more find it.

@@ -87,11 +87,11 @@ pub fn explanation(code: VerdictCode, lang: Lang) -> &'static str {
 pub fn explanation_manual(code: VerdictCode, lang: Lang) -> &'static str {
     use VerdictCode::*;
     match (lang, code) {
-        (Lang::Zh, Valid) => "查询到与该管理号和姓名相符的证书，证书未被撤销。",
-        (Lang::Zh, NotFound) => "没有与该管理号和姓名相符的证书，或该证书不在本机数据的查询验证范围内。",
-        (Lang::En, Valid) => "A certificate with this management number and name exists and is not revoked.",
+        (Lang::Zh, Valid) => "查询到与该管理号、姓名和身份证号码相符的证书，证书未被撤销。",
+        (Lang::Zh, NotFound) => "没有与该管理号、姓名和身份证号码相符的证书，或该证书不在本机数据的查询验证范围内。",
+        (Lang::En, Valid) => "A certificate with this management number, name and ID number exists and is not revoked.",
         (Lang::En, NotFound) => {
-            "No certificate has this management number and name, or it is outside the scope of the data held."
+            "No certificate has this management number, name and ID number, or it is outside the scope of the data held."
         }
         _ => explanation(code, lang),
     }

@@ -161,9 +161,11 @@ impl Authority {
                     lookup::DIGEST_BYTES
                 ))
                 .map_err(&e)?;
-            st.query_map([v], |r| Ok((row("certificates", r)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?)))
-                .and_then(|rows| rows.collect())
-                .map_err(&e)?
+            st.query_map([v], |r| {
+                Ok((row("certificates", r)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(&e)?
         };
         {
             let mut insert = db
@@ -192,7 +194,11 @@ impl Authority {
             .map_err(&e)?;
         let full_salts = salts(db, "SELECT DISTINCT salt_version FROM lookup_rows").map_err(&e)?;
         let header = RecordHeader {
-            lookup: Some(LookupParams::with_salts(Kdf::DEFAULT, &full_salts, qualifications.clone())),
+            lookup: Some(LookupParams::with_salts(
+                Kdf::DEFAULT,
+                &full_salts,
+                qualifications.clone(),
+            )),
             ..RecordHeader::full(TargetKind::Lookup, version, as_of, rows as u64)
         };
         let full_path = targets.join(TargetKind::Lookup.file_name(version));

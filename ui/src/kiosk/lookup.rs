@@ -168,7 +168,14 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
         s.show_lookup(&app);
         s.touch(&app);
         if let Some((number, name, id_number)) = query {
-            s.submit(&app, Job::Lookup { number, name, id_number });
+            s.submit(
+                &app,
+                Job::Lookup {
+                    number,
+                    name,
+                    id_number,
+                },
+            );
         }
     });
 }

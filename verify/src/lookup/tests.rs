@@ -31,7 +31,10 @@ fn a_query_that_cannot_be_one_says_why_in_one_line() {
         ("2023", "王䶮", "", "18 characters"),
     ] {
         let err = ManualQuery::new(number, name, id).expect_err(name).to_string();
-        assert!(err.contains(why) && !err.contains('\n'), "{number:?} {name:?} {id:?}: {err}");
+        assert!(
+            err.contains(why) && !err.contains('\n'),
+            "{number:?} {name:?} {id:?}: {err}"
+        );
     }
     assert!(ManualQuery::new("2023", &"䶮".repeat(50), ID).is_ok());
 }
