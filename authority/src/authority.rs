@@ -75,6 +75,9 @@ pub enum AuthorityError {
 
 type Result<T, E = AuthorityError> = std::result::Result<T, E>;
 
+/// The `settings` key that says the lookup rows carry Argon2id holder digests (issue 17).
+const LOOKUP_DIGEST: &str = "lookup_digest_argon2id";
+
 /// A certificate to issue.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
@@ -260,7 +263,7 @@ impl Authority {
             .map_err(e)?;
         }
         tx.execute(
-            "INSERT INTO settings VALUES ('serial', 0), ('annotation_serial', 0)",
+            &format!("INSERT INTO settings VALUES ('serial', 0), ('annotation_serial', 0), ('{LOOKUP_DIGEST}', 2)"),
             [],
         )
         .map_err(e)?;
@@ -296,18 +299,24 @@ impl Authority {
                 path: Authority::db_path(dir),
                 cause: source,
             })?;
+        let sqlite = |source| AuthorityError::Sqlite {
+            path: Authority::db_path(dir),
+            cause: source,
+        };
         if !compromise_known {
-            // The same change (issue 17) made the index's digests Argon2id over name and masked
-            // ID: the PBKDF2 rows are dropped, and the next publication digests them anew.
-            db.execute_batch(
-                "ALTER TABLE seal_keys ADD COLUMN compromised_from INTEGER;
-                 DELETE FROM lookup_rows; DELETE FROM lookup_deleted;",
-            )
-            .map_err(|source| AuthorityError::Sqlite {
-                path: Authority::db_path(dir),
-                cause: source,
-            })?;
+            db.execute_batch("ALTER TABLE seal_keys ADD COLUMN compromised_from INTEGER")
+                .map_err(sqlite)?;
         }
+        // Authorities whose lookup rows carry PBKDF2 name digests (before issue 17) drop them:
+        // the next publication digests every row anew, with Argon2id over name and masked ID.
+        db.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             DELETE FROM lookup_rows WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = '{LOOKUP_DIGEST}');
+             DELETE FROM lookup_deleted WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = '{LOOKUP_DIGEST}');
+             INSERT OR IGNORE INTO settings VALUES ('{LOOKUP_DIGEST}', 2);
+             COMMIT;"
+        ))
+        .map_err(sqlite)?;
         Ok(Authority {
             dir: dir.to_owned(),
             db,

@@ -61,7 +61,8 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         name: String,
         /// The holder's 18-character ID number, from the ID card (its check digit is verified;
-        /// only its masked form is compared and recorded nowhere).
+        /// only its masked form is compared, and nothing of it is recorded). `-` reads it from
+        /// standard input, so that it stays out of the process list and the shell's history.
         #[arg(long = "id", value_name = "ID")]
         id_number: String,
         #[command(flatten)]
@@ -406,6 +407,14 @@ fn run(command: Command, config: &Config) -> u8 {
             answer: Answer { json, at, lang },
         } => {
             let lang = lang.unwrap_or(config.lang);
+            let id_number = if id_number == "-" {
+                // One line, at most a few dozen bytes: an ID number, not a file.
+                let mut line = String::new();
+                let _ = std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), 64), &mut line);
+                line
+            } else {
+                id_number
+            };
             let query = match certkiosk_verify::ManualQuery::new(&number, &name, &id_number) {
                 Ok(q) => q,
                 Err(e) => {

@@ -9,8 +9,9 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// The schema this build reads and its writer writes. Version 0 is an empty file; version 2
-/// added the lookup index, version 3 the seals' scope and compromise date.
-pub const SCHEMA_VERSION: i64 = 3;
+/// added the lookup index, version 3 the seals' scope and compromise date, version 4 the
+/// lookup index's Argon2id holder digests.
+pub const SCHEMA_VERSION: i64 = 4;
 
 mod lookup;
 mod reader;

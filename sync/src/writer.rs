@@ -165,15 +165,23 @@ impl Writer {
             tx.execute_batch(MAINTENANCE_SCHEMA).map_err(sqlite(path))?;
         }
         if found < 3 {
-            // Seals gained their scope and compromise date, and the lookup index Argon2id
-            // holder digests. A store of an older schema holds neither: its publication and its
-            // index are forgotten, so the next sync applies the whole of the current one (until
-            // then, nothing is decided on the old data).
+            // Seals gained their scope and compromise date. A store of an older schema holds
+            // seals without them: its publication is forgotten, so the next sync applies the
+            // whole of the current one (until then, nothing is decided on the old seals).
             tx.execute_batch(
                 "ALTER TABLE seals ADD COLUMN scope TEXT NOT NULL DEFAULT '[]';
                  ALTER TABLE seals ADD COLUMN compromised_from INTEGER;
                  ALTER TABLE clock_floor ADD COLUMN observed_time INTEGER;
-                 ALTER TABLE lookup_meta RENAME COLUMN rounds TO passes;
+                 DELETE FROM publication;",
+            )
+            .map_err(sqlite(path))?;
+        }
+        if found < 4 {
+            // The lookup index's digests became Argon2id over name and masked ID number: an
+            // index of PBKDF2 digests is forgotten with its publication, and the next sync
+            // brings the whole of the current one.
+            tx.execute_batch(
+                "ALTER TABLE lookup_meta RENAME COLUMN rounds TO passes;
                  ALTER TABLE lookup_meta ADD COLUMN memory_kib INTEGER NOT NULL DEFAULT 0;
                  DELETE FROM lookup_index; DELETE FROM lookup_salts; DELETE FROM lookup_meta;
                  DELETE FROM publication;",

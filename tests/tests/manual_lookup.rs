@@ -110,6 +110,22 @@ fn every_demo_lookup_gets_its_expected_verdict() {
     );
     assert_eq!(lookup(dir, &config, revoked, &["--at", &later])["verdict"], "revoked");
 
+    // The ID number from standard input (`--id -`): out of the process list and the history.
+    let mut child = std::process::Command::new(certkiosk_tests::bin("certd"))
+        .args([
+            "--config", &config, "lookup", "--json", "--number", number, "--name", name, "--id", "-",
+        ])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("certd");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), format!("{id}\n").as_bytes())
+        .expect("write the ID");
+    let out = child.wait_with_output().expect("certd");
+    let got: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(got["verdict"], "revoked", "{got}");
+
     // Bad input is one line and exit 2, a mistyped ID number before any lookup.
     let id = "11010519491231002X";
     for (number, name, id, says) in [

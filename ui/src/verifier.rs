@@ -142,7 +142,7 @@ fn run_job(settings: &Settings, job: Job, audit: &mut Audit) -> Outcome {
                 }),
             }
         }
-        // The screen sends only queries that hold both fields; a query refused all the same
+        // The screen sends only queries that hold all three fields; a query refused all the same
         // is `unreadable`.
         Job::Lookup {
             number,

@@ -36,18 +36,6 @@ fn type_number(app: &App, number: &str) {
     }
 }
 
-/// Types an ID number on its pad (the field's own tab; the last character may be X).
-fn type_id(app: &App, id: &str) {
-    by_id(app, "lookup.id-number").invoke_accessible_default_action();
-    for c in id.chars() {
-        if c == 'X' {
-            by_id(app, "lookup.id-x").invoke_accessible_default_action();
-        } else {
-            press(app, "lookup.digit", &c.to_string());
-        }
-    }
-}
-
 fn candidates(app: &App) -> Vec<String> {
     let model = app.global::<Api>().get_lookup().candidates;
     model.iter().map(|k| k.label.to_string()).collect()
@@ -156,7 +144,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     // The ID number, its last character mistyped: said at once, and nothing is looked up.
     let id = id_of("王䶮");
     let wrong = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
-    type_id(app, &wrong);
+    type_id_number(app, &wrong);
     assert_eq!(field(app, "lookup.id-number"), wrong);
     let says = format!(
         "身份证号码的最后一位应为 {}：有一位输错了，请对照身份证核对。",
@@ -165,7 +153,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     assert!(shows(app, &says), "the check digit is named");
     assert_eq!(by_id(app, "lookup.submit").accessible_enabled(), Some(false));
     by_id(app, "lookup.erase").invoke_accessible_default_action();
-    type_id(app, &id[17..]);
+    type_id_number(app, &id[17..]);
     look_up(app);
     assert!(shows(app, "有效"), "the verdict's word");
     assert!(shows(
@@ -194,7 +182,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     press(app, "lookup.residual", "4");
     pick(app, '\u{201D4}');
     assert_eq!(field(app, "lookup.name"), "李𠇔");
-    type_id(app, &id_of("李𠇔"));
+    type_id_number(app, &id_of("李𠇔"));
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid);
     assert!(!result().annotation_not_checked, "issued in 2019: no annotation needed");
@@ -226,7 +214,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     );
     by_id(app, "lookup.code-add").invoke_accessible_default_action();
     assert_eq!(field(app, "lookup.name"), "李𠇔");
-    type_id(app, &id_of("李𠇔"));
+    type_id_number(app, &id_of("李𠇔"));
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid);
     click(app, "下一位");
@@ -236,7 +224,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     type_number(app, &number_of("王䶮"));
     by_pinyin(app, "wang", '王');
     by_pinyin(app, "yan", '严');
-    type_id(app, &id_of("王䶮"));
+    type_id_number(app, &id_of("王䶮"));
     look_up(app);
     assert!(shows(app, "未查到"));
     assert!(shows(app, "证书查询验证范围"), "the scope's heading");
@@ -260,7 +248,7 @@ fn certificates_are_looked_up_by_number_and_name() {
         by_pinyin(app, letters, c);
     }
     assert_eq!(field(app, "lookup.name"), "阿依古丽·买买提");
-    type_id(app, &minority.id_number);
+    type_id_number(app, &minority.id_number);
     look_up(app);
     assert_eq!(result().verdict, Verdict::Valid, "the dot typed is the dot recorded");
     click(app, "下一位");
@@ -277,7 +265,7 @@ fn certificates_are_looked_up_by_number_and_name() {
                 by_code(app, c);
             }
         }
-        type_id(app, &case.id_number);
+        type_id_number(app, &case.id_number);
         look_up(app);
         assert_eq!(
             result().verdict,
@@ -346,7 +334,7 @@ fn certificates_are_looked_up_by_number_and_name() {
     type_number(app, &number_of("陈𬱖"));
     by_code(app, '陈');
     by_code(app, '\u{2CC56}');
-    type_id(app, &id_of("陈𬱖"));
+    type_id_number(app, &id_of("陈𬱖"));
     look_up(app);
     assert!(shows(app, "Revoked"));
     seconds(30);

@@ -107,16 +107,6 @@ fn lookup_screens(app: &certkiosk::App, world: &World, code: &str, lang: &str) -
     let mut problems = Vec::new();
     let holder = world.lookups.iter().find(|l| l.name == "王䶮").expect("王䶮");
     let number = &holder.number;
-    let type_id = |id: &str| {
-        by_id(app, "lookup.id-number").invoke_accessible_default_action();
-        for c in id.chars() {
-            if c == 'X' {
-                by_id(app, "lookup.id-x").invoke_accessible_default_action();
-            } else {
-                press(app, "lookup.digit", &c.to_string());
-            }
-        }
-    };
     let start = |name: &[char]| {
         app.global::<Api>().invoke_choose_language(code.into());
         by_id(app, "scan.lookup").invoke_accessible_default_action();
@@ -152,7 +142,10 @@ fn lookup_screens(app: &certkiosk::App, world: &World, code: &str, lang: &str) -
     problems.extend(check(app, &format!("lookup-code-{lang}")));
     // The ID number's pad, its last character mistyped.
     let id = &holder.id_number;
-    type_id(&format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' }));
+    type_id_number(
+        app,
+        &format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' }),
+    );
     problems.extend(check(app, &format!("lookup-id-mistyped-{lang}")));
     by_id(app, "lookup.back").invoke_accessible_default_action();
 
@@ -161,7 +154,7 @@ fn lookup_screens(app: &certkiosk::App, world: &World, code: &str, lang: &str) -
         (['王', '严'], "result-manual-not-found"),
     ] {
         start(&name);
-        type_id(&holder.id_number);
+        type_id_number(app, &holder.id_number);
         by_id(app, "lookup.submit").invoke_accessible_default_action();
         assert!(
             pump_until(app, Duration::from_secs(10), |a| screen(a) == Screen::Result),

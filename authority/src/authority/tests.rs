@@ -823,3 +823,27 @@ async fn a_compromised_seal_is_replaced_at_once_and_its_date_never_moves_later()
     let old = seals.iter().find(|k| k.key_id == leaked).expect("old");
     assert_eq!(old.compromised_from, Some(ts("2026-03-01T00:00:00Z")));
 }
+
+#[tokio::test]
+async fn lookup_rows_of_the_old_digest_are_dropped_once_when_the_authority_is_opened() {
+    let (dir, a) = authority().await;
+    let row = "INSERT INTO lookup_rows VALUES ('1', '0301', 2, 'issued', '2023-05-20', '2023-06-10', 1, x'0001020304050607', 1)";
+    a.db.execute(row, []).expect("a row");
+    let count = |a: &Authority| -> i64 {
+        a.db.query_row("SELECT count(*) FROM lookup_rows", [], |r| r.get(0))
+            .expect("count")
+    };
+    drop(a);
+    // A new authority is Argon2id from the start: its rows stay.
+    assert_eq!(count(&Authority::open(dir.path()).expect("open")), 1);
+    // An authority from before (no marker): its PBKDF2 rows go, once.
+    let a = Authority::open(dir.path()).expect("open");
+    a.db.execute("DELETE FROM settings WHERE key = ?1", [LOOKUP_DIGEST])
+        .expect("as before issue 17");
+    drop(a);
+    let a = Authority::open(dir.path()).expect("open");
+    assert_eq!(count(&a), 0, "digested anew at the next publication");
+    a.db.execute(row, []).expect("a new row");
+    drop(a);
+    assert_eq!(count(&Authority::open(dir.path()).expect("open")), 1, "only once");
+}

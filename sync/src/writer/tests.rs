@@ -407,7 +407,9 @@ fn a_version_2_store_forgets_its_publication_so_the_next_sync_brings_the_seal_sc
         .connection_mut()
         .execute_batch(
             "ALTER TABLE seals DROP COLUMN scope; ALTER TABLE seals DROP COLUMN compromised_from;
-             ALTER TABLE clock_floor DROP COLUMN observed_time; PRAGMA user_version = 2;",
+             ALTER TABLE clock_floor DROP COLUMN observed_time;
+             ALTER TABLE lookup_meta DROP COLUMN memory_kib;
+             ALTER TABLE lookup_meta RENAME COLUMN passes TO rounds; PRAGMA user_version = 2;",
         )
         .expect("make it version 2");
     drop(store);

@@ -186,6 +186,19 @@ pub fn press(app: &App, id: &str, label: &str) {
     key.invoke_accessible_default_action();
 }
 
+/// Types an ID number on the lookup screen's pad (its field's own tab; the last character
+/// may be X).
+pub fn type_id_number(app: &App, id: &str) {
+    by_id(app, "lookup.id-number").invoke_accessible_default_action();
+    for c in id.chars() {
+        if c == 'X' {
+            by_id(app, "lookup.id-x").invoke_accessible_default_action();
+        } else {
+            press(app, "lookup.digit", &c.to_string());
+        }
+    }
+}
+
 /// Every element whose accessible label is `label` (as a person reads it).
 pub fn labelled(app: &App, label: &str) -> Vec<ElementHandle> {
     ElementHandle::find_by_accessible_label(app, label).collect()
