@@ -392,26 +392,15 @@ impl Authority {
             .collect()
     }
 
-    /// The seal of `body` in service at `now` (not retired by then, not compromised) that is
-    /// valid on the day `day`.
+    /// The signer of the seal of `body` in service at `now` that is valid on the day `day`
+    /// ([`Authority::in_service`]).
     fn seal_for(&self, body: &str, day: Date, now: Timestamp) -> Result<SealSigner> {
-        let file: Option<String> = self
-            .db
-            .query_row(
-                "SELECT file FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
-                 AND (retired_at IS NULL OR retired_at > ?3) AND compromised_from IS NULL
-                 ORDER BY valid_from DESC LIMIT 1",
-                params![body, date_text(day), now.as_second()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.sqlite())?;
-        let file = file.ok_or_else(|| AuthorityError::NoSeal {
+        let seal = self.in_service(body, day, now)?.ok_or_else(|| AuthorityError::NoSeal {
             body: body.to_owned(),
             issued: day,
         })?;
         Ok(SealSigner::new(keys::read_key(
-            &Authority::keys_dir(&self.dir).join(file),
+            &Authority::keys_dir(&self.dir).join(seal.file),
         )?))
     }
 

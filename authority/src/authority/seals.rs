@@ -12,6 +12,14 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 /// How long a new seal may seal, from its first day.
 const SEAL_YEARS: i16 = 10;
 
+/// A seal in service, as `seal_keys` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct InService {
+    pub key_id: String,
+    pub kind: String,
+    pub file: String,
+}
+
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
@@ -78,9 +86,9 @@ impl Authority {
                 problem: format!("a new seal of {body} is already scheduled from {day}"),
             });
         }
-        let current = self.in_service(body, now)?;
+        let current = self.in_service(body, calendar::date_in_china(now), now)?;
         let kind = match &current {
-            Some((_, kind)) => kind.clone(),
+            Some(seal) => seal.kind.clone(),
             None => super::catalogue::first_seal(body).0.as_str().to_owned(),
         };
         let until = from
@@ -95,10 +103,10 @@ impl Authority {
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
-        if let Some((old, _)) = &current {
+        if let Some(old) = &current {
             tx.execute(
                 "UPDATE seal_keys SET retired_at = ?2 WHERE key_id = ?1",
-                params![old, starts.as_second()],
+                params![old.key_id, starts.as_second()],
             )
             .map_err(e)?;
         }
@@ -109,21 +117,29 @@ impl Authority {
         .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(Rotation {
-            retired: current.and_then(|(old, _)| KeyId::from_hex(&old)),
+            retired: current.and_then(|old| KeyId::from_hex(&old.key_id)),
             new: id,
             from,
         })
     }
 
-    /// The key id and kind of the seal of `body` in service at `now`.
-    fn in_service(&self, body: &str, now: Timestamp) -> Result<Option<(String, String)>> {
+    /// The seal of `body` in service at `now` (not retired by then, not compromised) that is
+    /// valid on the day `day`: its key id, kind and key file. The one rule for which seal
+    /// seals, used for issuing, annotating and rotating.
+    pub(super) fn in_service(&self, body: &str, day: Date, now: Timestamp) -> Result<Option<InService>> {
         self.db
             .query_row(
-                "SELECT key_id, kind FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
+                "SELECT key_id, kind, file FROM seal_keys WHERE owner = ?1 AND valid_from <= ?2 AND valid_until >= ?2
                  AND (retired_at IS NULL OR retired_at > ?3) AND compromised_from IS NULL
                  ORDER BY valid_from DESC LIMIT 1",
-                params![body, date_text(calendar::date_in_china(now)), now.as_second()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                params![body, date_text(day), now.as_second()],
+                |r| {
+                    Ok(InService {
+                        key_id: r.get(0)?,
+                        kind: r.get(1)?,
+                        file: r.get(2)?,
+                    })
+                },
             )
             .optional()
             .map_err(self.sqlite())
@@ -166,8 +182,8 @@ impl Authority {
                 problem: format!("{from} is in the future"),
             });
         }
-        let serving = self.in_service(&owner, now)?;
-        let rotation = if serving.is_some_and(|(id, _)| id == key.to_string()) {
+        let serving = self.in_service(&owner, calendar::date_in_china(now), now)?;
+        let rotation = if serving.is_some_and(|seal| seal.key_id == key.to_string()) {
             Some(self.replace_seal(&owner, now, now)?)
         } else {
             None
