@@ -11,7 +11,7 @@ use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
 use certkiosk_formats::credential::{Claims, Envelope};
 use certkiosk_formats::escape;
 use certkiosk_formats::lookup::{LookupEntry, holder_digest};
-use certkiosk_formats::status::{Revocation, RevocationReason};
+use certkiosk_formats::status::{Qualification, Revocation, RevocationReason};
 use certkiosk_formats::trust::{SealKey, Sealing};
 use certkiosk_store::{Reader, Scope, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -199,8 +199,8 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
     if let Err(e) = seal.may_seal(&claims.qualification, sealing) {
         return forged(v, e.to_string());
     }
-    match store.qualification(&claims.qualification)? {
-        Some(q) if q.body == claims.issuing_body => {}
+    let qualification = match store.qualification(&claims.qualification)? {
+        Some(q) if q.body == claims.issuing_body => q,
         Some(q) => {
             let reason = format!(
                 "qualification {} is issued by {}, not by {} (rule: the catalogue's issuing body)",
@@ -212,7 +212,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
             let reason = format!("qualification {} is not in the catalogue", claims.qualification);
             return forged(v, reason);
         }
-    }
+    };
     // Where the lookup index holds a qualification's certificates, it holds this one, as
     // sealed: a number it lacks was never issued (or only since the data was published).
     let listed = match store.lookup_meta()? {
@@ -242,7 +242,7 @@ fn decide(envelope: &Envelope, store: &Reader<'_>, now: Now, policy: &Policy) ->
         }
         _ => true,
     };
-    v.certificate = Some(certificate_view(&claims, &seal, store)?);
+    v.certificate = Some(certificate_view(&claims, &seal, qualification, store)?);
     let texts = [
         Some(&claims.management_number),
         Some(&claims.holder_name),
@@ -442,8 +442,14 @@ pub(crate) fn grade_at(v: &mut Verdict, requested: Option<Timestamp>, policy: &P
     }
 }
 
-fn certificate_view(claims: &Claims, seal: &SealKey, store: &Reader<'_>) -> Result<CertificateView, StoreError> {
-    let q = store.qualification(&claims.qualification)?;
+/// The certificate as a verdict shows it, with its qualification as the catalogue names it
+/// (read once, for the issuing-body rule).
+fn certificate_view(
+    claims: &Claims,
+    seal: &SealKey,
+    q: Qualification,
+    store: &Reader<'_>,
+) -> Result<CertificateView, StoreError> {
     let b = store.body(&claims.issuing_body)?;
     Ok(CertificateView {
         management_number: claims.management_number.clone(),
@@ -451,8 +457,8 @@ fn certificate_view(claims: &Claims, seal: &SealKey, store: &Reader<'_>) -> Resu
         holder_name: claims.holder_name.clone(),
         masked_id: Some(claims.masked_id.clone()),
         qualification_code: claims.qualification.clone(),
-        qualification_zh: q.as_ref().map(|q| q.name_zh.clone()),
-        qualification_en: q.map(|q| q.name_en),
+        qualification_zh: Some(q.name_zh),
+        qualification_en: Some(q.name_en),
         level: claims.level,
         level_zh: claims.level.name_zh(),
         level_en: claims.level.name_en(),
