@@ -15,6 +15,7 @@ use url::Url;
 struct RawConfig {
     trusted_root: PathBuf,
     state_dir: PathBuf,
+    fleet_key: Option<PathBuf>,
     #[serde(default)]
     sync: RawSync,
     #[serde(default)]
@@ -136,6 +137,9 @@ pub struct Config {
     pub file: PathBuf,
     pub trusted_root: PathBuf,
     pub state_dir: PathBuf,
+    /// This appliance's fleet key (`certd fleet-key`), which opens the sealed targets:
+    /// `fleet_key`, by default `fleet.key` beside the configuration.
+    pub fleet_key: PathBuf,
     pub mirrors: Vec<Source>,
     pub http: HttpLimits,
     pub retry: Retry,
@@ -169,6 +173,9 @@ pub struct KioskSettings {
     /// and the lockout that follows them, kept across restarts.
     pub state_dir: PathBuf,
 }
+
+/// The fleet key's file name beside the configuration when `fleet_key` is not set.
+pub const FLEET_KEY_FILE: &str = "fleet.key";
 
 /// The kiosk's state directory when `[kiosk] state_dir` is not set: the StateDirectory of
 /// certkiosk.service.
@@ -264,6 +271,7 @@ impl Config {
         }
 
         let state_dir = base.join(&raw.state_dir);
+        let fleet_key = base.join(raw.fleet_key.as_deref().unwrap_or(Path::new(FLEET_KEY_FILE)));
         let mut mirrors = Vec::new();
         for m in &raw.sync.mirrors {
             match parse_source(m).map_err(|e| invalid("sync.mirrors", e))? {
@@ -343,6 +351,7 @@ impl Config {
             file: file.to_owned(),
             trusted_root,
             state_dir,
+            fleet_key,
             mirrors,
             http,
             retry,

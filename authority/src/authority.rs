@@ -69,6 +69,8 @@ pub enum AuthorityError {
         "certificate {number} already has {count} valid annotations applied for within 90 days of {today}; at most {MAX_ANNOTATIONS_IN_WINDOW} are allowed"
     )]
     TooManyAnnotations { number: String, count: usize, today: Date },
+    #[error("no appliance {0:?} is enrolled in the fleet")]
+    UnknownAppliance(String),
     #[error("usage scenario {0} is not offered (today only 1, 本人调用)")]
     ScenarioNotOffered(u16),
 }
@@ -122,6 +124,15 @@ fn date_text(d: Date) -> String {
     d.to_string()
 }
 
+/// An error of the state in `dir`; for methods that hold a transaction (a `&mut` borrow of the
+/// connection) and so cannot call [`Authority::sqlite`].
+fn sqlite_error(dir: &Path) -> impl Fn(rusqlite::Error) -> AuthorityError + Copy + '_ {
+    move |source| AuthorityError::Sqlite {
+        path: Authority::db_path(dir),
+        cause: source,
+    }
+}
+
 /// Creates `path` empty and private (0600), or makes an existing file private.
 fn private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -162,10 +173,7 @@ impl Authority {
     }
 
     fn sqlite(&self) -> impl Fn(rusqlite::Error) -> AuthorityError + '_ {
-        move |source| AuthorityError::Sqlite {
-            path: Authority::db_path(&self.dir),
-            cause: source,
-        }
+        sqlite_error(&self.dir)
     }
 
     /// Create a new authority in `dir`: TUF role keys, a pinned root, one seal per issuing body,
@@ -224,6 +232,7 @@ impl Authority {
             .map_err(e)?;
         tx.execute_batch(catalogue::SCHEMA).map_err(e)?;
         tx.execute_batch(lookup_index::SCHEMA).map_err(e)?;
+        tx.execute_batch(fleet::SCHEMA).map_err(e)?;
         for b in &catalogue.bodies {
             tx.execute(
                 "INSERT INTO bodies VALUES (?1, ?2, ?3)",
@@ -283,8 +292,8 @@ impl Authority {
             path: db_path,
             cause: source,
         })?;
-        // Authorities made before the lookup index gain its tables, and before compromise
-        // dates, their column.
+        // Authorities made before the lookup index or the fleet gain their tables, and before
+        // compromise dates, their column.
         let compromise_known: bool = db
             .query_row(
                 "SELECT count(*) > 0 FROM pragma_table_info('seal_keys') WHERE name = 'compromised_from'",
@@ -293,6 +302,7 @@ impl Authority {
             )
             .and_then(|known| {
                 db.execute_batch(lookup_index::SCHEMA)?;
+                db.execute_batch(fleet::SCHEMA)?;
                 Ok(known)
             })
             .map_err(|source| AuthorityError::Sqlite {
@@ -871,7 +881,8 @@ impl Authority {
             path: targets.clone(),
             cause: source,
         })?;
-        let lookup = self.write_lookup_files(&targets, dataset.version, as_of)?;
+        let fleet = self.publication_fleet(now)?;
+        let lookup = self.write_lookup_files(&targets, &fleet.key, dataset.version, as_of)?;
         if lookup.is_none() {
             // A lookup file of this version left by a publish that failed would be listed.
             let stale = targets.join(crate::status::TargetKind::Lookup.file_name(dataset.version));
@@ -884,7 +895,8 @@ impl Authority {
                 });
             }
         }
-        publish::publish(out, &self.root_json(), &self.role_keys()?, &dataset, as_of, lifetimes).await?;
+        let keys = self.role_keys()?;
+        publish::publish(out, &self.root_json(), &keys, &dataset, Some(&fleet), as_of, lifetimes).await?;
         self.db
             .execute(
                 "INSERT INTO publications VALUES (?1, ?2)",
@@ -904,10 +916,12 @@ impl Authority {
 }
 
 mod catalogue;
+mod fleet;
 mod lookup_index;
 mod rows;
 pub mod rules;
 mod seals;
+pub use fleet::Member;
 pub use lookup_index::LookupPublished;
 pub use seals::Rotation;
 

@@ -562,6 +562,21 @@ impl World {
 
     /// Publish the repository and write what the demo's checks read.
     async fn publish(mut self, out: &Path, lifetimes: &Lifetimes) -> Result<DemoSummary, DemoError> {
+        // The demo's appliance, enrolled in the fleet: its key beside its configuration, where
+        // `certd fleet-key --init` would have made it at install.
+        let key = certkiosk_formats::fleet::ApplianceKey::generate();
+        let key_file = out.join(FLEET_KEY_FILE);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o640)
+                .open(&key_file)
+                .map_err(io(&key_file))?;
+            std::io::Write::write_all(&mut f, key.to_file_text().as_bytes()).map_err(io(&key_file))?;
+        }
+        self.authority.enroll("demo kiosk", &key.public_hex(), self.now)?;
         let published = self
             .authority
             .publish(&self.authority.default_repo(), self.now, lifetimes)
@@ -587,6 +602,9 @@ impl World {
         })
     }
 }
+
+/// The demo appliance's fleet key, beside its configuration (the config's default).
+const FLEET_KEY_FILE: &str = "fleet.key";
 
 const DEMO_CONFIG: &str = r#"# certd configuration of the demo world; paths are relative to this file.
 trusted_root = "root.json"

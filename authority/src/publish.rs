@@ -5,6 +5,7 @@
 //! always, no consistent snapshots.
 
 use crate::keys::{TufSigner, tuf_key};
+use certkiosk_formats::fleet::{self, ContentKey, Grant};
 use certkiosk_formats::repository::{metadata_dir, targets_dir};
 use certkiosk_formats::status::{
     Dataset, Record, RecordReader, StatusFileError, TargetKind, diff, write_delta, write_records,
@@ -25,6 +26,28 @@ pub struct RoleKeySet {
     pub targets: SigningKey,
     pub snapshot: SigningKey,
     pub timestamp: SigningKey,
+}
+
+/// What a publication seals its holder-linked files with (`certkiosk_formats::fleet`): an
+/// authority always has one; `None` (tests of the clear format an older publisher wrote)
+/// publishes every file in the clear.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// This publication's content key.
+    pub key: ContentKey,
+    /// It wrapped to each enrolled appliance: the `fleet_keys` target.
+    pub grants: Vec<Grant>,
+    /// The content keys of earlier publications, to read the previous files a delta is made
+    /// from.
+    pub earlier: Vec<ContentKey>,
+}
+
+impl Fleet {
+    fn seal(&self, path: &Path, clear: &[u8]) -> Result<Vec<u8>, PublishError> {
+        let mut out = Vec::with_capacity(clear.len() + clear.len() / 1000 + 64);
+        fleet::seal(&self.key, clear, &mut out).map_err(io(path))?;
+        Ok(out)
+    }
 }
 
 /// How long each role's metadata stays valid after a publication.
@@ -75,6 +98,8 @@ pub enum PublishError {
     UnexpectedTarget { location: String, name: String },
     #[error("repository at {location}: {cause}")]
     StatusFile { location: String, cause: StatusFileError },
+    #[error("targets/{name} would be published in the clear: holder-linked files are sealed to the fleet")]
+    NotSealed { name: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
@@ -182,6 +207,7 @@ pub async fn publish(
     root_json: &Path,
     keys: &RoleKeySet,
     dataset: &Dataset,
+    fleet: Option<&Fleet>,
     now: Timestamp,
     lifetimes: &Lifetimes,
 ) -> Result<(), PublishError> {
@@ -222,13 +248,21 @@ pub async fn publish(
                 }
                 continue;
             }
+            TargetKind::FleetKeys => match fleet {
+                Some(f) => write_records(&mut bytes, kind, v, at, &f.grants),
+                None => continue,
+            },
         }
         .map_err(io(&path))?;
+        let bytes = match fleet {
+            Some(f) if kind.holder_linked() => f.seal(&path, &bytes)?,
+            _ => bytes,
+        };
         write_atomically(&path, &bytes)?;
         files.push((name, serde_json::json!({ "kind": kind.as_str(), "version": v })));
     }
-    write_delta_file(&targets, TargetKind::Revocations, dataset, &dataset.revocations)?;
-    write_delta_file(&targets, TargetKind::Cancellations, dataset, &dataset.cancellations)?;
+    write_delta_file(&targets, TargetKind::Revocations, dataset, &dataset.revocations, fleet)?;
+    write_delta_file(&targets, TargetKind::Cancellations, dataset, &dataset.cancellations, fleet)?;
     // List the deltas of the last publications, so an appliance up to KEPT_DELTAS versions
     // behind fetches a short chain instead of the full files.
     for entry in std::fs::read_dir(&targets).map_err(io(&targets))?.flatten() {
@@ -236,11 +270,27 @@ pub async fn publish(
         if let Some((kind, from, to)) = parse_delta_name(&name)
             && to <= v
             && to + KEPT_DELTAS > v
+            // A delta an older publisher left in the clear is not listed once files are
+            // sealed: appliances fetch the (sealed) full file instead.
+            && (fleet.is_none() || !kind.holder_linked() || is_sealed_file(&targets.join(&name)))
         {
             files.push((
                 name,
                 serde_json::json!({ "kind": kind.as_str(), "version": to, "from": from }),
             ));
+        }
+    }
+    // Nothing holder-linked goes out in the clear once there is a fleet (the lookup files are
+    // written, sealed, by the authority before this call).
+    if fleet.is_some() {
+        for (name, custom) in &files {
+            let kind = custom.get("kind").and_then(|k| k.as_str());
+            let linked = TargetKind::ALL
+                .iter()
+                .any(|t| Some(t.as_str()) == kind && t.holder_linked());
+            if linked && !is_sealed_file(&targets.join(name)) {
+                return Err(PublishError::NotSealed { name: name.clone() });
+            }
         }
     }
     for (name, custom) in files {
@@ -388,16 +438,32 @@ fn write_delta_file<T: Record>(
     kind: TargetKind,
     dataset: &Dataset,
     current: &[T],
+    fleet: Option<&Fleet>,
 ) -> Result<(), PublishError> {
     let Some(previous) = dataset.version.checked_sub(1).filter(|p| *p > 0) else {
         return Ok(());
     };
     let old_path = targets.join(kind.file_name(previous));
-    let Ok(old_file) = std::fs::File::open(&old_path) else {
+    let Ok(old_bytes) = std::fs::read(&old_path) else {
         return Ok(());
     };
+    // The previous file as it was written: sealed with an earlier content key, or in the
+    // clear. One sealed with a key no longer held gets no delta (appliances fetch the full
+    // file).
+    let old_bytes = if fleet::is_sealed(&old_bytes) {
+        let keys: Vec<ContentKey> = fleet
+            .map(|f| std::iter::once(f.key.clone()).chain(f.earlier.iter().cloned()).collect())
+            .unwrap_or_default();
+        let mut clear = Vec::new();
+        if fleet::open(&keys, old_bytes.as_slice(), &mut clear).is_err() {
+            return Ok(());
+        }
+        clear
+    } else {
+        old_bytes
+    };
     let location = targets.display().to_string();
-    let (_, old) = RecordReader::open(std::io::BufReader::new(old_file), kind)
+    let (_, old) = RecordReader::open(old_bytes.as_slice(), kind)
         .and_then(|r| r.collect_all::<T>())
         .map_err(|source| PublishError::StatusFile {
             location,
@@ -415,5 +481,17 @@ fn write_delta_file<T: Record>(
         current.len() as u64,
     )
     .map_err(io(&path))?;
+    let bytes = match fleet {
+        Some(f) => f.seal(&path, &bytes)?,
+        None => bytes,
+    };
     write_atomically(&path, &bytes)
+}
+
+/// Whether the file at `path` starts a fleet envelope.
+pub fn is_sealed_file(path: &Path) -> bool {
+    let mut head = [0u8; fleet::MAGIC.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| fleet::is_sealed(&head))
 }

@@ -3,8 +3,10 @@
 //! * [`sync`] — fetch a repository with tough and apply it to the store (the only writer).
 //! * [`service`] — `certd run`: the appliance service's loop; [`metrics`] — its optional
 //!   Prometheus exposition.
+//! * [`fleet_key`] — `certd fleet-key`: the key pair that opens the sealed targets.
 //! * [`set_pin`] — `certd set-pin`: the kiosk's admin PIN, hashed into the configuration file.
 
+pub mod fleet_key;
 pub mod metrics;
 pub mod service;
 pub mod set_pin;

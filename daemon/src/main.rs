@@ -85,6 +85,13 @@ enum Command {
     /// echoed, on a terminal): its Argon2id hash is written into the configuration file as
     /// `[kiosk] admin_pin_hash`, replacing a plain `admin_pin`. Restart certkiosk to use it.
     SetPin,
+    /// Print this appliance's fleet key (its public half, which the authority enrolls so that
+    /// the appliance can open the sealed lookup index, revocations and cancellations).
+    FleetKey {
+        /// Make the key first if there is none (an existing key is never replaced).
+        #[arg(long)]
+        init: bool,
+    },
     /// The audit log of verifications.
     Audit {
         #[command(subcommand)]
@@ -332,6 +339,7 @@ fn run(command: Command, config: &Config) -> u8 {
             exit::OK
         }
         Command::SetPin => set_pin(&config.file),
+        Command::FleetKey { init } => certd::fleet_key::fleet_key(&config.fleet_key, init),
         Command::Sync { once, from } => {
             if !once {
                 eprintln!("certd: sync needs --once (the continuous service is `certd run`)");

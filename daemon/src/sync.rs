@@ -39,7 +39,7 @@ pub enum SyncError {
 impl SyncError {
     /// Worth another round? Local trouble (a lock, the store, the clock) is not.
     fn retryable(&self) -> bool {
-        matches!(self, SyncError::Repo(e) if !matches!(e, RepoError::ClockBehind { .. } | RepoError::Io { .. }))
+        matches!(self, SyncError::Repo(e) if !matches!(e, RepoError::ClockBehind { .. } | RepoError::Io { .. } | RepoError::FleetKey { .. }))
     }
 }
 
@@ -169,6 +169,7 @@ async fn sync_rounds(
     let trust = TrustState {
         pinned_root: config.trusted_root.clone(),
         dir: config.tuf_dir(),
+        fleet_key: config.fleet_key.clone(),
     };
     let mut round = 0;
     loop {

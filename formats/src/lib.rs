@@ -10,11 +10,15 @@
 //! * [`names`] — holder names as they are compared: by code point, middle dots unified.
 //! * [`repository`] — where a repository is (a directory or a mirror) and its layout.
 //! * [`calendar`] — civil dates as the authority means them (Asia/Shanghai).
+//! * `fleet` (feature `fleet`) — the envelope of holder-linked targets, sealed to the enrolled
+//!   appliances.
 //! * [`escape`] — untrusted text on its way to a terminal, a log, systemd, JSON or a screen.
 
 pub mod calendar;
 pub mod credential;
 pub mod escape;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod lookup;
 pub mod names;
 pub mod repository;
@@ -31,4 +35,18 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
+}
+
+/// The bytes of exactly `2 × N` hex digits (either case).
+pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let s = s.as_bytes();
+    if s.len() != 2 * N {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; N];
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
 }

@@ -17,7 +17,7 @@
 //! (bytewise, SQLite's BINARY order), a delta's lines are [`LookupOp`]s.
 
 use crate::calendar;
-use crate::hex;
+use crate::{hex, unhex};
 use crate::names::canonical_name;
 use crate::status::{RecordHeader, RecordReader, StatusFileError, TargetKind};
 use jiff::civil::Date;
@@ -364,18 +364,6 @@ pub fn check_number(number: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let s = s.as_bytes();
-    if s.len() != 2 * N {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = [0u8; N];
-    for (i, pair) in s.chunks_exact(2).enumerate() {
-        out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(out)
-}
 
 /// An order-independent digest of a set of rows (a sum of per-row hashes modulo 2¹²⁸), kept up
 /// to date row by row as a full file or a delta is applied: equal sets give equal sums however

@@ -250,15 +250,19 @@ pub enum TargetKind {
     Cancellations,
     /// The lookup index ([`crate::lookup`]): optional, written by the publisher itself.
     Lookup,
+    /// The content key of the publication's sealed files, wrapped to each enrolled appliance
+    /// ([`crate::fleet::Grant`]); in the clear. Absent from a publisher that seals nothing.
+    FleetKeys,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] = [
+    pub const ALL: [TargetKind; 6] = [
         TargetKind::Seals,
         TargetKind::Catalogue,
         TargetKind::Revocations,
         TargetKind::Cancellations,
         TargetKind::Lookup,
+        TargetKind::FleetKeys,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -268,6 +272,7 @@ impl TargetKind {
             TargetKind::Revocations => "revocations",
             TargetKind::Cancellations => "cancellations",
             TargetKind::Lookup => "lookup",
+            TargetKind::FleetKeys => "fleet_keys",
         }
     }
 
@@ -290,6 +295,17 @@ impl TargetKind {
         )
     }
 
+    /// Whether this kind's files name or point at holders, and so are sealed to the fleet
+    /// ([`crate::fleet`]): the lookup index (rows of a holder's certificates), revocations and
+    /// cancellations (numbers with the authority's free-text reasons). The seal list, the
+    /// catalogue and the grants themselves are public.
+    pub fn holder_linked(self) -> bool {
+        matches!(
+            self,
+            TargetKind::Revocations | TargetKind::Cancellations | TargetKind::Lookup
+        )
+    }
+
     /// gzip level of this kind's files: the best for the small sets, the default for the
     /// lookup index, whose 10 M rows would take minutes at the best level for a few percent.
     pub fn compression(self) -> flate2::Compression {
@@ -302,7 +318,7 @@ impl TargetKind {
     /// Cap on the decompressed size of one file of this kind.
     pub fn max_inflated_bytes(self) -> u64 {
         match self {
-            TargetKind::Seals | TargetKind::Catalogue => 16 << 20,
+            TargetKind::Seals | TargetKind::Catalogue | TargetKind::FleetKeys => 16 << 20,
             TargetKind::Revocations | TargetKind::Cancellations => 2 << 30,
             // 10 M rows are about 0.8 GB of JSON lines; room for 40 M.
             TargetKind::Lookup => 3 << 30,

@@ -6,7 +6,7 @@
 use crate::clock::Clock;
 use crate::transport::{DirTransport, HttpTransport};
 use certkiosk_formats::repository::{HttpLimits, Source, metadata_dir, targets_dir};
-use certkiosk_formats::status::{StatusFileError, Update};
+use certkiosk_formats::status::{StatusFileError, TargetKind, Update};
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use tough::schema::{RoleType, Root, Signed};
@@ -47,6 +47,8 @@ pub enum RepoError {
          newest signed time as now"
     )]
     ClockBehind { system: Timestamp, latest_known: Timestamp },
+    #[error("fleet key {path}: {problem}")]
+    FleetKey { path: PathBuf, problem: String },
     #[error("trusted root {path} is not valid TUF root metadata: {cause}")]
     BadTrustedRoot { path: PathBuf, cause: serde_json::Error },
 }
@@ -83,6 +85,10 @@ pub enum TargetRejection {
     NotReadable,
     #[error("{}", one_line(.0))]
     Spool(std::io::Error),
+    /// A file sealed to the fleet that this appliance cannot open: the envelope's own error
+    /// and what to do about it.
+    #[error("sealed to the fleet and not opened: {0}")]
+    Fleet(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
@@ -119,6 +125,9 @@ pub struct TrustState {
     pub pinned_root: PathBuf,
     /// Directory holding `root.json` (the newest verified root) and `datastore/`.
     pub dir: PathBuf,
+    /// The appliance's fleet key (`fleet_key` in the config), read when a publication carries
+    /// sealed files; a missing file is an appliance not yet provisioned.
+    pub fleet_key: PathBuf,
 }
 
 impl TrustState {
@@ -323,13 +332,16 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         return Ok(Fetched::UpToDate { version });
     }
 
+    let mut reader = TargetReader {
+        repository: &repository,
+        location: &location,
+        version,
+        spool: &trust.dir,
+        fleet: targets::Fleet::default(),
+    };
+    reader.fleet = reader.fleet(full.get(TargetKind::FleetKeys.as_str()), &trust.fleet_key).await?;
     let read = targets::Publication {
-        reader: TargetReader {
-            repository: &repository,
-            location: &location,
-            version,
-            spool: &trust.dir,
-        },
+        reader,
         full,
         deltas,
         held: held.map(|h| h.version),

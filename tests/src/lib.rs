@@ -134,7 +134,8 @@ pub fn role_keys(dir: &Path) -> certsync::publish::RoleKeySet {
 }
 
 /// Sign `dataset` into `auth/repo` with the role keys of the authority in `auth`, as of `as_of`
-/// (listing the lookup files already in its targets, as [`write_lookup`] leaves them).
+/// (listing the lookup files already in its targets, as [`write_lookup`] leaves them), in the
+/// clear, as a publisher before the fleet envelope wrote it: appliances still read that.
 pub fn publish_dataset(
     rt: &tokio::runtime::Runtime,
     auth: &Path,
@@ -146,6 +147,7 @@ pub fn publish_dataset(
         &auth.join("root.json"),
         &role_keys(auth),
         dataset,
+        None,
         as_of,
         &certsync::publish::Lifetimes::default(),
     ))

@@ -13,7 +13,8 @@ pub struct World {
     /// Where the binaries run: the authority in `auth/`, the appliance's `certd.toml` and `state/`.
     pub dir: PathBuf,
     pub auth: PathBuf,
-    /// The appliance's config: trusts `auth/root.json`, syncs from `auth/repo` in one round.
+    /// The appliance's config: trusts `auth/root.json`, syncs from `auth/repo` in one round,
+    /// opens the sealed targets with `fleet.key` (enrolled).
     pub config: String,
     pub rt: tokio::runtime::Runtime,
 }
@@ -25,8 +26,13 @@ impl World {
         let dir = tmp.path().to_owned();
         let auth = dir.join("auth");
         let rt = runtime();
-        rt.block_on(Authority::init(&auth, now, &Lifetimes::default()))
+        let mut authority = rt
+            .block_on(Authority::init(&auth, now, &Lifetimes::default()))
             .expect("init");
+        // The appliance, enrolled in the fleet with its key where the config looks by default.
+        let key = certkiosk_formats::fleet::ApplianceKey::generate();
+        std::fs::write(dir.join("fleet.key"), key.to_file_text()).expect("fleet key");
+        authority.enroll("test kiosk", &key.public_hex(), now).expect("enroll");
         let config = dir.join("certd.toml");
         std::fs::write(
             &config,

@@ -475,6 +475,7 @@ fn a_seal_list_granting_a_seal_more_than_it_may_seal_is_refused() {
                 &lab.auth.join("root.json"),
                 &certkiosk_tests::role_keys(&lab.auth),
                 &d,
+                Some(&a.publication_fleet(now()).expect("fleet")),
                 now(),
                 &Lifetimes::default(),
             ))

@@ -114,9 +114,17 @@ fn the_authority_workflow_reaches_the_appliance() {
         d,
     )));
     assert!(opted.contains("0501"), "{opted}");
+    // The appliance makes its fleet key at install; the authority enrolls it.
+    let config = write_config(d, "[sync]\nmirrors = [\"authority/repo\"]\n");
+    let key = stdout(&ok(run("certd", &["--config", &config, "fleet-key", "--init"], d)));
+    let enrolled = run(
+        "certsync",
+        &["enroll", "--dir", "authority", "--name", "前台 1", "--key", key.trim()],
+        d,
+    );
+    assert!(stdout(&ok(enrolled)).contains("enrolled"));
     let published = stdout(&ok(run("certsync", &["publish", "--dir", "authority"], d)));
     assert!(published.contains("lookup index of 1 certificates"), "{published}");
-    let config = write_config(d, "[sync]\nmirrors = [\"authority/repo\"]\n");
     ok(run("certd", &["--config", &config, "sync", "--once"], d));
     assert_eq!(verify_stdin(&config, &credential, d)["verdict"], "valid");
     let lookup = |name: &str| {

@@ -1,13 +1,16 @@
-//! The attack on the published lookup index (issue 17), run against the files a mirror serves:
-//! an attacker with a dictionary of common names tries to label rows, that is, to find whose
-//! certificate a row is. The attack is real — with the right name and masked ID among its
+//! The attack on the published lookup index (issue 17). A mirror holds the index sealed to the
+//! fleet and cannot read a row (checked first). What follows is the attacker who holds an
+//! enrolled appliance's key (a stolen kiosk, an insider): with a dictionary of common names it
+//! tries to label rows, that is, to find whose certificate a row is. The attack is real — with the right name and masked ID among its
 //! guesses it finds the row — and its cost is measured here, per guess, beside the cost of the
 //! same attack on the index as it was before (PBKDF2-HMAC-SHA256, 160 rounds, over the name
 //! alone), which named 9 of 16 demo rows in 82 s. The design asks that labelling one row with a
 //! name dictionary cost at least 10⁶ times as much; docs/decisions/0020-lookup-binding.md has
 //! the figures for a GPU.
 
+use certkiosk_formats::fleet::{self, ApplianceKey, Grant};
 use certkiosk_formats::lookup::{LookupEntry, LookupFile, Salt, holder_digest};
+use certkiosk_formats::status::{RecordReader, TargetKind};
 use certkiosk_tests::{ok, run};
 use std::time::Instant;
 
@@ -41,9 +44,10 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     ok(run("certsync", &["demo", "w"], dir));
-    // What any mirror serves: the published full lookup file, its header and its rows.
+    // What any mirror serves: the published full lookup file, sealed to the fleet — not even
+    // its header reads.
     let targets = dir.join("w/repo/targets");
-    let file = std::fs::read_dir(&targets)
+    let published = std::fs::read_dir(&targets)
         .expect("targets")
         .flatten()
         .map(|e| e.path())
@@ -52,7 +56,26 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
                 .is_some_and(|n| n.to_string_lossy().starts_with("lookup."))
         })
         .expect("a published lookup file");
-    let file = LookupFile::open(&file).expect("lookup file");
+    let sealed = std::fs::read(&published).expect("read");
+    assert!(fleet::is_sealed(&sealed));
+    assert!(LookupFile::open(&published).is_err(), "a mirror reads no row");
+    // An enrolled appliance's key (the demo kiosk's) opens it: its header and its rows.
+    let me = ApplianceKey::from_file_text(&std::fs::read_to_string(dir.join("w/fleet.key")).expect("key"))
+        .expect("key file");
+    let grants = std::fs::File::open(targets.join(TargetKind::FleetKeys.file_name(1))).expect("grants");
+    let (_, grants) = RecordReader::open(grants, TargetKind::FleetKeys)
+        .and_then(|r| r.collect_all::<Grant>())
+        .expect("grants");
+    let key = grants
+        .iter()
+        .find(|g| g.appliance == me.public_hex())
+        .expect("the demo kiosk is enrolled")
+        .unwrap(&me)
+        .expect("granted");
+    let clear = dir.join("lookup.clear.jsonl.gz");
+    let out = std::fs::File::create(&clear).expect("create");
+    fleet::open(&[key], sealed.as_slice(), out).expect("opens");
+    let file = LookupFile::open(&clear).expect("lookup file");
     let (params, salts) = file.params().expect("params");
     let kdf = params.cost();
     let mut reader = file.reader().expect("rows");

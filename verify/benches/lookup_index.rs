@@ -298,6 +298,7 @@ fn publish(rt: &tokio::runtime::Runtime, w: &World, keys: &RoleKeySet, version: 
         &w.root,
         keys,
         &d,
+        None,
         as_of,
         &Lifetimes::default(),
     ))

@@ -8,6 +8,7 @@
 
 use super::rows::{CorruptValue, Row};
 use super::{Authority, AuthorityError, Result};
+use certkiosk_formats::fleet::{self, ContentKey};
 use crate::lookup::{self, HolderDigest, Kdf, LookupEntry, LookupOp, LookupParams, LookupStatus, Salt};
 use crate::status::{RecordHeader, RecordWriter, TargetKind};
 use jiff::Timestamp;
@@ -97,10 +98,11 @@ impl Authority {
     /// Bring `lookup_rows` to what publication `version` carries, inside the caller's open
     /// transaction, and write its full file and (when the previous publication had an index)
     /// its delta into `targets`. Returns `None` when no qualification is in the index and
-    /// none was before.
+    /// none was before. Both files are sealed to the fleet with `key`.
     pub(super) fn write_lookup_files(
         &self,
         targets: &Path,
+        key: &ContentKey,
         version: u64,
         as_of: Timestamp,
     ) -> Result<Option<LookupPublished>> {
@@ -202,7 +204,7 @@ impl Authority {
             ..RecordHeader::full(TargetKind::Lookup, version, as_of, rows as u64)
         };
         let full_path = targets.join(TargetKind::Lookup.file_name(version));
-        write_streamed(&full_path, &header, |w| {
+        write_streamed(&full_path, key, &header, |w| {
             let mut st = db
                 .prepare(&format!(
                     "SELECT {ROW_COLUMNS} FROM lookup_rows ORDER BY management_number"
@@ -233,7 +235,7 @@ impl Authority {
                 ..RecordHeader::full(TargetKind::Lookup, version, as_of, changed as u64 + deleted)
             };
             let path = targets.join(TargetKind::Lookup.delta_name(previous, version));
-            write_streamed(&path, &header, |w| {
+            write_streamed(&path, key, &header, |w| {
                 let mut st = db
                     .prepare(&format!(
                         "SELECT {ROW_COLUMNS} FROM lookup_rows WHERE changed_in = ?1 ORDER BY management_number"
@@ -284,10 +286,11 @@ fn salts(db: &Connection, sql: &str) -> rusqlite::Result<Vec<(u64, Salt)>> {
     Ok(out)
 }
 
-/// Write a status file through a temporary file in its directory and a rename, streaming
-/// its records from `fill`.
+/// Write a status file sealed to the fleet with `key` through temporary files in its
+/// directory and a rename, streaming its records from `fill`.
 fn write_streamed(
     path: &Path,
+    key: &ContentKey,
     header: &RecordHeader,
     fill: impl FnOnce(&mut RecordWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
@@ -302,6 +305,17 @@ fn write_streamed(
         fill(&mut w).map_err(io)?;
         w.finish().map_err(io)?;
     }
+    // Sealed to the fleet from the clear file, which is then dropped (never renamed into
+    // place, never listed).
+    let mut sealed = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    {
+        use std::io::Seek;
+        tmp.as_file_mut().rewind().map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, sealed.as_file_mut());
+        fleet::seal(key, std::io::BufReader::with_capacity(1 << 16, tmp.as_file()), &mut out).map_err(io)?;
+    }
+    drop(tmp);
+    let tmp = sealed;
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::Permissions::from_mode(crate::publish::PUBLIC_FILE_MODE);

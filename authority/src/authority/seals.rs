@@ -1,7 +1,7 @@
 //! Seals over their life: put out of service and replaced (rotation), or published as
 //! compromised from a day. Both reach verifiers with the next publication's seal list.
 
-use super::{Authority, AuthorityError, Result, date_text};
+use super::{Authority, AuthorityError, Result, date_text, sqlite_error};
 use crate::calendar;
 use crate::keys;
 use crate::trust::KeyId;
@@ -55,11 +55,7 @@ impl Authority {
     /// Retires the seal of `body` in service at `now`, if any, at `starts`, and puts a new one
     /// of the same kind in service from then.
     fn replace_seal(&mut self, body: &str, now: Timestamp, starts: Timestamp) -> Result<Rotation> {
-        let path = Authority::db_path(&self.dir);
-        let e = |cause| AuthorityError::Sqlite {
-            path: path.clone(),
-            cause,
-        };
+        let e = sqlite_error(&self.dir);
         let from = calendar::date_in_china(starts);
         let known: bool = self
             .db
@@ -156,11 +152,8 @@ impl Authority {
         from: Timestamp,
         now: Timestamp,
     ) -> Result<(Timestamp, Option<Rotation>)> {
-        let path = Authority::db_path(&self.dir);
-        let e = |cause| AuthorityError::Sqlite {
-            path: path.clone(),
-            cause,
-        };
+        let dir = self.dir.clone();
+        let e = sqlite_error(&dir);
         let row: Option<(String, Option<i64>)> = self
             .db
             .query_row(

@@ -21,10 +21,19 @@ async fn authority() -> (tempfile::TempDir, Authority) {
 
 async fn authority_at(now: Timestamp) -> (tempfile::TempDir, Authority) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = Authority::init(dir.path(), now, &Lifetimes::default())
+    let mut a = Authority::init(dir.path(), now, &Lifetimes::default())
         .await
         .expect("init");
+    // An appliance enrolled in the fleet, its key beside the pinned root ([`fleet_key`]).
+    let key = certkiosk_formats::fleet::ApplianceKey::generate();
+    std::fs::write(fleet_key(&a.root_json()), key.to_file_text()).expect("fleet key");
+    a.enroll("test kiosk", &key.public_hex(), now).expect("enroll");
     (dir, a)
+}
+
+/// The enrolled appliance's fleet key, beside the authority's `root.json`.
+fn fleet_key(root_json: &Path) -> PathBuf {
+    root_json.with_file_name("fleet.key")
 }
 
 fn request(qualification: &str, ecert: Date) -> IssueRequest {
@@ -211,6 +220,7 @@ async fn a_publication_round_trips_through_a_real_tuf_repository() {
     let state = tempfile::tempdir().expect("state");
     let trust = TrustState {
         pinned_root: a.root_json(),
+        fleet_key: fleet_key(&a.root_json()),
         dir: state.path().to_owned(),
     };
     let fetched = repo::fetch_dir(&repo, &trust, Clock::Pinned(now)).await.expect("fetch");
@@ -253,6 +263,7 @@ async fn expiry_is_checked_against_the_clock_the_fetch_is_given() {
     let root = a.root_json();
     let trust = |state: &tempfile::TempDir| TrustState {
         pinned_root: root.clone(),
+        fleet_key: fleet_key(&root.clone()),
         dir: state.path().to_owned(),
     };
     let fixed = dir.path().join("fixed");
@@ -283,6 +294,7 @@ async fn expiry_is_checked_against_the_clock_the_fetch_is_given() {
     let root = a.root_json();
     let trust = |state: &tempfile::TempDir| TrustState {
         pinned_root: root.clone(),
+        fleet_key: fleet_key(&root.clone()),
         dir: state.path().to_owned(),
     };
     let state = tempfile::tempdir().expect("state");
@@ -314,6 +326,7 @@ async fn a_store_one_publication_behind_gets_deltas_that_reproduce_the_full_file
     let state = tempfile::tempdir().expect("state");
     let trust = TrustState {
         pinned_root: a.root_json(),
+        fleet_key: fleet_key(&a.root_json()),
         dir: state.path().to_owned(),
     };
     let v1 = repo::fetch_dir(&repo, &trust, Clock::Pinned(now))
@@ -456,6 +469,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
     let state = tempfile::tempdir().expect("state");
     let trust = TrustState {
         pinned_root: a.root_json(),
+        fleet_key: fleet_key(&a.root_json()),
         dir: state.path().to_owned(),
     };
     let mut store = Writer::open(&state.path().join("store.sqlite")).expect("store");
@@ -514,6 +528,7 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
     let fresh_state = tempfile::tempdir().expect("fresh");
     let fresh_trust = TrustState {
         pinned_root: a.root_json(),
+        fleet_key: fleet_key(&a.root_json()),
         dir: fresh_state.path().to_owned(),
     };
     let mut whole = Writer::open(&fresh_state.path().join("s.sqlite")).expect("store");
@@ -572,14 +587,42 @@ async fn the_lookup_index_is_published_whole_and_as_deltas_and_both_reach_the_sa
 
 #[tokio::test]
 async fn the_published_index_holds_no_name_or_id_number() {
+    use certkiosk_formats::fleet::{self, ApplianceKey, Grant};
     let (dir, mut a) = authority().await;
     a.set_lookup("0301", true).expect("opt in");
     let number = issue(&mut a);
+    a.revoke(&number, RevocationReason::Other, "王䶮 本人申请", None, ts(NOW))
+        .expect("revoke");
     let repo = dir.path().join("repo");
     a.publish(&repo, ts(NOW), &Lifetimes::default()).await.expect("publish");
-    let bytes = std::fs::read(repo.join("targets/lookup.v1.jsonl.gz")).expect("file");
+    // What a mirror holds: no holder-linked file opens without a key, and no file names the
+    // certificate, its holder or the reason.
+    let targets = repo.join("targets");
+    for entry in std::fs::read_dir(&targets).expect("targets").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(entry.path()).expect("file");
+        let linked = ["lookup", "revocations", "cancellations"].iter().any(|k| name.starts_with(k));
+        assert_eq!(fleet::is_sealed(&bytes), linked, "{name}");
+        let mut text = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text);
+        for secret in [number.as_str(), "王䶮", "本人申请"] {
+            let leaked = |b: &[u8]| b.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!leaked(&bytes) && !leaked(&text), "{secret} in {name}");
+        }
+    }
+    // What the enrolled appliance opens: the number, never the name or the ID number.
+    let me = ApplianceKey::from_file_text(&std::fs::read_to_string(fleet_key(&a.root_json())).expect("key"))
+        .expect("key file");
+    let grants = std::fs::File::open(targets.join("fleet_keys.v1.jsonl.gz")).expect("grants");
+    let (_, grants) = crate::status::RecordReader::open(grants, crate::status::TargetKind::FleetKeys)
+        .and_then(|r| r.collect_all::<Grant>())
+        .expect("grants");
+    let key = grants[0].unwrap(&me).expect("granted");
+    let sealed = std::fs::read(targets.join("lookup.v1.jsonl.gz")).expect("file");
+    let mut clear = Vec::new();
+    fleet::open(&[key], sealed.as_slice(), &mut clear).expect("opens");
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text).expect("gunzip");
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(clear.as_slice()), &mut text).expect("gunzip");
     assert!(text.contains(&number), "the number is there: {text}");
     for secret in ["王䶮", "䶮", "110***********123X", "123X"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");

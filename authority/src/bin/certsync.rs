@@ -134,6 +134,36 @@ enum Command {
         #[arg(long)]
         from: Timestamp,
     },
+    /// Enroll an appliance in the fleet: from the next publication on it can open the sealed
+    /// lookup index, revocations and cancellations. KEY is what `certd fleet-key` prints on it.
+    Enroll {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// A name for it (the site, the desk): letters, digits, spaces, '-', '_', '.', '·'.
+        #[arg(long)]
+        name: String,
+        /// Its fleet key, 64 hex digits.
+        #[arg(long)]
+        key: String,
+    },
+    /// Take an appliance out of the fleet (lost, stolen, scrapped) and make a new content key:
+    /// it opens nothing published from the next publication on.
+    Unenroll {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Make a new content key for the sealed files of the next publications.
+    RotateFleetKey {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// List the appliances ever enrolled.
+    Fleet {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Rotate the root key (root metadata N+1, signed by the old and the new root key).
     RotateRoot {
         #[arg(long, default_value = ".")]
@@ -282,6 +312,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
             println!("seal {seal} compromised from {from}; publish now to tell the appliances");
+        }
+        Command::Enroll { dir, name, key } => {
+            Authority::open(&dir)?.enroll(&name, &key, now)?;
+            println!("appliance {name:?} enrolled; publish to grant it the fleet key");
+        }
+        Command::Unenroll { dir, name } => {
+            let id = Authority::open(&dir)?.remove_from_fleet(&name, now)?;
+            println!("appliance {name:?} removed; the next publication is sealed with the new key {id}");
+        }
+        Command::RotateFleetKey { dir } => {
+            let id = Authority::open(&dir)?.rotate_fleet_key(now)?;
+            println!("the next publication is sealed with the new key {id}");
+        }
+        Command::Fleet { dir } => {
+            for m in Authority::open(&dir)?.fleet_members()? {
+                let state = match m.removed_at {
+                    Some(t) => format!("removed {t}"),
+                    None => "enrolled".to_owned(),
+                };
+                println!("{}\t{}\tenrolled {}\t{state}", m.public_key, m.name, m.enrolled_at);
+            }
         }
         Command::Revoke {
             dir,

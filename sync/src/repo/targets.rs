@@ -4,6 +4,7 @@
 
 use super::listing::Deltas;
 use super::{RepoError, TargetRejection, io};
+use certkiosk_formats::fleet::{self, ApplianceKey, ContentKey, FleetError, Grant};
 use certkiosk_formats::lookup::{LookupFile, LookupUpdate};
 use certkiosk_formats::status::{
     Catalogue, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind, Update,
@@ -121,9 +122,70 @@ pub(super) struct TargetReader<'a> {
     /// Where downloads are spooled: the state directory, not `$TMPDIR` (often RAM), since the
     /// lookup index is hundreds of MB.
     pub spool: &'a Path,
+    /// What opens the publication's sealed files.
+    pub fleet: Fleet,
+}
+
+/// The content keys this appliance was granted by the publication, or why it has none.
+#[derive(Debug, Default)]
+pub(super) struct Fleet {
+    keys: Vec<ContentKey>,
+    /// Why a sealed file would not open: said with the envelope's own error.
+    hint: String,
 }
 
 impl TargetReader<'_> {
+    /// The content key granted to this appliance by the publication's `fleet_keys` file, read
+    /// with the key at `key_file`. No grant is not an error here — a publication may seal
+    /// nothing, and a sealed file says then what is missing.
+    pub async fn fleet(&self, grants: Option<&TargetName>, key_file: &Path) -> Result<Fleet, RepoError> {
+        let Some(grants) = grants else {
+            return Ok(Fleet {
+                keys: Vec::new(),
+                hint: "the publication grants no fleet key".into(),
+            });
+        };
+        let kind = TargetKind::FleetKeys;
+        let mut as_of = None;
+        let (_, grants): (_, Vec<Grant>) = self.full(grants, kind, &mut as_of).await?;
+        let me = match std::fs::read_to_string(key_file) {
+            Ok(text) => ApplianceKey::from_file_text(&text).map_err(|e| RepoError::FleetKey {
+                path: key_file.to_owned(),
+                problem: e,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Fleet {
+                    keys: Vec::new(),
+                    hint: format!(
+                        "this appliance has no fleet key ({}): make one with `certd fleet-key --init` and have the authority enroll it",
+                        key_file.display()
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(RepoError::FleetKey {
+                    path: key_file.to_owned(),
+                    problem: e.to_string(),
+                });
+            }
+        };
+        let public = me.public_hex();
+        let Some(grant) = grants.iter().find(|g| g.appliance.eq_ignore_ascii_case(&public)) else {
+            return Ok(Fleet {
+                keys: Vec::new(),
+                hint: format!(
+                    "this appliance (fleet key {public}) is not enrolled in publication {}: give the authority the output of `certd fleet-key`",
+                    self.version
+                ),
+            });
+        };
+        let key = grant.unwrap(&me).map_err(|e| self.mismatch(kind, fleet_what(&e)))?;
+        Ok(Fleet {
+            keys: vec![key],
+            hint: String::new(),
+        })
+    }
+
     /// Download a target into an anonymous temporary file, chunk by chunk (tough checks its
     /// signed length and sha256 as it streams), and hand it back for line-by-line parsing.
     async fn download(&self, name: &TargetName) -> Result<std::io::BufReader<std::fs::File>, RepoError> {
@@ -152,7 +214,26 @@ impl TargetReader<'_> {
         }
         let mut file = out.into_inner().map_err(|e| spool(e.into_error()))?;
         std::io::Seek::rewind(&mut file).map_err(spool)?;
-        Ok(file)
+        let mut head = [0u8; fleet::MAGIC.len()];
+        let n = std::io::Read::read(&mut file, &mut head).map_err(spool)?;
+        std::io::Seek::rewind(&mut file).map_err(spool)?;
+        if !fleet::is_sealed(&head[..n]) {
+            return Ok(file);
+        }
+        // Opened into a second spool file, chunk by chunk: nothing of it is read before every
+        // chunk has authenticated.
+        let opened = tempfile::tempfile_in(self.spool).map_err(spool)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, opened);
+        fleet::open(&self.fleet.keys, std::io::BufReader::new(file), &mut out).map_err(|e| match e {
+            FleetError::Io(e) => rejected(TargetRejection::Spool(e)),
+            FleetError::UnknownKey(_) if !self.fleet.hint.is_empty() => {
+                rejected(TargetRejection::Fleet(format!("{e}; {}", self.fleet.hint)))
+            }
+            e => rejected(TargetRejection::Fleet(e.to_string())),
+        })?;
+        let mut opened = out.into_inner().map_err(|e| spool(e.into_error()))?;
+        std::io::Seek::rewind(&mut opened).map_err(spool)?;
+        Ok(opened)
     }
 
     /// The lookup index: spooled, its headers checked, its rows left for the store to stream.
@@ -317,6 +398,13 @@ fn delta_chain<'d>(
         at = Some(*to);
     }
     if at == Some(version) { chain } else { Vec::new() }
+}
+
+fn fleet_what(e: &FleetError) -> &'static str {
+    match e {
+        FleetError::BadGrant => "this appliance's grant does not open with its key",
+        _ => "an unreadable grant",
+    }
 }
 
 fn check_header(h: &RecordHeader, version: u64, as_of: &mut Option<Timestamp>) -> Result<(), &'static str> {
