@@ -174,6 +174,40 @@ pub struct KioskSettings {
     pub state_dir: PathBuf,
 }
 
+fn read_text(file: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|e| ConfigError::Read {
+        file: file.to_owned(),
+        cause: e.to_string(),
+    })
+}
+
+/// The TOML of `file`, and the directory its relative paths start from.
+fn raw(file: &Path, text: &str) -> Result<(RawConfig, PathBuf), ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
+        ConfigError::Syntax {
+            file: file.to_owned(),
+            line,
+            message: e.message().replace('\n', " "),
+        }
+    })?;
+    let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let base = std::path::absolute(&base).unwrap_or(base);
+    Ok((raw, base))
+}
+
+fn fleet_key(raw: &RawConfig, base: &Path) -> PathBuf {
+    base.join(raw.fleet_key.as_deref().unwrap_or(Path::new(FLEET_KEY_FILE)))
+}
+
 /// The fleet key's file name beside the configuration when `fleet_key` is not set.
 pub const FLEET_KEY_FILE: &str = "fleet.key";
 
@@ -226,32 +260,18 @@ impl Config {
     }
 
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|e| ConfigError::Read {
-            file: file.to_owned(),
-            cause: e.to_string(),
-        })?;
-        Config::parse(file, &text)
+        Config::parse(file, &read_text(file)?)
+    }
+
+    /// Where the fleet key of the configuration in `file` is, from the file's text alone:
+    /// `certd fleet-key --init` runs at install, before the authority's root is in place.
+    pub fn fleet_key_path(file: &Path) -> Result<PathBuf, ConfigError> {
+        let (raw, base) = raw(file, &read_text(file)?)?;
+        Ok(fleet_key(&raw, &base))
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            ConfigError::Syntax {
-                file: file.to_owned(),
-                line,
-                message: e.message().replace('\n', " "),
-            }
-        })?;
-        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base = if base.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            base
-        };
-        let base = std::path::absolute(&base).unwrap_or(base);
+        let (raw, base) = raw(file, text)?;
         let invalid = |key, problem: String| ConfigError::Invalid {
             file: file.to_owned(),
             key,
@@ -271,7 +291,7 @@ impl Config {
         }
 
         let state_dir = base.join(&raw.state_dir);
-        let fleet_key = base.join(raw.fleet_key.as_deref().unwrap_or(Path::new(FLEET_KEY_FILE)));
+        let fleet_key = fleet_key(&raw, &base);
         let mut mirrors = Vec::new();
         for m in &raw.sync.mirrors {
             match parse_source(m).map_err(|e| invalid("sync.mirrors", e))? {

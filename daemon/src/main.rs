@@ -230,6 +230,16 @@ fn main() -> ExitCode {
     if let Command::SetPin = &cli.command {
         return ExitCode::from(set_pin(config_path));
     }
+    // Also before: it runs at install, before the authority's root is in place.
+    if let Command::FleetKey { init } = cli.command {
+        return ExitCode::from(match Config::fleet_key_path(config_path) {
+            Ok(path) => certd::fleet_key::fleet_key(&path, init),
+            Err(e) => {
+                eprintln!("certd: {}", line(&e.to_string()));
+                exit::USAGE
+            }
+        });
+    }
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {

@@ -483,3 +483,66 @@ fn a_seal_list_granting_a_seal_more_than_it_may_seal_is_refused() {
         lab.assert_rejected(&format!("{owner} scoped for {qualification}"), &["seal scope"]);
     }
 }
+
+/// Sealed files the authority's own keys signed, but that do not open (issue 17): a flipped
+/// byte, a file cut after a whole chunk, a file sealed to a key the appliance was not granted,
+/// a grant that does not open. Each is refused like any bad target; then a sound publication
+/// applies.
+#[test]
+fn a_damaged_envelope_or_grant_signed_by_the_authority_is_refused() {
+    use certkiosk_formats::fleet::{self, ContentKey};
+    use certkiosk_formats::status::TargetKind;
+    let lab = Lab::new();
+    let a = lab.authority();
+    let fleet = a.publication_fleet(now()).expect("fleet");
+    let sealed = |key: &ContentKey| {
+        let plain: Vec<u8> = (0..3 * fleet::CHUNK as u32).map(|i| (i % 251) as u8).collect();
+        let mut out = Vec::new();
+        fleet::seal(key, plain.as_slice(), &mut out).expect("seal");
+        out
+    };
+    let publish = |version: u64, lookup: Option<Vec<u8>>, fleet: &publish::Fleet| {
+        let targets = lab.repo().join("targets");
+        if let Some(bytes) = lookup {
+            write(&targets.join(TargetKind::Lookup.file_name(version)), &bytes);
+        }
+        let d = a.dataset(version, now()).expect("dataset");
+        lab.rt
+            .block_on(publish::publish(
+                &lab.repo(),
+                &lab.auth.join("root.json"),
+                &certkiosk_tests::role_keys(&lab.auth),
+                &d,
+                Some(fleet),
+                now(),
+                &Lifetimes::default(),
+            ))
+            .expect("publish");
+    };
+
+    let mut flipped = sealed(&fleet.key);
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 1;
+    publish(2, Some(flipped), &fleet);
+    lab.assert_rejected("a flipped byte", &["lookup.v2.jsonl.gz rejected: sealed to the fleet and not opened: the envelope is damaged"]);
+
+    let whole = sealed(&fleet.key);
+    // Magic, key id and nonce prefix (35 bytes), then one whole chunk and its tag.
+    let cut = whole[..35 + fleet::CHUNK + 16].to_vec();
+    publish(3, Some(cut), &fleet);
+    lab.assert_rejected("cut after a chunk", &["ends without its last chunk"]);
+
+    let stranger = ContentKey::generate();
+    publish(4, Some(sealed(&stranger)), &fleet);
+    lab.assert_rejected("sealed to another key", &[&format!("sealed to fleet key {}", stranger.id())]);
+
+    let mut bad_grant = fleet.clone();
+    for g in &mut bad_grant.grants {
+        g.sealed = "00".repeat(48);
+    }
+    publish(5, None, &bad_grant);
+    lab.assert_rejected("a grant that does not open", &["grant does not open"]);
+
+    publish(6, None, &fleet);
+    assert!(stdout(&ok(lab.sync())).contains("applied publication 6"));
+}
