@@ -111,6 +111,8 @@ pub struct Published {
     pub seals: usize,
     /// What the lookup index carried, if the authority publishes one.
     pub lookup: Option<LookupPublished>,
+    /// The appliances it is granted to (its sealed files open with their keys only).
+    pub appliances: usize,
     pub repo: PathBuf,
 }
 
@@ -910,6 +912,7 @@ impl Authority {
             cancellations: dataset.cancellations.len(),
             seals: dataset.seals.len(),
             lookup,
+            appliances: fleet.grants.len(),
             repo: out.to_owned(),
         })
     }

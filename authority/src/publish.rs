@@ -218,6 +218,7 @@ pub async fn publish(
     }
     let version = NonZeroU64::new(dataset.version).ok_or(PublishError::VersionZero { what: "dataset" })?;
     check_signed_files_unchanged(&metadata, &targets).await?;
+    remove_leftovers(&targets)?;
     let sign_err = |e| PublishError::Sign(Box::new(e));
     let mut editor = RepositoryEditor::new(root_json).await.map_err(sign_err)?;
     editor
@@ -262,7 +263,13 @@ pub async fn publish(
         files.push((name, serde_json::json!({ "kind": kind.as_str(), "version": v })));
     }
     write_delta_file(&targets, TargetKind::Revocations, dataset, &dataset.revocations, fleet)?;
-    write_delta_file(&targets, TargetKind::Cancellations, dataset, &dataset.cancellations, fleet)?;
+    write_delta_file(
+        &targets,
+        TargetKind::Cancellations,
+        dataset,
+        &dataset.cancellations,
+        fleet,
+    )?;
     // List the deltas of the last publications, so an appliance up to KEPT_DELTAS versions
     // behind fetches a short chain instead of the full files.
     for entry in std::fs::read_dir(&targets).map_err(io(&targets))?.flatten() {
@@ -328,6 +335,35 @@ pub async fn publish(
         let from = staging.path().join(&name);
         let to = metadata.join(&name);
         std::fs::rename(&from, &to).map_err(io(&to))?;
+    }
+    if fleet.is_some() {
+        remove_clear_holder_files(&targets)?;
+    }
+    Ok(())
+}
+
+/// Temporary files a publisher killed half-way left in `targets/` (never listed, but a
+/// mirror's copy of the directory would take them).
+fn remove_leftovers(targets: &Path) -> Result<(), PublishError> {
+    for entry in std::fs::read_dir(targets).map_err(io(targets))?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp") {
+            std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Once publications are sealed, the holder-linked files an older publisher wrote in the
+/// clear go: the new metadata lists none of them, and the origin should not serve them.
+fn remove_clear_holder_files(targets: &Path) -> Result<(), PublishError> {
+    for entry in std::fs::read_dir(targets).map_err(io(targets))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let linked = TargetKind::ALL
+            .iter()
+            .any(|k| k.holder_linked() && name.starts_with(&format!("{}.v", k.as_str())));
+        if linked && !is_sealed_file(&entry.path()) {
+            std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+        }
     }
     Ok(())
 }
@@ -452,7 +488,11 @@ fn write_delta_file<T: Record>(
     // file).
     let old_bytes = if fleet::is_sealed(&old_bytes) {
         let keys: Vec<ContentKey> = fleet
-            .map(|f| std::iter::once(f.key.clone()).chain(f.earlier.iter().cloned()).collect())
+            .map(|f| {
+                std::iter::once(f.key.clone())
+                    .chain(f.earlier.iter().cloned())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut clear = Vec::new();
         if fleet::open(&keys, old_bytes.as_slice(), &mut clear).is_err() {

@@ -5,6 +5,7 @@
 use crate::exit;
 use certkiosk_formats::escape::line;
 use certkiosk_formats::fleet::ApplianceKey;
+use certkiosk_sync::repo::read_fleet_key;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -14,15 +15,9 @@ use std::path::Path;
 pub fn fleet_key(path: &Path, init: bool) -> u8 {
     let shown = path.display().to_string();
     let shown = line(&shown);
-    let key = match std::fs::read_to_string(path) {
-        Ok(text) => match ApplianceKey::from_file_text(&text) {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("certd: fleet key {shown}: {e}");
-                return exit::INPUT;
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && init => match make(path) {
+    let key = match read_fleet_key(path) {
+        Ok(Some(k)) => k,
+        Ok(None) if init => match make(path) {
             Ok(k) => {
                 eprintln!("certd: made the fleet key {shown}; have the authority enroll it:");
                 eprintln!("certd:   certsync enroll --name <this kiosk> --key {}", k.public_hex());
@@ -33,12 +28,12 @@ pub fn fleet_key(path: &Path, init: bool) -> u8 {
                 return exit::INPUT;
             }
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Ok(None) => {
             eprintln!("certd: no fleet key at {shown}: `certd fleet-key --init` makes one");
             return exit::INPUT;
         }
         Err(e) => {
-            eprintln!("certd: fleet key {shown}: {}", line(&e.to_string()));
+            eprintln!("certd: fleet key {shown}: {}", line(&e));
             return exit::INPUT;
         }
     };
@@ -46,14 +41,14 @@ pub fn fleet_key(path: &Path, init: bool) -> u8 {
     exit::OK
 }
 
-/// A new key, written to a file that did not exist (0640: its owner and the service's group),
-/// synced with its directory.
+/// A new key, written to a file that did not exist, readable by its owner only (the package
+/// then gives it to certd's user: 0400 certkiosk:root), synced with its directory.
 fn make(path: &Path) -> std::io::Result<ApplianceKey> {
     let key = ApplianceKey::generate();
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o640)
+        .mode(0o600)
         .open(path)?;
     let written = f.write_all(key.to_file_text().as_bytes()).and_then(|()| f.sync_all());
     if let Err(e) = written {

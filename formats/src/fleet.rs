@@ -29,6 +29,11 @@ use std::io::{Read, Write};
 pub const MAGIC: &[u8; 8] = b"CKFLEET1";
 /// Bytes of plaintext per chunk.
 pub const CHUNK: usize = 64 * 1024;
+/// What is sealed is the file, zero padding and the padding's length (8 bytes, big-endian),
+/// a multiple of this in all: a file's size tells its length to the next 4 KiB only (a
+/// revocation's reason text, a delta's few rows), not to the byte.
+pub const PAD: usize = 4096;
+const PAD_LEN_BYTES: usize = 8;
 const TAG_BYTES: usize = 16;
 const KEY_ID_BYTES: usize = 8;
 /// Nonce bytes chosen per file; the other 5 of the 24 are the chunk counter and the last flag.
@@ -51,6 +56,8 @@ pub enum FleetError {
     Damaged(u64),
     #[error("the envelope ends without its last chunk")]
     Truncated,
+    #[error("the envelope's padding is not what a sealer writes")]
+    BadPadding,
     #[error("a grant that does not open with this appliance's key")]
     BadGrant,
     #[error("{0}")]
@@ -118,9 +125,10 @@ pub fn is_sealed(head: &[u8]) -> bool {
 }
 
 /// Seal `input` to `key` into `out`: the header (magic, key id, nonce prefix; also every
-/// chunk's associated data), then each chunk of up to [`CHUNK`] bytes and its tag; the last
-/// chunk (possibly empty) is flagged, so a file cut at a chunk boundary does not open.
-pub fn seal(key: &ContentKey, mut input: impl Read, mut out: impl Write) -> std::io::Result<()> {
+/// chunk's associated data), then the padded plaintext ([`PAD`]) in chunks of [`CHUNK`] bytes,
+/// each followed by its tag; the last chunk is flagged, so a file cut at a chunk boundary does
+/// not open.
+pub fn seal(key: &ContentKey, input: impl Read, mut out: impl Write) -> std::io::Result<()> {
     let cipher = XChaCha20Poly1305::new(&key.key.into());
     let prefix: [u8; PREFIX_BYTES] = rand::random();
     let mut header = Vec::with_capacity(HEADER_BYTES);
@@ -128,26 +136,70 @@ pub fn seal(key: &ContentKey, mut input: impl Read, mut out: impl Write) -> std:
     header.extend_from_slice(&key.id().0);
     header.extend_from_slice(&prefix);
     out.write_all(&header)?;
+    let mut padded = Padded::new(input);
     let mut chunk = vec![0u8; CHUNK];
-    let mut filled = fill(&mut input, &mut chunk)?;
     let mut counter: u32 = 0;
     loop {
-        // One byte of look-ahead decides whether this chunk is the last.
-        let mut next = [0u8; 1];
-        let more = filled == CHUNK && fill(&mut input, &mut next)? == 1;
+        let filled = padded.fill(&mut chunk)?;
+        let last = padded.done();
         let tag = cipher
-            .encrypt_inout_detached(&nonce(&prefix, counter, !more), &header, (&mut chunk[..filled]).into())
+            .encrypt_inout_detached(&nonce(&prefix, counter, last), &header, (&mut chunk[..filled]).into())
             .map_err(|_| std::io::Error::other("sealing a chunk failed"))?;
         out.write_all(&chunk[..filled])?;
         out.write_all(&tag)?;
-        if !more {
+        if last {
             return out.flush();
         }
         counter = counter
             .checked_add(1)
             .ok_or_else(|| std::io::Error::other("a file of more than 2^32 chunks"))?;
-        chunk[0] = next[0];
-        filled = 1 + fill(&mut input, &mut chunk[1..])?;
+    }
+}
+
+/// The plaintext as sealed: the input, then zeros and their count, to a multiple of [`PAD`].
+struct Padded<R> {
+    input: R,
+    read: u64,
+    /// The padding and its length, once the input has ended; what of it is still to give.
+    tail: Option<(Vec<u8>, usize)>,
+}
+
+impl<R: Read> Padded<R> {
+    fn new(input: R) -> Self {
+        Padded {
+            input,
+            read: 0,
+            tail: None,
+        }
+    }
+
+    /// Fill `buf` (a whole chunk) as far as the padded plaintext goes.
+    fn fill(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        if self.tail.is_none() {
+            n = fill(&mut self.input, buf)?;
+            self.read += n as u64;
+            if n == buf.len() {
+                return Ok(n);
+            }
+            let used = (self.read as usize + PAD_LEN_BYTES) % PAD;
+            let zeros = (PAD - used) % PAD;
+            let mut tail = vec![0u8; zeros];
+            tail.extend_from_slice(&(zeros as u64).to_be_bytes());
+            self.tail = Some((tail, 0));
+        }
+        if let Some((tail, given)) = &mut self.tail {
+            let k = (tail.len() - *given).min(buf.len() - n);
+            buf[n..n + k].copy_from_slice(&tail[*given..*given + k]);
+            *given += k;
+            n += k;
+        }
+        Ok(n)
+    }
+
+    /// Everything, padding included, has been given.
+    fn done(&self) -> bool {
+        self.tail.as_ref().is_some_and(|(t, given)| *given == t.len())
     }
 }
 
@@ -161,9 +213,9 @@ pub fn sealed_key_id(head: &[u8]) -> Option<KeyId> {
     Some(KeyId(id))
 }
 
-/// Open a sealed file into `out` with the first of `keys` whose id it names. Nothing written
-/// to `out` is to be trusted until this returns `Ok`: a damaged chunk is found only when it
-/// is reached.
+/// Open a sealed file into `out` with the first of `keys` whose id it names; the bytes of the
+/// file as it was sealed. Nothing written to `out` is to be trusted until this returns `Ok`:
+/// a damaged chunk is found only when it is reached.
 pub fn open(keys: &[ContentKey], mut input: impl Read, mut out: impl Write) -> Result<u64, FleetError> {
     let mut header = [0u8; HEADER_BYTES];
     if fill(&mut input, &mut header)? != HEADER_BYTES || !is_sealed(&header) {
@@ -179,6 +231,9 @@ pub fn open(keys: &[ContentKey], mut input: impl Read, mut out: impl Write) -> R
     let cipher = XChaCha20Poly1305::new(&key.key.into());
     let sealed_chunk = CHUNK + TAG_BYTES;
     let mut buf = vec![0u8; sealed_chunk];
+    // The last bytes opened are held back until the end: the padding is among them.
+    const KEEP: usize = PAD + PAD_LEN_BYTES;
+    let mut held: Vec<u8> = Vec::with_capacity(CHUNK + KEEP);
     let mut filled = fill(&mut input, &mut buf)?;
     let mut counter: u32 = 0;
     let mut written = 0u64;
@@ -200,16 +255,37 @@ pub fn open(keys: &[ContentKey], mut input: impl Read, mut out: impl Write) -> R
                     FleetError::Truncated
                 }
             })?;
-        out.write_all(body)?;
-        written += body.len() as u64;
+        held.extend_from_slice(body);
+        if held.len() > KEEP {
+            let release = held.len() - KEEP;
+            out.write_all(&held[..release])?;
+            written += release as u64;
+            held.drain(..release);
+        }
         if !more {
-            out.flush()?;
-            return Ok(written);
+            break;
         }
         counter = counter.checked_add(1).ok_or(FleetError::Damaged(counter.into()))?;
         buf[0] = next[0];
         filled = 1 + fill(&mut input, &mut buf[1..])?;
     }
+    // The padding ends the plaintext: zeros and their count, the whole a multiple of PAD.
+    let total = written + held.len() as u64;
+    let pad = held
+        .len()
+        .checked_sub(PAD_LEN_BYTES)
+        .map(|at| {
+            let mut n = [0u8; PAD_LEN_BYTES];
+            n.copy_from_slice(&held[at..]);
+            (at, u64::from_be_bytes(n))
+        })
+        .filter(|&(at, zeros)| zeros < PAD as u64 && zeros <= at as u64 && total % PAD as u64 == 0)
+        .map(|(at, zeros)| at - zeros as usize)
+        .filter(|&end| held[end..held.len() - PAD_LEN_BYTES].iter().all(|b| *b == 0));
+    let end = pad.ok_or(FleetError::BadPadding)?;
+    out.write_all(&held[..end])?;
+    out.flush()?;
+    Ok(written + end as u64)
 }
 
 /// Read until `buf` is full or the input ends; the bytes read.
@@ -263,7 +339,9 @@ impl ApplianceKey {
     pub fn from_file_text(text: &str) -> Result<ApplianceKey, String> {
         let mut lines = text.lines();
         if lines.next().map(str::trim) != Some(KEY_FILE_LABEL) {
-            return Err(format!("not a fleet key file (its first line is not {KEY_FILE_LABEL:?})"));
+            return Err(format!(
+                "not a fleet key file (its first line is not {KEY_FILE_LABEL:?})"
+            ));
         }
         let bytes = lines
             .next()
@@ -294,9 +372,10 @@ pub struct Grant {
 impl Grant {
     /// `key` wrapped to the appliance whose public key is `appliance` (64 hex digits).
     pub fn wrap(key: &ContentKey, appliance: &str) -> Result<Grant, String> {
-        let public = unhex32(appliance)
-            .and_then(|b| <Kem as hpke::Kem>::PublicKey::from_bytes(&b).ok())
-            .ok_or_else(|| "an appliance key is 64 hex digits of an X25519 public key".to_owned())?;
+        let public = canonical_public_key(appliance)?;
+        let appliance = &hex(&public);
+        let public = <Kem as hpke::Kem>::PublicKey::from_bytes(&public)
+            .map_err(|_| "an appliance key is 64 hex digits of an X25519 public key".to_owned())?;
         let id = key.id();
         let (enc, sealed) = hpke::single_shot_seal::<HpkeAead, HpkeKdf, Kem>(
             &hpke::OpModeS::Base,
@@ -338,6 +417,20 @@ impl Grant {
         }
         Ok(key)
     }
+}
+
+/// The 32 bytes of an appliance's public key as `certd fleet-key` prints it, refusing every
+/// other spelling of the same key: X25519 ignores the top bit and reduces modulo 2²⁵⁵ − 19, so
+/// without this one key could be enrolled twice (and a removed key come back as its twin).
+pub fn canonical_public_key(appliance: &str) -> Result<[u8; 32], String> {
+    let bytes = unhex32(appliance).ok_or("an appliance key is 64 hex digits")?;
+    // Little-endian u < p = 2^255 - 19: the top bit clear, and not p … 2^255 - 1.
+    let top_bit = bytes[31] & 0x80 != 0;
+    let at_least_p = bytes[31] == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[0] >= 0xed;
+    if top_bit || at_least_p {
+        return Err("not the canonical form of an X25519 public key (as `certd fleet-key` prints it)".into());
+    }
+    Ok(bytes)
 }
 
 /// Binds a grant to its key id and its appliance, so a grant cannot be moved to another line.

@@ -17,9 +17,9 @@
 //! (bytewise, SQLite's BINARY order), a delta's lines are [`LookupOp`]s.
 
 use crate::calendar;
-use crate::{hex, unhex};
 use crate::names::canonical_name;
 use crate::status::{RecordHeader, RecordReader, StatusFileError, TargetKind};
+use crate::{hex, unhex};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -363,7 +363,6 @@ pub fn check_number(number: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
 
 /// An order-independent digest of a set of rows (a sum of per-row hashes modulo 2¹²⁸), kept up
 /// to date row by row as a full file or a delta is applied: equal sets give equal sums however

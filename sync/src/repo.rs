@@ -5,6 +5,7 @@
 
 use crate::clock::Clock;
 use crate::transport::{DirTransport, HttpTransport};
+use certkiosk_formats::fleet::ApplianceKey;
 use certkiosk_formats::repository::{HttpLimits, Source, metadata_dir, targets_dir};
 use certkiosk_formats::status::{StatusFileError, TargetKind, Update};
 use jiff::Timestamp;
@@ -154,6 +155,23 @@ impl TrustState {
         })?;
         Ok(bytes)
     }
+}
+
+/// The longest fleet key file read (a key file is under 100 bytes).
+const MAX_FLEET_KEY_FILE: u64 = 4096;
+
+/// The appliance's fleet key at `path`, `None` when there is no file. Opened without blocking
+/// and as a regular file only (a FIFO or a device is refused at once), at most 4 KiB; the
+/// error never repeats the file's content.
+pub fn read_fleet_key(path: &Path) -> Result<Option<ApplianceKey>, String> {
+    let opened = match certkiosk_open::open(path, MAX_FLEET_KEY_FILE) {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let bytes = opened.read_capped().map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "not a fleet key file (not UTF-8)".to_owned())?;
+    ApplianceKey::from_file_text(text).map(Some)
 }
 
 /// What the appliance holds, so a sync fetches only what is new.
@@ -339,7 +357,9 @@ async fn fetch_with<T: Transport + Send + Sync + 'static>(
         spool: &trust.dir,
         fleet: targets::Fleet::default(),
     };
-    reader.fleet = reader.fleet(full.get(TargetKind::FleetKeys.as_str()), &trust.fleet_key).await?;
+    reader.fleet = reader
+        .fleet(full.get(TargetKind::FleetKeys.as_str()), &trust.fleet_key)
+        .await?;
     let read = targets::Publication {
         reader,
         full,

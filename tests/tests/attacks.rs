@@ -524,7 +524,10 @@ fn a_damaged_envelope_or_grant_signed_by_the_authority_is_refused() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 1;
     publish(2, Some(flipped), &fleet);
-    lab.assert_rejected("a flipped byte", &["lookup.v2.jsonl.gz rejected: sealed to the fleet and not opened: the envelope is damaged"]);
+    lab.assert_rejected(
+        "a flipped byte",
+        &["lookup.v2.jsonl.gz rejected: sealed to the fleet and not opened: the envelope is damaged"],
+    );
 
     let whole = sealed(&fleet.key);
     // Magic, key id and nonce prefix (35 bytes), then one whole chunk and its tag.
@@ -534,7 +537,10 @@ fn a_damaged_envelope_or_grant_signed_by_the_authority_is_refused() {
 
     let stranger = ContentKey::generate();
     publish(4, Some(sealed(&stranger)), &fleet);
-    lab.assert_rejected("sealed to another key", &[&format!("sealed to fleet key {}", stranger.id())]);
+    lab.assert_rejected(
+        "sealed to another key",
+        &[&format!("sealed to fleet key {}", stranger.id())],
+    );
 
     let mut bad_grant = fleet.clone();
     for g in &mut bad_grant.grants {

@@ -114,9 +114,11 @@ fn only_enrolled_appliances_open_the_publication_and_a_removed_one_opens_nothing
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.join("b.key")).expect("meta").permissions().mode();
-        assert_eq!(mode & 0o777, 0o640, "{mode:o}");
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
-    let again = stdout(&ok(run("certd", &["--config", b, "fleet-key", "--init"], dir))).trim().to_owned();
+    let again = stdout(&ok(run("certd", &["--config", b, "fleet-key", "--init"], dir)))
+        .trim()
+        .to_owned();
     assert_eq!(again, key, "an existing key is kept");
     assert_eq!(std::fs::read(dir.join("b.key")).expect("key file"), file);
     assert!(!stderr(&made).contains(std::str::from_utf8(&file).expect("utf-8").lines().nth(1).expect("line")));
@@ -125,7 +127,13 @@ fn only_enrolled_appliances_open_the_publication_and_a_removed_one_opens_nothing
     refused(b, dir, &["not enrolled", &key]);
 
     // Enrolled: the next publication opens.
-    let enroll = |name: &str| run("certsync", &["enroll", "--dir", "w", "--name", name, "--key", &key], dir);
+    let enroll = |name: &str| {
+        run(
+            "certsync",
+            &["enroll", "--dir", "w", "--name", name, "--key", &key],
+            dir,
+        )
+    };
     ok(enroll("前台-2"));
     let twice = enroll("another desk");
     assert_eq!(twice.status.code(), Some(1));
@@ -136,12 +144,24 @@ fn only_enrolled_appliances_open_the_publication_and_a_removed_one_opens_nothing
 
     // Removed (a stolen kiosk), then a revocation is published: B opens nothing of it and
     // keeps what it had; the demo kiosk, still enrolled, gets the revocation.
-    let removed = stdout(&ok(run("certsync", &["unenroll", "--dir", "w", "--name", "前台-2"], dir)));
+    let removed = stdout(&ok(run(
+        "certsync",
+        &["unenroll", "--dir", "w", "--name", "前台-2"],
+        dir,
+    )));
     assert!(removed.contains("new key"), "{removed}");
     let number = valid["number"].as_str().expect("number");
     ok(run(
         "certsync",
-        &["revoke", "--dir", "w", "--management-number", number, "--reason-code", "fraud"],
+        &[
+            "revoke",
+            "--dir",
+            "w",
+            "--management-number",
+            number,
+            "--reason-code",
+            "fraud",
+        ],
         dir,
     ));
     ok(run("certsync", &["publish", "--dir", "w"], dir));
@@ -167,10 +187,55 @@ fn only_enrolled_appliances_open_the_publication_and_a_removed_one_opens_nothing
     assert!(stdout(&ok(run("certd", &["--config", kiosk, "sync", "--once"], dir))).contains("applied publication 3"));
     assert_eq!(lookup_verdict(kiosk, dir, &valid), "revoked");
 
+    // The publisher cleans up after itself and its predecessors: a temporary file a killed
+    // publisher left, and a holder-linked file an older publisher wrote in the clear.
+    let targets = dir.join("w/repo/targets");
+    std::fs::write(targets.join(".tmpK1LLED"), b"clear rows").expect("leftover");
+    let mut clear = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut clear, b"{}\n").expect("gzip");
+    std::fs::write(targets.join("revocations.v0.jsonl.gz"), clear.finish().expect("gzip")).expect("clear");
+    ok(run("certsync", &["publish", "--dir", "w"], dir));
+    assert!(!targets.join(".tmpK1LLED").exists() && !targets.join("revocations.v0.jsonl.gz").exists());
+
     // A removed key stays out; the fleet lists both.
     let back = enroll("前台-3");
     assert_eq!(back.status.code(), Some(1));
     assert!(stderr(&back).contains("removed"), "{}", stderr(&back));
     let fleet = stdout(&ok(run("certsync", &["fleet", "--dir", "w"], dir)));
-    assert!(fleet.contains("demo kiosk") && fleet.contains("前台-2\t") && fleet.contains("removed"), "{fleet}");
+    assert!(
+        fleet.contains("demo kiosk") && fleet.contains("前台-2\t") && fleet.contains("removed"),
+        "{fleet}"
+    );
+}
+
+/// A fleet key file that is a FIFO, huge or not a key never stalls certd: `certd sync` and
+/// `certd fleet-key` answer at once with one line that does not repeat the file.
+#[test]
+fn a_fleet_key_file_that_is_not_one_is_refused_at_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    ok(run("certsync", &["demo", "w"], dir));
+    let key = dir.join("w/fleet.key");
+    let within = std::time::Duration::from_secs(20);
+    let check = |what: &str, expect: &str| {
+        let sync = certkiosk_tests::run_within(within, "certd", &["--config", "w/certd.toml", "sync", "--once"], dir);
+        let err = stderr(&sync);
+        assert_eq!(sync.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains(expect) && err.trim().lines().count() == 1, "{what}: {err}");
+        assert!(!err.contains("s3cr3t"), "{what}: {err}");
+        let shown = certkiosk_tests::run_within(within, "certd", &["--config", "w/certd.toml", "fleet-key"], dir);
+        assert_eq!(shown.status.code(), Some(1), "{what}: {}", stderr(&shown));
+        assert!(stderr(&shown).contains(expect), "{what}: {}", stderr(&shown));
+    };
+    std::fs::remove_file(&key).expect("rm");
+    let fifo = std::process::Command::new("mkfifo").arg(&key).status().expect("mkfifo");
+    assert!(fifo.success());
+    check("a FIFO", "not a regular file");
+    std::fs::remove_file(&key).expect("rm");
+    std::fs::File::create(&key)
+        .and_then(|f| f.set_len(1 << 30))
+        .expect("sparse");
+    check("1 GiB", "more than the 4096 accepted");
+    std::fs::write(&key, "certkiosk fleet key v1\ns3cr3t\n").expect("write");
+    check("not hex", "64 hex digits");
 }

@@ -72,7 +72,9 @@ impl Authority {
             return Err(AuthorityError::Invalid {
                 field: "fleet key",
                 problem: match removed {
-                    Some(_) => format!("it was removed from the fleet (as {held_by:?}); make a new key on the appliance"),
+                    Some(_) => {
+                        format!("it was removed from the fleet (as {held_by:?}); make a new key on the appliance")
+                    }
                     None => format!("already enrolled as {held_by:?}"),
                 },
             });
@@ -187,10 +189,7 @@ impl Authority {
         let mut st = db
             .prepare("SELECT key FROM fleet_keys ORDER BY serial DESC")
             .map_err(self.sqlite())?;
-        for bytes in st
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .map_err(self.sqlite())?
-        {
+        for bytes in st.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(self.sqlite())? {
             let bytes = bytes.map_err(self.sqlite())?;
             let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
                 let row = Row {

@@ -8,9 +8,9 @@
 
 use super::rows::{CorruptValue, Row};
 use super::{Authority, AuthorityError, Result};
-use certkiosk_formats::fleet::{self, ContentKey};
 use crate::lookup::{self, HolderDigest, Kdf, LookupEntry, LookupOp, LookupParams, LookupStatus, Salt};
 use crate::status::{RecordHeader, RecordWriter, TargetKind};
+use certkiosk_formats::fleet::{self, ContentKey};
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 use std::path::Path;
@@ -299,23 +299,21 @@ fn write_streamed(
         cause: source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // The clear file has no name (O_TMPFILE): a publisher killed half-way leaves nothing of
+    // it in the published directory, where a mirror's copy would pick it up.
+    let mut clear = tempfile::tempfile_in(dir).map_err(io)?;
     {
-        let mut w = RecordWriter::new(tmp.as_file_mut(), header).map_err(io)?;
+        let mut w = RecordWriter::new(&mut clear, header).map_err(io)?;
         fill(&mut w).map_err(io)?;
         w.finish().map_err(io)?;
     }
-    // Sealed to the fleet from the clear file, which is then dropped (never renamed into
-    // place, never listed).
-    let mut sealed = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     {
         use std::io::Seek;
-        tmp.as_file_mut().rewind().map_err(io)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, sealed.as_file_mut());
-        fleet::seal(key, std::io::BufReader::with_capacity(1 << 16, tmp.as_file()), &mut out).map_err(io)?;
+        clear.rewind().map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        fleet::seal(key, std::io::BufReader::with_capacity(1 << 16, &clear), &mut out).map_err(io)?;
     }
-    drop(tmp);
-    let tmp = sealed;
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::Permissions::from_mode(crate::publish::PUBLIC_FILE_MODE);

@@ -601,7 +601,9 @@ async fn the_published_index_holds_no_name_or_id_number() {
     for entry in std::fs::read_dir(&targets).expect("targets").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let bytes = std::fs::read(entry.path()).expect("file");
-        let linked = ["lookup", "revocations", "cancellations"].iter().any(|k| name.starts_with(k));
+        let linked = ["lookup", "revocations", "cancellations"]
+            .iter()
+            .any(|k| name.starts_with(k));
         assert_eq!(fleet::is_sealed(&bytes), linked, "{name}");
         let mut text = Vec::new();
         let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text);

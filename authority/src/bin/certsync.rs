@@ -406,6 +406,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 p.cancellations,
                 p.seals
             );
+            if p.appliances == 0 {
+                eprintln!(
+                    "certsync: warning: no appliance is enrolled in the fleet, so none can open this publication's \
+                     sealed files (`certsync enroll`)"
+                );
+            }
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use super::listing::Deltas;
 use super::{RepoError, TargetRejection, io};
-use certkiosk_formats::fleet::{self, ApplianceKey, ContentKey, FleetError, Grant};
+use certkiosk_formats::fleet::{self, ContentKey, FleetError, Grant};
 use certkiosk_formats::lookup::{LookupFile, LookupUpdate};
 use certkiosk_formats::status::{
     Catalogue, Delta, DeltaOp, Record, RecordHeader, RecordReader, Records, StatusFileError, TargetKind, Update,
@@ -148,12 +148,9 @@ impl TargetReader<'_> {
         let kind = TargetKind::FleetKeys;
         let mut as_of = None;
         let (_, grants): (_, Vec<Grant>) = self.full(grants, kind, &mut as_of).await?;
-        let me = match std::fs::read_to_string(key_file) {
-            Ok(text) => ApplianceKey::from_file_text(&text).map_err(|e| RepoError::FleetKey {
-                path: key_file.to_owned(),
-                problem: e,
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let me = match super::read_fleet_key(key_file) {
+            Ok(Some(k)) => k,
+            Ok(None) => {
                 return Ok(Fleet {
                     keys: Vec::new(),
                     hint: format!(
@@ -162,10 +159,10 @@ impl TargetReader<'_> {
                     ),
                 });
             }
-            Err(e) => {
+            Err(problem) => {
                 return Err(RepoError::FleetKey {
                     path: key_file.to_owned(),
-                    problem: e.to_string(),
+                    problem,
                 });
             }
         };
