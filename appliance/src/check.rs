@@ -339,7 +339,7 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "warnings": v.warnings,
         "explanation": explanation(o, lang),
         "what_to_do": i18n::what_to_do(v.verdict, lang),
-        "warning_texts": v.warnings.iter().map(|w| i18n::warning(*w, lang)).collect::<Vec<_>>(),
+        "warning_texts": v.warnings.iter().map(|w| i18n::warning_text(*w, v, lang)).collect::<Vec<_>>(),
         "reason": v.reason,
         "certificate": v.certificate,
         "annotation": v.annotation,
@@ -393,7 +393,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         i18n::what_to_do(v.verdict, lang)
     );
     for w in &v.warnings {
-        out += &format!("  ⚠ {}\n", i18n::warning(*w, lang));
+        out += &format!("  ⚠ {}\n", i18n::warning_text(*w, v, lang));
     }
     if let Some(c) = &v.certificate {
         let qualification = if zh {

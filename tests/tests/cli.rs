@@ -292,3 +292,32 @@ fn a_tampered_repository_is_rejected_and_the_store_is_unchanged() {
     assert!(out.contains("publication 3") && out.contains("as deltas"), "{out}");
     assert_ne!(digest(&config, d), before);
 }
+
+/// A reader that stops early (`certd verify … | head -1`) ends certd quietly, with the status a
+/// shell gives a process SIGPIPE ended, not with a panic on standard error.
+#[test]
+fn a_reader_that_stops_early_ends_certd_quietly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let config = synced_demo_world(dir, "w");
+    let samples: Vec<String> = std::fs::read_dir(dir.join("w/samples"))
+        .expect("samples")
+        .flatten()
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".txt"))
+        .collect();
+    let mut args = vec!["--config".to_owned(), config, "verify".to_owned()];
+    args.extend(samples);
+    let mut child = Command::new(certkiosk_tests::bin("certd"))
+        .args(&args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}

@@ -1,6 +1,6 @@
 //! What each verdict and warning means to a person, in 简体中文 (default) and English.
 
-use crate::verdict::{Freshness, VerdictCode, Warning};
+use crate::verdict::{Freshness, Verdict, VerdictCode, Warning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -124,11 +124,41 @@ pub fn what_to_do(code: VerdictCode, lang: Lang) -> &'static str {
     }
 }
 
+/// How old the status data of `v` was when it was checked, in whole hours; `None` without data.
+pub fn data_age_hours(v: &Verdict) -> Option<i64> {
+    v.status_as_of
+        .map(|t| (v.checked_at.as_second() - t.as_second()).max(0) / 3600)
+}
+
+/// A warning of `v` in words: the age of stale data is the data's own (the fresh window is
+/// configurable, so a fixed "more than 48 hours" would be wrong at 40 days).
+pub fn warning_text(w: Warning, v: &Verdict, lang: Lang) -> String {
+    match w {
+        Warning::StatusStale => stale(data_age_hours(v), lang),
+        _ => warning(w, lang).to_owned(),
+    }
+}
+
+/// The stale-data warning for data `age` hours old: days from two days on, else hours.
+pub fn stale(age: Option<i64>, lang: Lang) -> String {
+    match (lang, age) {
+        (Lang::Zh, Some(h)) if h >= 48 => format!("状态数据已 {} 天未更新，结果仅供参考。", h / 24),
+        (Lang::Zh, Some(h)) => format!("状态数据已 {h} 小时未更新，结果仅供参考。"),
+        (Lang::Zh, None) => "本机没有状态数据，结果仅供参考。".to_owned(),
+        (Lang::En, Some(h)) if h >= 48 => {
+            format!("The status data is {} days old; treat the result with care.", h / 24)
+        }
+        (Lang::En, Some(h)) => format!("The status data is {h} hours old; treat the result with care."),
+        (Lang::En, None) => "There is no status data here; treat the result with care.".to_owned(),
+    }
+}
+
+/// The fixed text of a warning ([`warning_text`] fills in the age of stale data).
 pub fn warning(w: Warning, lang: Lang) -> &'static str {
     match (lang, w) {
-        (Lang::Zh, Warning::StatusStale) => "状态数据已超过 48 小时未更新，结果仅供参考。",
+        (Lang::Zh, Warning::StatusStale) => "状态数据未及时更新，结果仅供参考。",
         (Lang::Zh, Warning::ClockSuspect) => "系统时钟早于已知的签名时间，已按该时间判断；请检查时钟。",
-        (Lang::En, Warning::StatusStale) => "The status data is more than 48 hours old; treat the result with care.",
+        (Lang::En, Warning::StatusStale) => "The status data is out of date; treat the result with care.",
         (Lang::En, Warning::ClockSuspect) => {
             "The system clock is earlier than a signed time already seen; that time was used. Check the clock."
         }

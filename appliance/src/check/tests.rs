@@ -149,3 +149,35 @@ fn valid_with_a_warning_is_never_plain_green_in_text_or_json() {
         );
     }
 }
+
+/// The stale-data warning gives the data's own age (issue 21: at 40 days it said "more than 48
+/// hours", whatever `fresh_hours` was set to), in text and JSON.
+#[test]
+fn the_stale_data_warning_says_how_old_the_data_is() {
+    let outcome = |age_hours: Option<i64>| Outcome {
+        input: "c.txt".into(),
+        verdict: Verdict {
+            verdict: VerdictCode::Valid,
+            warnings: vec![Warning::StatusStale],
+            reason: None,
+            status_as_of: age_hours.map(|h| at() - jiff::SignedDuration::from_hours(h)),
+            checked_at: at(),
+            ..certkiosk_verify::unreadable(String::new(), at())
+        },
+        source: Some(Source::Payload),
+        read_us: 0,
+        verify_us: 0,
+    };
+    let forty_days = outcome(Some(40 * 24 + 5));
+    assert!(
+        to_text(&forty_days, Lang::Zh).contains("状态数据已 40 天未更新"),
+        "{}",
+        to_text(&forty_days, Lang::Zh)
+    );
+    assert_eq!(
+        to_json(&forty_days, Lang::En)["warning_texts"][0],
+        "The status data is 40 days old; treat the result with care."
+    );
+    assert!(to_text(&outcome(Some(30)), Lang::Zh).contains("状态数据已 30 小时未更新"));
+    assert!(to_text(&outcome(None), Lang::En).contains("There is no status data here"));
+}
