@@ -9,22 +9,14 @@
 mod common;
 
 use certkiosk::generated::{Api, Screen};
-use certkiosk::kiosk::{Kiosk, Parts};
-use certkiosk::verifier::Clock;
+use certkiosk::kiosk::Kiosk;
 use common::*;
 use slint::ComponentHandle;
-use std::path::PathBuf;
 
 /// The kiosk on `world`, its clock `secs` seconds after [`NOW`].
 fn kiosk_at(world: &World, secs: i64) -> Kiosk {
     let at = now().checked_add(jiff::SignedDuration::from_secs(secs)).expect("time");
-    Kiosk::start(Parts {
-        config: world.config.clone(),
-        camera: no_camera(),
-        clock: Clock::Fixed(at),
-        reader_program: PathBuf::from(env!("CARGO_BIN_EXE_certkiosk")),
-    })
-    .expect("kiosk")
+    world.kiosk_at(no_camera(), at)
 }
 
 /// A person typing `pin` on the pad and pressing OK.

@@ -130,8 +130,25 @@ fn verdicts_read_as_certd_prints_them() {
             "what to do: {code}"
         );
     }
+    // The stale-data warning says the data's age, as words.slint `stale-warning` does.
+    for (hours, template, n) in [
+        (
+            Some(5),
+            "The status data is {} hours old; treat the result with care.",
+            "5",
+        ),
+        (
+            Some(40 * 24 + 3),
+            "The status data is {} days old; treat the result with care.",
+            "40",
+        ),
+        (None, "There is no status data here; treat the result with care.", ""),
+    ] {
+        assert_eq!(fill(template, &[n]), i18n::stale(hours, Lang::En));
+        let chinese = zh(None, template).unwrap_or_else(|| panic!("{template} not translated"));
+        assert_eq!(fill(&chinese, &[n]), i18n::stale(hours, Lang::Zh));
+    }
     for w in [
-        certkiosk_verify::Warning::StatusStale,
         certkiosk_verify::Warning::ClockSuspect,
         certkiosk_verify::Warning::AnnotationNotChecked,
         certkiosk_verify::Warning::HiddenCharacters,
@@ -214,8 +231,10 @@ fn code_point_problems_read_as_the_index_words_them() {
     }
 }
 
-/// Words shown as they are: the program's name, the other language's own name, PIN digits.
-const UNTRANSLATED: [&str; 14] = [
+/// Words shown as they are: the program's name, the other language's own name, PIN digits, the
+/// warning sign.
+const UNTRANSLATED: [&str; 15] = [
+    "⚠",
     "certkiosk",
     "中文",
     "English",

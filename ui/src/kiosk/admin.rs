@@ -128,8 +128,12 @@ impl State {
                 let age = self.clock.timestamp().duration_since(p.as_of);
                 api.set_data_freshness(present::freshness(self.config.policy.grade(age)));
                 api.set_data_as_of(present::moment(p.as_of).into());
+                api.set_data_age_hours((age.as_secs() / 3600).clamp(0, i64::from(i32::MAX)) as i32);
             }
-            None => api.set_data_freshness(present::freshness(Freshness::Missing)),
+            None => {
+                api.set_data_freshness(present::freshness(Freshness::Missing));
+                api.set_data_age_hours(-1);
+            }
         }
     }
 

@@ -79,10 +79,15 @@ impl World {
 
     /// The kiosk on this world, verifying at [`NOW`], with `camera` as its camera.
     pub fn kiosk(&self, camera: Maker) -> Kiosk {
+        self.kiosk_at(camera, now())
+    }
+
+    /// The kiosk on this world with its clock at `at`.
+    pub fn kiosk_at(&self, camera: Maker, at: Timestamp) -> Kiosk {
         Kiosk::start(Parts {
             config: self.config.clone(),
             camera,
-            clock: Clock::Fixed(now()),
+            clock: Clock::Fixed(at),
             reader_program: PathBuf::from(env!("CARGO_BIN_EXE_certkiosk")),
         })
         .unwrap()
