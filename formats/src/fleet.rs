@@ -279,7 +279,7 @@ pub fn open(keys: &[ContentKey], mut input: impl Read, mut out: impl Write) -> R
             n.copy_from_slice(&held[at..]);
             (at, u64::from_be_bytes(n))
         })
-        .filter(|&(at, zeros)| zeros < PAD as u64 && zeros <= at as u64 && total % PAD as u64 == 0)
+        .filter(|&(at, zeros)| zeros < PAD as u64 && zeros <= at as u64 && total.is_multiple_of(PAD as u64))
         .map(|(at, zeros)| at - zeros as usize)
         .filter(|&end| held[end..held.len() - PAD_LEN_BYTES].iter().all(|b| *b == 0));
     let end = pad.ok_or(FleetError::BadPadding)?;

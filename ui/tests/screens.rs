@@ -232,7 +232,7 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
     drop(kiosk);
     // The scan screen with data 3 and 40 days old: the banner, amber then red (issue 21).
     for (days, shot) in [(3, "scan-aging-zh"), (40, "scan-stale-zh")] {
-        let at = common::now()
+        let at = now()
             .checked_add(jiff::SignedDuration::from_hours(24 * days))
             .expect("time");
         let kiosk = world.kiosk_at(no_camera(), at);
