@@ -48,6 +48,22 @@ impl Lab {
             .expect("publish");
     }
 
+    /// Sign `dataset` with the authority's own keys, sealed with `fleet`, as if the authority
+    /// had published it (the attacker holds its tools, or the authority made a mistake).
+    fn publish_signed(&self, dataset: &certkiosk_formats::status::Dataset, fleet: &publish::Fleet) {
+        self.rt
+            .block_on(publish::publish(
+                &self.repo(),
+                &self.auth.join("root.json"),
+                &certkiosk_tests::role_keys(&self.auth),
+                dataset,
+                Some(fleet),
+                now(),
+                &Lifetimes::default(),
+            ))
+            .expect("publish");
+    }
+
     fn metadata(&self, name: &str) -> PathBuf {
         self.repo().join("metadata").join(name)
     }
@@ -469,17 +485,7 @@ fn a_seal_list_granting_a_seal_more_than_it_may_seal_is_refused() {
             from,
             until,
         });
-        lab.rt
-            .block_on(publish::publish(
-                &lab.repo(),
-                &lab.auth.join("root.json"),
-                &certkiosk_tests::role_keys(&lab.auth),
-                &d,
-                Some(&a.publication_fleet(now()).expect("fleet")),
-                now(),
-                &Lifetimes::default(),
-            ))
-            .expect("publish");
+        lab.publish_signed(&d, &a.publication_fleet(now()).expect("fleet"));
         lab.assert_rejected(&format!("{owner} scoped for {qualification}"), &["seal scope"]);
     }
 }
@@ -506,18 +512,7 @@ fn a_damaged_envelope_or_grant_signed_by_the_authority_is_refused() {
         if let Some(bytes) = lookup {
             write(&targets.join(TargetKind::Lookup.file_name(version)), &bytes);
         }
-        let d = a.dataset(version, now()).expect("dataset");
-        lab.rt
-            .block_on(publish::publish(
-                &lab.repo(),
-                &lab.auth.join("root.json"),
-                &certkiosk_tests::role_keys(&lab.auth),
-                &d,
-                Some(fleet),
-                now(),
-                &Lifetimes::default(),
-            ))
-            .expect("publish");
+        lab.publish_signed(&a.dataset(version, now()).expect("dataset"), fleet);
     };
 
     let mut flipped = sealed(&fleet.key);
