@@ -330,6 +330,12 @@ impl ApplianceKey {
         hex(&Kem::sk_to_pk(&self.private).to_bytes())
     }
 
+    /// This appliance's line among a publication's grants, if it is enrolled there.
+    pub fn grant_in<'g>(&self, grants: &'g [Grant]) -> Option<&'g Grant> {
+        let public = self.public_hex();
+        grants.iter().find(|g| g.appliance.eq_ignore_ascii_case(&public))
+    }
+
     /// The key file's text: a label line and the private key in hex.
     pub fn to_file_text(&self) -> String {
         format!("{KEY_FILE_LABEL}\n{}\n", hex(&self.private.to_bytes()))

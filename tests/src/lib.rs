@@ -154,6 +154,22 @@ pub fn publish_dataset(
     .expect("publish");
 }
 
+/// The content key that publication `version` in `targets` grants the appliance whose fleet
+/// key file is `key_file`, as its sync would unwrap it.
+pub fn granted_key(targets: &Path, version: u64, key_file: &Path) -> certkiosk_formats::fleet::ContentKey {
+    use certkiosk_formats::fleet::{ApplianceKey, Grant};
+    use certkiosk_formats::status::{RecordReader, TargetKind};
+    let me = ApplianceKey::from_file_text(&std::fs::read_to_string(key_file).expect("key file")).expect("a key");
+    let grants = std::fs::File::open(targets.join(TargetKind::FleetKeys.file_name(version))).expect("grants");
+    let (_, grants) = RecordReader::open(grants, TargetKind::FleetKeys)
+        .and_then(|r| r.collect_all::<Grant>())
+        .expect("grants");
+    me.grant_in(&grants)
+        .expect("the appliance is enrolled in that publication")
+        .unwrap(&me)
+        .expect("its grant opens")
+}
+
 /// A lookup index of `n` made-up rows for publication `version`, written into `repo_dir`'s
 /// targets where `publish::publish` lists it.
 pub fn write_lookup(repo_dir: &Path, version: u64, n: u64, as_of: jiff::Timestamp) {

@@ -4,9 +4,9 @@
 //! opens nothing published after, while the others carry on — each refusal one line, the
 //! store as it was.
 
-use certkiosk_formats::fleet::{self, ApplianceKey, Grant};
-use certkiosk_formats::status::{RecordReader, TargetKind};
-use certkiosk_tests::{ok, run, status_json, stderr, stdout};
+use certkiosk_formats::fleet;
+use certkiosk_formats::status::TargetKind;
+use certkiosk_tests::{granted_key, ok, run, status_json, stderr, stdout};
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
@@ -169,17 +169,7 @@ fn only_enrolled_appliances_open_the_publication_and_a_removed_one_opens_nothing
     assert_eq!(status_json(b, dir)["publication"]["version"], 2);
     assert_eq!(lookup_verdict(b, dir, &valid), "valid", "B keeps what it had");
     // Even the content key B was granted for publication 2 does not open publication 3.
-    let me = ApplianceKey::from_file_text(std::str::from_utf8(&file).expect("utf-8")).expect("key");
-    let grants = std::fs::File::open(dir.join("w/repo/targets").join(TargetKind::FleetKeys.file_name(2))).expect("v2");
-    let (_, grants) = RecordReader::open(grants, TargetKind::FleetKeys)
-        .and_then(|r| r.collect_all::<Grant>())
-        .expect("grants");
-    let old = grants
-        .iter()
-        .find(|g| g.appliance == key)
-        .expect("B's grant in 2")
-        .unwrap(&me)
-        .expect("opens");
+    let old = granted_key(&dir.join("w/repo/targets"), 2, &dir.join("b.key"));
     let v3 = std::fs::read(dir.join("w/repo/targets").join(TargetKind::Revocations.file_name(3))).expect("v3");
     let opened = fleet::open(&[old], v3.as_slice(), std::io::sink());
     assert!(matches!(opened, Err(fleet::FleetError::UnknownKey(_))), "{opened:?}");

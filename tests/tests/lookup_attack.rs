@@ -8,9 +8,8 @@
 //! name dictionary cost at least 10⁶ times as much; docs/decisions/0020-lookup-binding.md has
 //! the figures for a GPU.
 
-use certkiosk_formats::fleet::{self, ApplianceKey, Grant};
+use certkiosk_formats::fleet;
 use certkiosk_formats::lookup::{LookupEntry, LookupFile, Salt, holder_digest};
-use certkiosk_formats::status::{RecordReader, TargetKind};
 use certkiosk_tests::{ok, run};
 use std::time::Instant;
 
@@ -60,18 +59,7 @@ fn labelling_a_published_row_with_a_name_dictionary_costs_a_million_times_what_i
     assert!(fleet::is_sealed(&sealed));
     assert!(LookupFile::open(&published).is_err(), "a mirror reads no row");
     // An enrolled appliance's key (the demo kiosk's) opens it: its header and its rows.
-    let me = ApplianceKey::from_file_text(&std::fs::read_to_string(dir.join("w/fleet.key")).expect("key"))
-        .expect("key file");
-    let grants = std::fs::File::open(targets.join(TargetKind::FleetKeys.file_name(1))).expect("grants");
-    let (_, grants) = RecordReader::open(grants, TargetKind::FleetKeys)
-        .and_then(|r| r.collect_all::<Grant>())
-        .expect("grants");
-    let key = grants
-        .iter()
-        .find(|g| g.appliance == me.public_hex())
-        .expect("the demo kiosk is enrolled")
-        .unwrap(&me)
-        .expect("granted");
+    let key = certkiosk_tests::granted_key(&targets, 1, &dir.join("w/fleet.key"));
     let clear = dir.join("lookup.clear.jsonl.gz");
     let out = std::fs::File::create(&clear).expect("create");
     fleet::open(&[key], sealed.as_slice(), out).expect("opens");

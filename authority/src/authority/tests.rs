@@ -263,7 +263,7 @@ async fn expiry_is_checked_against_the_clock_the_fetch_is_given() {
     let root = a.root_json();
     let trust = |state: &tempfile::TempDir| TrustState {
         pinned_root: root.clone(),
-        fleet_key: fleet_key(&root.clone()),
+        fleet_key: fleet_key(&root),
         dir: state.path().to_owned(),
     };
     let fixed = dir.path().join("fixed");
@@ -294,7 +294,7 @@ async fn expiry_is_checked_against_the_clock_the_fetch_is_given() {
     let root = a.root_json();
     let trust = |state: &tempfile::TempDir| TrustState {
         pinned_root: root.clone(),
-        fleet_key: fleet_key(&root.clone()),
+        fleet_key: fleet_key(&root),
         dir: state.path().to_owned(),
     };
     let state = tempfile::tempdir().expect("state");
@@ -619,7 +619,11 @@ async fn the_published_index_holds_no_name_or_id_number() {
     let (_, grants) = crate::status::RecordReader::open(grants, crate::status::TargetKind::FleetKeys)
         .and_then(|r| r.collect_all::<Grant>())
         .expect("grants");
-    let key = grants[0].unwrap(&me).expect("granted");
+    let key = me
+        .grant_in(&grants)
+        .expect("the appliance is enrolled")
+        .unwrap(&me)
+        .expect("granted");
     let sealed = std::fs::read(targets.join("lookup.v1.jsonl.gz")).expect("file");
     let mut clear = Vec::new();
     fleet::open(&[key], sealed.as_slice(), &mut clear).expect("opens");

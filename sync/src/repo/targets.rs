@@ -166,12 +166,12 @@ impl TargetReader<'_> {
                 });
             }
         };
-        let public = me.public_hex();
-        let Some(grant) = grants.iter().find(|g| g.appliance.eq_ignore_ascii_case(&public)) else {
+        let Some(grant) = me.grant_in(&grants) else {
             return Ok(Fleet {
                 keys: Vec::new(),
                 hint: format!(
-                    "this appliance (fleet key {public}) is not enrolled in publication {}: give the authority the output of `certd fleet-key`",
+                    "this appliance (fleet key {}) is not enrolled in publication {}: give the authority the output of `certd fleet-key`",
+                    me.public_hex(),
                     self.version
                 ),
             });
