@@ -341,6 +341,8 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
         "what_to_do": i18n::what_to_do(v.verdict, lang),
         "warning_texts": v.warnings.iter().map(|w| i18n::warning_text(*w, v, lang)).collect::<Vec<_>>(),
         "reason": v.reason,
+        "not_credential": v.not_credential,
+        "not_credential_text": v.not_credential.map(|n| i18n::not_credential(n, lang)),
         "certificate": v.certificate,
         "annotation": v.annotation,
         "revocation": v.revocation,
@@ -356,7 +358,9 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
 }
 
 fn explanation(o: &Outcome, lang: Lang) -> &'static str {
-    if o.source == Some(Source::Manual) {
+    if o.verdict.not_credential.is_some() {
+        i18n::explanation_not_credential(lang)
+    } else if o.source == Some(Source::Manual) {
         i18n::explanation_manual(o.verdict.verdict, lang)
     } else {
         i18n::explanation(o.verdict.verdict, lang)
@@ -387,6 +391,9 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         v.verdict
     );
     out += &format!("  {}\n", explanation(o, lang));
+    if let Some(n) = v.not_credential {
+        out += &format!("  {}{}\n", if zh { "原因：" } else { "Why: " }, i18n::not_credential(n, lang));
+    }
     out += &format!(
         "  {}{}\n",
         if zh { "处理：" } else { "Do: " },

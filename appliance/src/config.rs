@@ -32,6 +32,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawKiosk {
     result_timeout_secs: Option<u32>,
+    hold_negative_secs: Option<u32>,
     /// Refused: read only to say what to do instead (docs/decisions/0019-admin-pin.md).
     /// Any value (a string, or a number written without quotes): only its presence is read,
     /// so no error message can ever repeat it.
@@ -157,6 +158,9 @@ pub struct Config {
 pub struct KioskSettings {
     /// A result is cleared after this, so the next person never sees it (docs/design.md §7).
     pub result_timeout: Duration,
+    /// A negative (red) result stays on screen at least this long unless the clerk dismisses
+    /// it: the next person's code waits rather than replace it unseen.
+    pub hold_negative: Duration,
     /// The hash of the digits that open the admin screen (`certd set-pin` writes it);
     /// `None`: the admin screen is not offered.
     pub admin_pin_hash: Option<PinHash>,
@@ -181,6 +185,22 @@ fn read_text(file: &Path) -> Result<String, ConfigError> {
     })
 }
 
+/// The key set on line `line` (1-based) of a TOML text, with its table (`kiosk.lang`), when the
+/// line is a plain `key = value`: a wrong value's message then names what it is for.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let mut table = String::new();
+    for l in text.lines().take(line.saturating_sub(1)) {
+        let l = l.trim();
+        if let Some(name) = l.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = name.trim().to_owned();
+        }
+    }
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
+    let key = key.trim();
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    bare.then(|| if table.is_empty() { key.to_owned() } else { format!("{table}.{key}") })
+}
+
 /// The TOML of `file`, and the directory its relative paths start from.
 fn raw(file: &Path, text: &str) -> Result<(RawConfig, PathBuf), ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
@@ -188,10 +208,14 @@ fn raw(file: &Path, text: &str) -> Result<(RawConfig, PathBuf), ConfigError> {
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
             .unwrap_or(1);
+        let message = e.message().replace('\n', " ");
         ConfigError::Syntax {
             file: file.to_owned(),
             line,
-            message: e.message().replace('\n', " "),
+            message: match key_on_line(text, line) {
+                Some(key) => format!("{key}: {message}"),
+                None => message,
+            },
         }
     })?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -391,6 +415,18 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
         }
         s => Duration::from_secs(u64::from(s.unwrap_or(30))),
     };
+    let hold_negative = match raw.hold_negative_secs {
+        Some(s) if u64::from(s) >= result_timeout.as_secs() || s > 60 => {
+            return Err((
+                "kiosk.hold_negative_secs",
+                format!(
+                    "{s} is not between 0 and 60 and shorter than kiosk.result_timeout_secs ({})",
+                    result_timeout.as_secs()
+                ),
+            ));
+        }
+        s => Duration::from_secs(u64::from(s.unwrap_or(3))),
+    };
     // A PIN in plain text is never used, and never silently ignored: the admin screen would
     // vanish without a word.
     if raw.admin_pin.as_ref().is_some_and(|p| p.as_str() != Some("")) {
@@ -412,6 +448,7 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
     };
     Ok(KioskSettings {
         result_timeout,
+        hold_negative,
         admin_pin_hash,
         pdf_dir: raw.pdf_dir.as_ref().map(|d| base.join(d)),
         camera: raw.camera,
@@ -520,6 +557,7 @@ mod tests {
         assert_eq!(c.run, RunSettings::default());
         assert_eq!(c.run.metrics, None, "no listening socket by default");
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(30));
+        assert_eq!(c.kiosk.hold_negative, Duration::from_secs(3));
         assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
         assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
     }
@@ -619,6 +657,14 @@ mod tests {
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nresult_timeout_secs = 1\n",
                 "kiosk.result_timeout_secs",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nresult_timeout_secs = 10\nhold_negative_secs = 10\n",
+                "kiosk.hold_negative_secs",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nhold_negative_secs = -1\n",
+                "kiosk.hold_negative_secs",
             ),
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nlang = \"de\"\n",

@@ -1,9 +1,9 @@
 //! A verdict as the result screen shows it: language-dependent names picked, dates and times
 //! written in Asia/Shanghai, days left counted. Pure, so it is tested without a window.
 
-use crate::generated::{Freshness as UiFreshness, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
+use crate::generated::{Freshness as UiFreshness, NotCredential as UiNotCredential, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
 use certkiosk_appliance::check::Source;
-use certkiosk_verify::{Freshness, Lang, ScopeView, Verdict, VerdictCode, Warning};
+use certkiosk_verify::{Freshness, Lang, NotCredential, ScopeView, Verdict, VerdictCode, Warning};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -43,6 +43,17 @@ fn source(source: Option<Source>) -> UiSource {
         Some(Source::PdfImage) => UiSource::PdfImage,
         Some(Source::PdfVector) => UiSource::PdfVector,
         Some(Source::Manual) => UiSource::Manual,
+    }
+}
+
+fn not_credential(n: Option<NotCredential>) -> UiNotCredential {
+    match n {
+        None => UiNotCredential::None,
+        Some(NotCredential::Empty) => UiNotCredential::Empty,
+        Some(NotCredential::WebAddress) => UiNotCredential::WebAddress,
+        Some(NotCredential::OtherText) => UiNotCredential::OtherText,
+        Some(NotCredential::Damaged) => UiNotCredential::Damaged,
+        Some(NotCredential::TooLong) => UiNotCredential::TooLong,
     }
 }
 
@@ -93,6 +104,11 @@ pub fn shown(text: &str) -> slint::SharedString {
     visible.into()
 }
 
+/// The time of day as the result's stamp shows it: Beijing time, to the second.
+pub fn time_of_day(t: Timestamp) -> String {
+    t.to_zoned(shanghai()).strftime("%H:%M:%S").to_string()
+}
+
 pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView {
     let mut view = ResultView {
         verdict: verdict_code(v.verdict),
@@ -105,6 +121,7 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
         scope: slint::VecModel::from_slice(&v.scope.iter().map(|s| scope_line(s, lang)).collect::<Vec<_>>()),
         status_as_of: v.status_as_of.map(moment).unwrap_or_default().into(),
         freshness: freshness(v.freshness),
+        not_credential: not_credential(v.not_credential),
         ..ResultView::default()
     };
     if let Some(c) = &v.certificate {

@@ -1,5 +1,7 @@
-//! From camera pictures to credential texts: the decoder thread, and the debounce that keeps
-//! one code held in front of the camera from being verified over and over.
+//! From camera pictures to credential texts: the decoder thread, the debounce that keeps one
+//! code held in front of the camera from being verified over and over, and the patience that
+//! answers a code which is no credential (a link, a damaged code) only once it is plainly the
+//! one held up.
 
 use crate::camera::Mailbox;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,9 +11,15 @@ use std::time::{Duration, Instant};
 /// screen within 300 ms of the code being held up (docs/design.md §6).
 pub const FRAME_BUDGET: Duration = Duration::from_millis(120);
 
-/// The decoder thread's loop: take the newest picture, search it for a credential, report it.
+/// How long a code that is no credential must be in view, with no credential beside it,
+/// before the kiosk says so (within a second of it being held up).
+pub const NOT_CREDENTIAL_SETTLE: Duration = Duration::from_millis(500);
+
+/// The decoder thread's loop: take the newest picture, search it for a credential, report it;
+/// report a code that is no credential once [`Steady`] says it is the one held up.
 pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String)) {
     let accept = |text: &str| certkiosk_appliance::check::is_credential(text);
+    let mut steady = Steady::new(NOT_CREDENTIAL_SETTLE);
     while !stop.load(Ordering::Relaxed) {
         let Some(gray) = mailbox.take(Duration::from_millis(200)) else {
             continue;
@@ -20,10 +28,50 @@ pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String))
         if scan.panics > 0 {
             tracing::warn!(panics = scan.panics, "QR decoder panicked on a frame (contained)");
         }
-        if scan.accepted
-            && let Some(text) = scan.texts.into_iter().find(|t| accept(t))
-        {
+        let credential = scan.texts.iter().find(|t| accept(t)).cloned();
+        let other = scan.texts.into_iter().find(|t| !accept(t));
+        if let Some(text) = steady.frame(credential.is_some(), other, Instant::now()) {
             found(text);
+        }
+        if let Some(text) = credential {
+            found(text);
+        }
+    }
+}
+
+/// A code that is no credential, answered only when it is plainly what is held up: seen in
+/// three frames over at least the settle time, with no credential in any frame since. A
+/// certificate that carries a link's code beside its own is read by its own code, never
+/// answered "not a certificate code" in between; a code shown once in passing is not answered.
+#[derive(Debug)]
+pub struct Steady {
+    /// The text, when it was first seen, and in how many frames.
+    pending: Option<(String, Instant, u32)>,
+    settle: Duration,
+}
+
+impl Steady {
+    pub fn new(settle: Duration) -> Steady {
+        Steady { pending: None, settle }
+    }
+
+    /// One frame: whether it held a credential, and a text that is none. Returns the text to
+    /// answer, every frame from when it has settled (the debounce keeps it to one answer).
+    pub fn frame(&mut self, credential: bool, other: Option<String>, now: Instant) -> Option<String> {
+        if credential {
+            self.pending = None;
+            return None;
+        }
+        let text = other?;
+        match &mut self.pending {
+            Some((pending, first, frames)) if *pending == text => {
+                *frames += 1;
+                (*frames >= 3 && now.saturating_duration_since(*first) >= self.settle).then_some(text)
+            }
+            _ => {
+                self.pending = Some((text, now, 1));
+                None
+            }
         }
     }
 }
@@ -53,6 +101,35 @@ impl Debounce {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_that_is_no_credential_is_answered_once_it_is_plainly_the_one_held_up() {
+        let mut s = Steady::new(Duration::from_millis(500));
+        let t = Instant::now();
+        let at = |ms| t + Duration::from_millis(ms);
+        let link = || Some("https://cpta.com.cn".to_owned());
+        assert_eq!(s.frame(false, link(), at(0)), None);
+        assert_eq!(s.frame(false, None, at(100)), None, "a frame without a code changes nothing");
+        assert_eq!(s.frame(false, link(), at(200)), None);
+        assert_eq!(s.frame(false, link(), at(400)), None, "three frames, but not yet 500 ms");
+        assert_eq!(s.frame(false, link(), at(600)).as_deref(), Some("https://cpta.com.cn"));
+        assert_eq!(s.frame(false, link(), at(700)).as_deref(), Some("https://cpta.com.cn"));
+
+        // A certificate with a link's code beside its own: the credential resets the wait.
+        let mut s = Steady::new(Duration::from_millis(500));
+        for (ms, credential) in [(0, false), (200, false), (400, true), (600, false), (800, false)] {
+            assert_eq!(s.frame(credential, link(), at(ms)), None, "{ms} ms");
+        }
+        assert_eq!(s.frame(false, link(), at(1200)).as_deref(), Some("https://cpta.com.cn"));
+
+        // Another text starts the wait again.
+        let mut s = Steady::new(Duration::from_millis(500));
+        s.frame(false, link(), at(0));
+        s.frame(false, link(), at(300));
+        assert_eq!(s.frame(false, Some("hello".into()), at(600)), None);
+        assert_eq!(s.frame(false, Some("hello".into()), at(700)), None);
+        assert_eq!(s.frame(false, Some("hello".into()), at(1100)).as_deref(), Some("hello"));
+    }
 
     #[test]
     fn a_code_held_still_counts_once_and_again_after_it_left() {

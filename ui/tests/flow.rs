@@ -79,8 +79,8 @@ fn a_day_at_the_front_desk() {
     assert_eq!(holder(app), "", "the last holder is not kept");
 
     // 5. A handheld scanner types the text and Enter; nothing was touched first. The next
-    //    person's scan replaces a result still on screen; the holder may read it in English,
-    //    and the next person gets Chinese again.
+    //    person's scan replaces a red result once it has been up for 3 s; the holder may read
+    //    it in English, and the next person gets Chinese again.
     let expired = world.text("annotation-expired-days-ago");
     assert!(scanner_types(app, &expired), "the scan screen takes the scanner's keys");
     assert!(pump_until(app, WAIT, |a| screen(a) == Screen::Result));
@@ -91,9 +91,12 @@ fn a_day_at_the_front_desk() {
         "the result screen takes the scanner's keys too"
     );
     assert!(
-        pump_until(app, WAIT, |a| shows(a, "未加注")),
-        "the next scan replaces the result"
+        pump_until(app, WAIT, |a| a.global::<Api>().get_results_waiting() == 1),
+        "the next scan waits"
     );
+    assert!(shows(app, "加注已过期"), "a red result is not replaced at once");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(3));
+    assert!(shows(app, "未加注"), "the next scan replaces the result after 3 s");
     by_id(app, "result.language").invoke_accessible_default_action();
     assert!(
         shows(app, "Not annotated"),

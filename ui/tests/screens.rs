@@ -188,6 +188,7 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         "no camera picture on screen"
     );
 
+    std::fs::write(world.sample("not-a-certificate-link", "txt"), "https://www.cpta.com.cn/zscx/\n").expect("write");
     let mut problems = Vec::new();
     for lang in ["zh", "en"] {
         let code = if lang == "en" { "en" } else { "zh_CN" };
@@ -208,6 +209,8 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
             ("annotation-expired-month-ago", "result-annotation-expired"),
             ("annotation-starts-in-3-days", "result-not-yet-valid"),
             ("forged-altered-name", "result-forged"),
+            // A link is no certificate's code: said, and why.
+            ("not-a-certificate-link", "result-not-a-code"),
         ] {
             show_result(app, &world, sample, code);
             problems.extend(check(app, &format!("{shot}-{lang}")));

@@ -148,6 +148,19 @@ fn verdicts_read_as_certd_prints_them() {
         let chinese = zh(None, template).unwrap_or_else(|| panic!("{template} not translated"));
         assert_eq!(fill(&chinese, &[n]), i18n::stale(hours, Lang::Zh));
     }
+    // A text that is no credential: the same words as certd's (words.slint `not-credential`).
+    use certkiosk_verify::NotCredential::*;
+    for n in [Empty, WebAddress, OtherText, Damaged, TooLong] {
+        assert_eq!(
+            zh(None, i18n::not_credential(n, Lang::En)).as_deref(),
+            Some(i18n::not_credential(n, Lang::Zh)),
+            "{n:?}"
+        );
+    }
+    assert_eq!(
+        zh(None, i18n::explanation_not_credential(Lang::En)).as_deref(),
+        Some(i18n::explanation_not_credential(Lang::Zh))
+    );
     for w in [
         certkiosk_verify::Warning::ClockSuspect,
         certkiosk_verify::Warning::AnnotationNotChecked,

@@ -5,7 +5,7 @@
 //! expired → not yet valid. Every decision about days is made on civil dates in Asia/Shanghai.
 
 use crate::verdict::{
-    AnnotationView, CertificateView, Freshness, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
+    AnnotationView, CertificateView, Freshness, NotCredential, RevocationView, ScopeView, Verdict, VerdictCode, Warning,
 };
 use certkiosk_formats::calendar::{self, ANNOTATION_ERA_START};
 use certkiosk_formats::credential::{Claims, Envelope};
@@ -70,7 +70,12 @@ pub fn verify(text: &str, store: &Reader<'_>, now: Now, policy: &Policy) -> Verd
     };
     let envelope = match Envelope::parse(text) {
         Ok(e) => e,
-        Err(e) => return unreadable_with_data(e.to_string(), store, given, policy),
+        Err(e) => {
+            return Verdict {
+                not_credential: Some(NotCredential::of(text, &e)),
+                ..unreadable_with_data(e.to_string(), store, given, policy)
+            };
+        }
     };
     match decide(&envelope, store, now, policy) {
         Ok(v) => v,
@@ -100,7 +105,10 @@ pub fn unreadable_with_data(reason: String, store: &Reader<'_>, at: Timestamp, p
 /// `unreadable`; any other cannot be decided, `status_unavailable`, with `reason`.
 pub fn without_store(text: &str, reason: &str, at: Timestamp) -> Verdict {
     match Envelope::parse(text) {
-        Err(e) => Verdict::bare(VerdictCode::Unreadable, Some(e.to_string()), at),
+        Err(e) => Verdict {
+            not_credential: Some(NotCredential::of(text, &e)),
+            ..Verdict::bare(VerdictCode::Unreadable, Some(e.to_string()), at)
+        },
         Ok(_) => Verdict::bare(VerdictCode::StatusUnavailable, Some(reason.to_owned()), at),
     }
 }

@@ -1,6 +1,6 @@
 //! What each verdict and warning means to a person, in 简体中文 (default) and English.
 
-use crate::verdict::{Freshness, Verdict, VerdictCode, Warning};
+use crate::verdict::{Freshness, NotCredential, Verdict, VerdictCode, Warning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -94,6 +94,32 @@ pub fn explanation_manual(code: VerdictCode, lang: Lang) -> &'static str {
             "No certificate has this management number, name and ID number, or it is outside the scope of the data held."
         }
         _ => explanation(code, lang),
+    }
+}
+
+/// The explanation of a text read from a code that is no credential (the camera, the handheld
+/// scanner, a picture): the same words whichever read it.
+pub fn explanation_not_credential(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "这不是证书二维码。",
+        Lang::En => "This is not a certificate code.",
+    }
+}
+
+/// Why a text is no credential, in one line for the person at the desk.
+pub fn not_credential(n: NotCredential, lang: Lang) -> &'static str {
+    use NotCredential::*;
+    match (lang, n) {
+        (Lang::Zh, Empty) => "二维码里没有任何内容。",
+        (Lang::Zh, WebAddress) => "它是一个网址（链接），不是证书凭证。",
+        (Lang::Zh, OtherText) => "它的内容不是证书凭证（证书凭证以 CK1: 开头）。",
+        (Lang::Zh, Damaged) => "它像证书凭证，但内容已损坏或不完整：可能被截断或改动过。",
+        (Lang::Zh, TooLong) => "它的内容比任何证书凭证都长。",
+        (Lang::En, Empty) => "The code holds no text.",
+        (Lang::En, WebAddress) => "It holds a web address (a link), not a certificate credential.",
+        (Lang::En, OtherText) => "Its text is not a certificate credential (credentials start with CK1:).",
+        (Lang::En, Damaged) => "It looks like a credential, but its content is damaged or incomplete: cut short or altered.",
+        (Lang::En, TooLong) => "Its text is longer than any certificate credential.",
     }
 }
 

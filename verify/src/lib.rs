@@ -12,4 +12,4 @@ pub mod verdict;
 pub use engine::{Now, Policy, unreadable, unreadable_with_data, verify, without_store};
 pub use i18n::Lang;
 pub use lookup::{ManualQuery, QueryError, lookup};
-pub use verdict::{Freshness, ScopeView, Verdict, VerdictCode, Warning};
+pub use verdict::{Freshness, NotCredential, ScopeView, Verdict, VerdictCode, Warning};

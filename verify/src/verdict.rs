@@ -1,6 +1,6 @@
 //! Verdicts: the codes of docs/design.md §4, their warnings, and what a verdict tells the person.
 
-use certkiosk_formats::credential::{Level, Scenario};
+use certkiosk_formats::credential::{Level, ReadError, Scenario};
 use certkiosk_formats::trust::{KeyId, SealKind};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -108,6 +108,61 @@ impl Warning {
     }
 }
 
+/// Why a text read from a code is no credential, in words a person at the desk can act on
+/// (the camera and the handheld scanner alike); `reason` keeps the operator's detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCredential {
+    /// The code holds no text.
+    Empty,
+    /// A web address: a link printed beside the certificate's own code, a poster's code.
+    WebAddress,
+    /// Some other text.
+    OtherText,
+    /// It starts as a credential does but cannot be read: cut short, damaged or altered.
+    Damaged,
+    /// Longer than any credential.
+    TooLong,
+}
+
+impl NotCredential {
+    /// What `text`, refused by [`Envelope::parse`](certkiosk_formats::credential::Envelope::parse)
+    /// with `error`, is.
+    pub fn of(text: &str, error: &ReadError) -> NotCredential {
+        match error {
+            ReadError::Empty => NotCredential::Empty,
+            ReadError::TooLong { .. } => NotCredential::TooLong,
+            ReadError::NoPrefix if is_web_address(text) => NotCredential::WebAddress,
+            ReadError::NoPrefix => NotCredential::OtherText,
+            ReadError::Base45(_)
+            | ReadError::Inflate(_)
+            | ReadError::Inflated { .. }
+            | ReadError::Cose(_)
+            | ReadError::NoPayload => NotCredential::Damaged,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotCredential::Empty => "empty",
+            NotCredential::WebAddress => "web_address",
+            NotCredential::OtherText => "other_text",
+            NotCredential::Damaged => "damaged",
+            NotCredential::TooLong => "too_long",
+        }
+    }
+}
+
+/// `scheme://…` (http, https, weixin …) or `www.…`, as phones' scanners treat a link.
+fn is_web_address(text: &str) -> bool {
+    let t = text.trim();
+    let scheme = t.split_once("://").map(|(s, _)| s);
+    scheme.is_some_and(|s| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    }) || t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
+}
+
 /// How old the status data is, graded (docs/design.md §4, §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,6 +249,9 @@ pub struct Verdict {
     pub warnings: Vec<Warning>,
     /// A technical one-line reason (why forged, why unreadable, what scope), for operators.
     pub reason: Option<String>,
+    /// With `unreadable`, when a text was read but is no credential: why, for the person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_credential: Option<NotCredential>,
     pub certificate: Option<CertificateView>,
     pub annotation: Option<AnnotationView>,
     pub revocation: Option<RevocationView>,
@@ -215,6 +273,7 @@ impl Verdict {
             verdict: code,
             warnings: Vec::new(),
             reason,
+            not_credential: None,
             certificate: None,
             annotation: None,
             revocation: None,

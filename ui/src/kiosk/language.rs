@@ -2,7 +2,6 @@
 
 use super::State;
 use crate::generated::{Api, App};
-use crate::present;
 use certkiosk_verify::Lang;
 use slint::ComponentHandle;
 use std::rc::Rc;
@@ -30,8 +29,8 @@ impl State {
         self.lang.set(lang);
         let api = app.global::<Api>();
         api.set_language(code.into());
-        if let Some(done) = &*self.shown.borrow() {
-            api.set_result(present::result_view(&done.verdict, done.source, lang));
+        if let Some(shown) = &*self.shown.borrow() {
+            api.set_result(shown.view(lang));
         }
     }
 }

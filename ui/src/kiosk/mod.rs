@@ -24,6 +24,7 @@ use certkiosk_appliance::config::{Config, KioskSettings};
 use certkiosk_verify::Lang;
 use slint::{ComponentHandle, ModelRc};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -74,7 +75,17 @@ struct State {
     verifier: Verifier,
     lang: Cell<Lang>,
     /// The verdict on screen, kept to re-present it when the language changes.
-    shown: RefCell<Option<Done>>,
+    shown: RefCell<Option<results::Shown>>,
+    /// How many results have been shown since the kiosk started: each result's number.
+    results_shown: Cell<i32>,
+    /// The result on screen is within its minimum time (`results::MIN_SHOW`, or the hold of a
+    /// negative one); `hold_timer` ends it.
+    holding: Cell<bool>,
+    hold_timer: slint::Timer,
+    /// The clerk tapped the result to hold it.
+    held: Cell<bool>,
+    /// Verdicts that came while the result on screen could not go, in order.
+    waiting: RefCell<VecDeque<Done>>,
     wedge: RefCell<Wedge>,
     debounce: RefCell<Debounce>,
     pdfs: RefCell<Vec<PathBuf>>,
@@ -143,6 +154,11 @@ impl Kiosk {
             verifier,
             lang: Cell::new(Lang::Zh),
             shown: RefCell::new(None),
+            results_shown: Cell::new(0),
+            holding: Cell::new(false),
+            hold_timer: slint::Timer::default(),
+            held: Cell::new(false),
+            waiting: RefCell::new(VecDeque::new()),
             wedge: RefCell::new(Wedge::default()),
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
             pdfs: RefCell::new(Vec::new()),
@@ -200,6 +216,7 @@ impl Drop for Kiosk {
         self.state.countdown.stop();
         self.state.data_timer.stop();
         self.state.lock_timer.stop();
+        self.state.hold_timer.stop();
         STATE.with(|s| s.borrow_mut().take());
     }
 }
@@ -224,8 +241,12 @@ impl State {
         app.invoke_focus_scanner();
     }
 
-    /// Restarts the countdown back to the scan screen.
+    /// Restarts the countdown back to the scan screen (none while a result is held).
     fn touch(&self, app: &App) {
+        if self.held.get() {
+            self.countdown.stop();
+            return;
+        }
         let total = self.settings.result_timeout.as_secs();
         self.remaining.set(total);
         app.global::<Api>().set_seconds_left(total as i32);
@@ -245,9 +266,10 @@ impl State {
     }
 
     /// Back to the scan screen with nothing of the last person left on screen or in memory,
-    /// in the kiosk's own language again.
+    /// in the kiosk's own language again; then the next waiting result, if one came meanwhile.
     fn clear(&self, app: &App) {
         self.shown.borrow_mut().take();
+        self.release(app);
         if self.lang.get() != self.settings.lang {
             self.set_language(app, self.settings.lang);
         }
@@ -259,5 +281,6 @@ impl State {
         api.set_admin(AdminView::default());
         api.set_pdf_files(ModelRc::default());
         self.go(app, Screen::Scan);
+        self.show_waiting(app);
     }
 }

@@ -1,11 +1,46 @@
 //! Results: a verdict on screen, and the way back to the scan screen for the next person.
+//!
+//! A result is never replaced unseen: each stays up for at least [`MIN_SHOW`], a negative one
+//! (red) for `kiosk.hold_negative_secs`, and a tap holds it until tapped again. Verdicts that
+//! arrive meanwhile wait, in order, and are shown when the one on screen may go; the clerk's
+//! "Next person" lets the next one through at once. Each result carries a stamp (its number
+//! and the time it was shown), so two valid people in a row are told apart.
 
-use super::State;
-use crate::generated::{Api, App, Screen};
+use super::{STATE, State};
+use crate::generated::{Api, App, ResultView, Screen};
 use crate::present;
 use crate::verifier::Done;
+use certkiosk_verify::Lang;
+use certkiosk_verify::verdict::Colour;
 use slint::ComponentHandle;
 use std::rc::Rc;
+use std::time::Duration;
+
+/// Every result stays up at least this long: a PDF's `unreadable` is not replaced 4 ms later
+/// by the camera's verdict.
+pub const MIN_SHOW: Duration = Duration::from_secs(1);
+
+/// More waiting results than this and the oldest waiting is dropped (each is in the audit log
+/// already): a scanner typing codes while a result is held cannot grow the queue without end.
+const MAX_WAITING: usize = 32;
+
+/// The result on screen, kept to show it again in another language.
+#[derive(Debug)]
+pub(super) struct Shown {
+    done: Done,
+    number: i32,
+    at: String,
+}
+
+impl Shown {
+    pub(super) fn view(&self, lang: Lang) -> ResultView {
+        ResultView {
+            number: self.number,
+            shown_at: self.at.clone().into(),
+            ..present::result_view(&self.done.verdict, self.done.source, lang)
+        }
+    }
+}
 
 pub(super) fn connect(app: &App, state: &Rc<State>) {
     let api = app.global::<Api>();
@@ -15,15 +50,88 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
             s.clear(&app);
         }
     });
+    let s = state.clone();
+    api.on_hold_result(move || {
+        let Some(app) = s.app.upgrade() else { return };
+        let held = !s.held.get();
+        s.held.set(held);
+        app.global::<Api>().set_result_held(held);
+        if held {
+            s.countdown.stop();
+        } else {
+            s.touch(&app);
+            s.show_waiting(&app);
+        }
+    });
 }
 
 impl State {
+    /// A verdict from the verifier: on screen now, or after the result that may not go yet.
     pub(super) fn show(&self, app: &App, done: Done) {
         let api = app.global::<Api>();
         api.set_busy(false);
-        api.set_result(present::result_view(&done.verdict, done.source, self.lang.get()));
-        tracing::debug!(took_ms = done.took.as_millis() as u64, "result on screen");
-        *self.shown.borrow_mut() = Some(done);
+        tracing::debug!(took_ms = done.took.as_millis() as u64, "verdict ready");
+        let on_screen = api.get_screen() == Screen::Result;
+        if on_screen && (self.holding.get() || self.held.get()) {
+            let mut waiting = self.waiting.borrow_mut();
+            if waiting.len() == MAX_WAITING {
+                waiting.pop_front();
+                tracing::warn!("too many results waiting: the oldest waiting one is not shown");
+            }
+            waiting.push_back(done);
+            api.set_results_waiting(waiting.len() as i32);
+            return;
+        }
+        self.display(app, done);
+    }
+
+    fn display(&self, app: &App, done: Done) {
+        let number = self.results_shown.get().wrapping_add(1);
+        self.results_shown.set(number);
+        let hold = if done.verdict.colour() == Colour::Red {
+            self.settings.hold_negative.max(MIN_SHOW)
+        } else {
+            MIN_SHOW
+        };
+        let shown = Shown {
+            done,
+            number,
+            at: present::time_of_day(self.clock.timestamp()),
+        };
+        let api = app.global::<Api>();
+        api.set_result(shown.view(self.lang.get()));
+        api.set_result_scroll(0.0);
+        *self.shown.borrow_mut() = Some(shown);
+        self.holding.set(true);
+        let weak = self.app.clone();
+        self.hold_timer.start(slint::TimerMode::SingleShot, hold, move || {
+            if let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) {
+                state.holding.set(false);
+                state.show_waiting(&app);
+            }
+        });
         self.go(app, Screen::Result);
+    }
+
+    /// The next waiting result, if the one on screen may go.
+    pub(super) fn show_waiting(&self, app: &App) {
+        if self.holding.get() || self.held.get() {
+            return;
+        }
+        let next = self.waiting.borrow_mut().pop_front();
+        app.global::<Api>()
+            .set_results_waiting(self.waiting.borrow().len() as i32);
+        if let Some(done) = next {
+            self.display(app, done);
+        }
+    }
+
+    /// Nothing held, nothing under its minimum time: the next result, whenever it comes, is
+    /// shown at once (waiting ones are kept).
+    pub(super) fn release(&self, app: &App) {
+        self.hold_timer.stop();
+        self.holding.set(false);
+        self.held.set(false);
+        app.global::<Api>().set_result_held(false);
     }
 }
