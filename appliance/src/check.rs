@@ -334,7 +334,7 @@ pub fn to_json(o: &Outcome, lang: Lang) -> serde_json::Value {
     json!({
         "input": o.input,
         "verdict": v.verdict,
-        "title": i18n::title(v.verdict, lang),
+        "title": i18n::headline(v, lang),
         "colour": v.colour(),
         "warnings": v.warnings,
         "explanation": explanation(o, lang),
@@ -387,7 +387,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         "{}: {} {} ({})\n",
         line(&o.input),
         icon(v),
-        i18n::title(v.verdict, lang),
+        i18n::headline(v, lang),
         v.verdict
     );
     out += &format!("  {}\n", explanation(o, lang));

@@ -233,15 +233,19 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         problems.extend(lookup_screens(app, &world, code, lang));
     }
     drop(kiosk);
-    // The scan screen with data 3 and 40 days old: the banner, amber then red (issue 21).
-    for (days, shot) in [(3, "scan-aging-zh"), (40, "scan-stale-zh")] {
+    // The scan screen with data 3 and 40 days old: the banner, amber then red; and a valid
+    // certificate's result on them: valid with a caution, then status that cannot be told,
+    // each amber with its own icon (issue 21).
+    for (days, shot) in [(3, "aging-zh"), (40, "stale-zh")] {
         let at = now()
             .checked_add(jiff::SignedDuration::from_hours(24 * days))
             .expect("time");
         let kiosk = world.kiosk_at(no_camera(), at);
         let app = kiosk.app();
         app.global::<Api>().invoke_choose_language("zh_CN".into());
-        problems.extend(check(app, shot));
+        problems.extend(check(app, &format!("scan-{shot}")));
+        show_result(app, &world, "valid-ministry-annotated", "zh_CN");
+        problems.extend(check(app, &format!("result-{shot}")));
     }
     assert!(problems.is_empty(), "screens changed:\n{}", problems.join("\n"));
 }

@@ -148,6 +148,14 @@ fn verdicts_read_as_certd_prints_them() {
         let chinese = zh(None, template).unwrap_or_else(|| panic!("{template} not translated"));
         assert_eq!(fill(&chinese, &[n]), i18n::stale(hours, Lang::Zh));
     }
+    // A valid verdict with a caution: the headline certd prints (words.slint `headline`).
+    let mut warned = certkiosk_verify::unreadable(String::new(), "2026-01-01T00:00:00Z".parse().expect("time"));
+    warned.verdict = VerdictCode::Valid;
+    warned.warnings = vec![certkiosk_verify::Warning::StatusStale];
+    assert_eq!(
+        zh(None, i18n::headline(&warned, Lang::En)).as_deref(),
+        Some(i18n::headline(&warned, Lang::Zh))
+    );
     // A text that is no credential: the same words as certd's (words.slint `not-credential`).
     use certkiosk_verify::NotCredential::*;
     for n in [Empty, WebAddress, OtherText, Damaged, TooLong] {

@@ -53,6 +53,16 @@ pub fn title(code: VerdictCode, lang: Lang) -> &'static str {
     }
 }
 
+/// The headline of `v`: the verdict's word, except that a valid verdict with a caution (stale
+/// data, a suspect clock, a lookup, hidden characters) does not read as the plain word.
+pub fn headline(v: &Verdict, lang: Lang) -> &'static str {
+    match (lang, v.verdict == VerdictCode::Valid && !v.is_plain_green()) {
+        (Lang::Zh, true) => "有效，但请注意",
+        (Lang::En, true) => "Valid, with a caution",
+        (_, false) => title(v.verdict, lang),
+    }
+}
+
 /// One line: what the verdict means.
 pub fn explanation(code: VerdictCode, lang: Lang) -> &'static str {
     use VerdictCode::*;
