@@ -15,7 +15,9 @@ use slint::ComponentHandle;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SIZES: [(u32, u32); 2] = [(800, 480), (1920, 1080)];
+const SIZES: &[(u32, u32)] = &[(800, 480), (1920, 1080)];
+/// The results, read at a desk, also on a portrait screen.
+const RESULT_SIZES: &[(u32, u32)] = &[(800, 480), (480, 800), (1920, 1080)];
 /// A channel may differ this much (anti-aliasing, rounding) …
 const CHANNEL_TOLERANCE: u8 = 40;
 /// … and this share of the pixels may differ more before a screen counts as changed.
@@ -39,11 +41,15 @@ fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/screenshots")
 }
 
-/// Compares the window with its reference; returns a problem, if any.
+/// Compares the window with its reference at each of [`SIZES`]; returns the problems.
 fn check(app: &certkiosk::App, name: &str) -> Vec<String> {
+    check_at(app, name, SIZES)
+}
+
+fn check_at(app: &certkiosk::App, name: &str, sizes: &[(u32, u32)]) -> Vec<String> {
     let update = std::env::var_os("CERTKIOSK_UPDATE_SCREENSHOTS").is_some();
     let mut problems = Vec::new();
-    for (w, h) in SIZES {
+    for &(w, h) in sizes {
         let (width, height, pixels) = snapshot(app, w, h);
         let file = format!("{name}-{w}x{h}.png");
         let reference = reference_dir().join(&file);
@@ -213,7 +219,7 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
             ("not-a-certificate-link", "result-not-a-code"),
         ] {
             show_result(app, &world, sample, code);
-            problems.extend(check(app, &format!("{shot}-{lang}")));
+            problems.extend(check_at(app, &format!("{shot}-{lang}"), RESULT_SIZES));
         }
         click(app, next_person(app));
         app.global::<Api>().invoke_choose_language(code.into());
