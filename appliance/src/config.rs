@@ -33,6 +33,7 @@ struct RawConfig {
 struct RawKiosk {
     result_timeout_secs: Option<u32>,
     hold_negative_secs: Option<u32>,
+    mode: Option<String>,
     /// Refused: read only to say what to do instead (docs/decisions/0019-admin-pin.md).
     /// Any value (a string, or a number written without quotes): only its presence is read,
     /// so no error message can ever repeat it.
@@ -161,6 +162,9 @@ pub struct KioskSettings {
     /// A negative (red) result stays on screen at least this long unless the clerk dismisses
     /// it: the next person's code waits rather than replace it unseen.
     pub hold_negative: Duration,
+    /// Exam-gate mode: the result is the verdict's colour full-screen with the name, a short
+    /// timeout, and a certificate seen earlier today is said so (at the front desk: details).
+    pub gate: bool,
     /// The hash of the digits that open the admin screen (`certd set-pin` writes it);
     /// `None`: the admin screen is not offered.
     pub admin_pin_hash: Option<PinHash>,
@@ -409,11 +413,17 @@ impl Config {
 }
 
 fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSettings, (&'static str, String)> {
+    let gate = match raw.mode.as_deref() {
+        None | Some("desk") => false,
+        Some("gate") => true,
+        Some(m) => return Err(("kiosk.mode", format!("{m:?} is not desk or gate"))),
+    };
     let result_timeout = match raw.result_timeout_secs {
         Some(s) if !(5..=600).contains(&s) => {
             return Err(("kiosk.result_timeout_secs", format!("{s} is not between 5 and 600")));
         }
-        s => Duration::from_secs(u64::from(s.unwrap_or(30))),
+        // At a gate the queue moves every few seconds.
+        s => Duration::from_secs(u64::from(s.unwrap_or(if gate { 5 } else { 30 }))),
     };
     let hold_negative = match raw.hold_negative_secs {
         Some(s) if u64::from(s) >= result_timeout.as_secs() || s > 60 => {
@@ -449,6 +459,7 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
     Ok(KioskSettings {
         result_timeout,
         hold_negative,
+        gate,
         admin_pin_hash,
         pdf_dir: raw.pdf_dir.as_ref().map(|d| base.join(d)),
         camera: raw.camera,
@@ -558,8 +569,22 @@ mod tests {
         assert_eq!(c.run.metrics, None, "no listening socket by default");
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(30));
         assert_eq!(c.kiosk.hold_negative, Duration::from_secs(3));
+        assert!(!c.kiosk.gate, "the front desk by default");
         assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
         assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
+    }
+
+    #[test]
+    fn an_exam_gate_gets_a_short_timeout_unless_one_is_set() {
+        let d = dir_with_root();
+        let head = "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"gate\"\n";
+        let c = parse(&d, head).expect("valid");
+        assert!(c.kiosk.gate);
+        assert_eq!(c.kiosk.result_timeout, Duration::from_secs(5));
+        let c = parse(&d, &format!("{head}result_timeout_secs = 12\n")).expect("valid");
+        assert_eq!(c.kiosk.result_timeout, Duration::from_secs(12));
+        let c = parse(&d, "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"desk\"\n").expect("valid");
+        assert!(!c.kiosk.gate);
     }
 
     #[test]
@@ -665,6 +690,10 @@ mod tests {
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nhold_negative_secs = -1\n",
                 "kiosk.hold_negative_secs",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"exam\"\n",
+                "kiosk.mode",
             ),
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nlang = \"de\"\n",

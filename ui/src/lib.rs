@@ -9,6 +9,8 @@
 //!   handheld scanner that types.
 //! * [`verifier`] — verification off the UI thread, against the store opened read-only, through
 //!   the appliance's `check` (certd's way).
+//! * [`tally`] — the day's counts, certificates seen today (keyed hashes) and the last
+//!   outcomes, in memory only.
 //! * [`present`] — a verdict as the result screen shows it, its `Source` among it; [`fonts`] — the rare-character
 //!   font chain and what it covers; [`demo`] — `certkiosk --demo`'s world.
 
@@ -21,6 +23,7 @@ pub mod lookup_form;
 pub mod pin_guard;
 pub mod present;
 pub mod scan;
+pub mod tally;
 pub mod verifier;
 pub mod wedge;
 

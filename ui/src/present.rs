@@ -104,6 +104,11 @@ pub fn shown(text: &str) -> slint::SharedString {
     visible.into()
 }
 
+/// Hours and minutes, Beijing time: "already checked today at 08:14".
+pub fn hours_minutes(t: Timestamp) -> String {
+    t.to_zoned(shanghai()).strftime("%H:%M").to_string()
+}
+
 /// The time of day as the result's stamp shows it: Beijing time, to the second.
 pub fn time_of_day(t: Timestamp) -> String {
     t.to_zoned(shanghai()).strftime("%H:%M:%S").to_string()

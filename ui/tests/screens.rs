@@ -10,6 +10,8 @@ mod common;
 
 use certkiosk::camera::replay::{Step, frame_from_rgb};
 use certkiosk::generated::{Api, CameraState, Screen};
+use certkiosk::kiosk::{Kiosk, Parts};
+use certkiosk::verifier::Clock;
 use common::*;
 use slint::ComponentHandle;
 use std::path::{Path, PathBuf};
@@ -253,5 +255,24 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         show_result(app, &world, "valid-ministry-annotated", "zh_CN");
         problems.extend(check(app, &format!("result-{shot}")));
     }
+    // An exam gate (kiosk.mode = "gate"): the colour full-screen with the name, and the same
+    // certificate a second time that day.
+    let mut gate = world.config.clone();
+    gate.kiosk.gate = true;
+    let kiosk = Kiosk::start(Parts {
+        config: gate,
+        camera: no_camera(),
+        clock: Clock::Fixed(now()),
+        reader_program: PathBuf::from(env!("CARGO_BIN_EXE_certkiosk")),
+    })
+    .expect("kiosk");
+    let app = kiosk.app();
+    show_result(app, &world, "valid-ministry-annotated", "zh_CN");
+    problems.extend(check_at(app, "result-gate-valid-zh", RESULT_SIZES));
+    show_result(app, &world, "valid-ministry-annotated", "zh_CN");
+    problems.extend(check_at(app, "result-gate-again-zh", RESULT_SIZES));
+    show_result(app, &world, "revoked-after-annotation", "zh_CN");
+    problems.extend(check_at(app, "result-gate-revoked-zh", RESULT_SIZES));
+    drop(kiosk);
     assert!(problems.is_empty(), "screens changed:\n{}", problems.join("\n"));
 }

@@ -3,10 +3,11 @@
 //! the clock; also the status line of the scan screen.
 
 use super::{STATE, State};
-use crate::generated::{AdminView, Api, App, Screen};
+use crate::generated::{AdminView, Api, App, RecentOutcome, Screen};
 use crate::present;
 use certkiosk_store::Store;
-use certkiosk_verify::Freshness;
+use certkiosk_verify::verdict::Colour;
+use certkiosk_verify::{Freshness, VerdictCode};
 use slint::ComponentHandle;
 use std::path::Path;
 use std::rc::Rc;
@@ -171,8 +172,26 @@ impl State {
             }
         }
         view.store_size = store_size(&self.config.store_path()).into();
+        let mut tally = self.tally.borrow_mut();
+        let today = tally.counts(now);
+        view.checked_today = clamp(today.checked);
+        view.valid_today = clamp(today.valid);
+        view.refused_today = clamp(today.refused);
+        let recent: Vec<_> = tally
+            .recent()
+            .map(|o| RecentOutcome {
+                time: present::moment(o.at).into(),
+                verdict: present::verdict_code(o.verdict),
+                warned: o.verdict == VerdictCode::Valid && o.colour != Colour::Green,
+            })
+            .collect();
+        view.recent = slint::VecModel::from_slice(&recent);
         app.global::<Api>().set_admin(view);
     }
+}
+
+fn clamp(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// The store's size on disk, its write-ahead log included.

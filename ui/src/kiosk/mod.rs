@@ -18,7 +18,7 @@ use crate::generated::{AdminView, Api, App, ResultView, Screen};
 use crate::lookup_form::LookupForm;
 use crate::pin_guard::Guard as PinGuard;
 use crate::scan::Debounce;
-use crate::verifier::{self, Clock, Done, Verifier};
+use crate::verifier::{self, Clock, Verifier};
 use crate::wedge::Wedge;
 use certkiosk_appliance::config::{Config, KioskSettings};
 use certkiosk_verify::Lang;
@@ -85,7 +85,9 @@ struct State {
     /// The clerk tapped the result to hold it.
     held: Cell<bool>,
     /// Verdicts that came while the result on screen could not go, in order.
-    waiting: RefCell<VecDeque<Done>>,
+    waiting: RefCell<VecDeque<results::Arrived>>,
+    /// Today's counts, certificates seen today, the last outcomes.
+    tally: RefCell<crate::tally::Tally>,
     wedge: RefCell<Wedge>,
     debounce: RefCell<Debounce>,
     pdfs: RefCell<Vec<PathBuf>>,
@@ -159,6 +161,7 @@ impl Kiosk {
             hold_timer: slint::Timer::default(),
             held: Cell::new(false),
             waiting: RefCell::new(VecDeque::new()),
+            tally: RefCell::default(),
             wedge: RefCell::new(Wedge::default()),
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
             pdfs: RefCell::new(Vec::new()),
@@ -183,6 +186,7 @@ impl Kiosk {
         }
         app.global::<Api>()
             .set_admin_enabled(state.settings.admin_pin_hash.is_some());
+        app.global::<Api>().set_gate_mode(state.settings.gate);
         state.set_language(&app, state.settings.lang);
         state.refresh_data(&app);
         {

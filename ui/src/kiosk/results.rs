@@ -13,6 +13,7 @@ use crate::verifier::Done;
 use certkiosk_verify::Lang;
 use certkiosk_verify::verdict::Colour;
 use slint::ComponentHandle;
+use jiff::Timestamp;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -24,20 +25,34 @@ pub const MIN_SHOW: Duration = Duration::from_secs(1);
 /// already): a scanner typing codes while a result is held cannot grow the queue without end.
 const MAX_WAITING: usize = 32;
 
+/// A verdict as it arrived, with when its certificate was first checked today, if it was.
+#[derive(Debug)]
+pub(super) struct Arrived {
+    done: Done,
+    checked_before: Option<Timestamp>,
+}
+
 /// The result on screen, kept to show it again in another language.
 #[derive(Debug)]
 pub(super) struct Shown {
-    done: Done,
+    arrived: Arrived,
     number: i32,
     at: String,
+    gate: bool,
 }
 
 impl Shown {
     pub(super) fn view(&self, lang: Lang) -> ResultView {
+        let done = &self.arrived.done;
         ResultView {
             number: self.number,
             shown_at: self.at.clone().into(),
-            ..present::result_view(&self.done.verdict, self.done.source, lang)
+            // Said at an exam gate, where a certificate seen twice in a day is worth a look.
+            checked_before: match self.arrived.checked_before {
+                Some(t) if self.gate => present::hours_minutes(t).into(),
+                _ => Default::default(),
+            },
+            ..present::result_view(&done.verdict, done.source, lang)
         }
     }
 }
@@ -71,6 +86,8 @@ impl State {
         let api = app.global::<Api>();
         api.set_busy(false);
         tracing::debug!(took_ms = done.took.as_millis() as u64, "verdict ready");
+        let checked_before = self.tally.borrow_mut().record(&done.verdict, self.clock.timestamp());
+        let done = Arrived { done, checked_before };
         let on_screen = api.get_screen() == Screen::Result;
         if on_screen && (self.holding.get() || self.held.get()) {
             let mut waiting = self.waiting.borrow_mut();
@@ -85,18 +102,19 @@ impl State {
         self.display(app, done);
     }
 
-    fn display(&self, app: &App, done: Done) {
+    fn display(&self, app: &App, arrived: Arrived) {
         let number = self.results_shown.get().wrapping_add(1);
         self.results_shown.set(number);
-        let hold = if done.verdict.colour() == Colour::Red {
+        let hold = if arrived.done.verdict.colour() == Colour::Red {
             self.settings.hold_negative.max(MIN_SHOW)
         } else {
             MIN_SHOW
         };
         let shown = Shown {
-            done,
+            arrived,
             number,
             at: present::time_of_day(self.clock.timestamp()),
+            gate: self.settings.gate,
         };
         let api = app.global::<Api>();
         api.set_result(shown.view(self.lang.get()));
