@@ -34,6 +34,9 @@ struct RawKiosk {
     result_timeout_secs: Option<u32>,
     hold_negative_secs: Option<u32>,
     mode: Option<String>,
+    sound: Option<bool>,
+    volume: Option<u32>,
+    sound_device: Option<String>,
     /// Refused: read only to say what to do instead (docs/decisions/0019-admin-pin.md).
     /// Any value (a string, or a number written without quotes): only its presence is read,
     /// so no error message can ever repeat it.
@@ -165,6 +168,12 @@ pub struct KioskSettings {
     /// Exam-gate mode: the result is the verdict's colour full-screen with the name, a short
     /// timeout, and a certificate seen earlier today is said so (at the front desk: details).
     pub gate: bool,
+    /// A chime per result (valid, caution, negative); off: silent.
+    pub sound: bool,
+    /// 0–100.
+    pub volume: u8,
+    /// The ALSA device the chimes play on (`default`).
+    pub sound_device: String,
     /// The hash of the digits that open the admin screen (`certd set-pin` writes it);
     /// `None`: the admin screen is not offered.
     pub admin_pin_hash: Option<PinHash>,
@@ -456,7 +465,21 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
         None => Lang::Zh,
         Some(l) => Lang::parse(l).ok_or(("kiosk.lang", format!("{l:?} is not zh or en")))?,
     };
+    let volume = match raw.volume {
+        Some(v) if v > 100 => return Err(("kiosk.volume", format!("{v} is not between 0 and 100"))),
+        v => v.unwrap_or(60) as u8,
+    };
+    let sound_device = match raw.sound_device.as_deref() {
+        None => "default".to_owned(),
+        Some(d) if d.is_empty() || d.len() > 64 || d.chars().any(|c| c.is_control()) => {
+            return Err(("kiosk.sound_device", "not an ALSA device name (default, plughw:1,0 …)".to_owned()));
+        }
+        Some(d) => d.to_owned(),
+    };
     Ok(KioskSettings {
+        sound: raw.sound.unwrap_or(true),
+        volume,
+        sound_device,
         result_timeout,
         hold_negative,
         gate,
@@ -570,6 +593,7 @@ mod tests {
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(30));
         assert_eq!(c.kiosk.hold_negative, Duration::from_secs(3));
         assert!(!c.kiosk.gate, "the front desk by default");
+        assert!(c.kiosk.sound && c.kiosk.volume == 60 && c.kiosk.sound_device == "default");
         assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
         assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
     }
@@ -690,6 +714,14 @@ mod tests {
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nhold_negative_secs = -1\n",
                 "kiosk.hold_negative_secs",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nvolume = 150\n",
+                "kiosk.volume",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nsound_device = \"\"\n",
+                "kiosk.sound_device",
             ),
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"exam\"\n",

@@ -9,6 +9,7 @@
 //!   handheld scanner that types.
 //! * [`verifier`] — verification off the UI thread, against the store opened read-only, through
 //!   the appliance's `check` (certd's way).
+//! * [`sound`] — a chime per result class, through ALSA on a thread of its own.
 //! * [`tally`] — the day's counts, certificates seen today (keyed hashes) and the last
 //!   outcomes, in memory only.
 //! * [`present`] — a verdict as the result screen shows it, its `Source` among it; [`fonts`] — the rare-character
@@ -23,6 +24,7 @@ pub mod lookup_form;
 pub mod pin_guard;
 pub mod present;
 pub mod scan;
+pub mod sound;
 pub mod tally;
 pub mod verifier;
 pub mod wedge;

@@ -162,4 +162,15 @@ fn a_day_at_the_front_desk() {
 
     // Every verification was recorded, and the chain holds.
     assert_eq!(verifications(&world), 6);
+
+    // Each result had its chime, by class: valid, the four red ones, valid.
+    use certkiosk::sound::Chime::{Negative, Valid};
+    let deadline = std::time::Instant::now() + WAIT;
+    while kiosk.sounds_played().len() < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        kiosk.sounds_played(),
+        [Valid, Negative, Negative, Negative, Negative, Valid]
+    );
 }

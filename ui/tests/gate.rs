@@ -52,7 +52,9 @@ fn a_morning_at_the_exam_gate() {
     assert_eq!(api.get_result().verdict, Verdict::Revoked);
     click(app, "下一位");
 
-    // 5. The admin screen counts the day and lists the outcomes, never a name.
+    // 5. The admin screen counts the day and lists the outcomes, never a name (on a tall
+    //    screen, where the list is in view).
+    app.window().set_size(slint::PhysicalSize::new(1080, 1920));
     click(app, "管理");
     for digit in ["2", "4", "6", "8"] {
         click(app, digit);

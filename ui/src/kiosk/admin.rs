@@ -3,7 +3,7 @@
 //! the clock; also the status line of the scan screen.
 
 use super::{STATE, State};
-use crate::generated::{AdminView, Api, App, RecentOutcome, Screen};
+use crate::generated::{AdminView, Api, App, RecentOutcome, Screen, SoundState};
 use crate::present;
 use certkiosk_store::Store;
 use certkiosk_verify::verdict::Colour;
@@ -172,6 +172,14 @@ impl State {
             }
         }
         view.store_size = store_size(&self.config.store_path()).into();
+        match self.sound.state() {
+            crate::sound::State::Off => view.sound = SoundState::Off,
+            crate::sound::State::Working => view.sound = SoundState::Working,
+            crate::sound::State::Failed(why) => {
+                view.sound = SoundState::Failed;
+                view.sound_error = present::shown(&why);
+            }
+        }
         let mut tally = self.tally.borrow_mut();
         let today = tally.counts(now);
         view.checked_today = clamp(today.checked);

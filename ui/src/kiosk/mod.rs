@@ -88,6 +88,7 @@ struct State {
     waiting: RefCell<VecDeque<results::Arrived>>,
     /// Today's counts, certificates seen today, the last outcomes.
     tally: RefCell<crate::tally::Tally>,
+    sound: crate::sound::Sound,
     wedge: RefCell<Wedge>,
     debounce: RefCell<Debounce>,
     pdfs: RefCell<Vec<PathBuf>>,
@@ -148,6 +149,11 @@ impl Kiosk {
             .admin_pin_hash
             .is_some()
             .then(|| PinGuard::open(&parts.config.kiosk.state_dir, parts.clock.timestamp()));
+        let sound = crate::sound::Sound::start(&crate::sound::Settings {
+            enabled: parts.config.kiosk.sound,
+            volume: parts.config.kiosk.volume,
+            device: parts.config.kiosk.sound_device.clone(),
+        });
         let state = Rc::new(State {
             app: weak.clone(),
             settings: parts.config.kiosk.clone(),
@@ -162,6 +168,7 @@ impl Kiosk {
             held: Cell::new(false),
             waiting: RefCell::new(VecDeque::new()),
             tally: RefCell::default(),
+            sound,
             wedge: RefCell::new(Wedge::default()),
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
             pdfs: RefCell::new(Vec::new()),
@@ -206,6 +213,11 @@ impl Kiosk {
 
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// The chimes played to their end so far, in order.
+    pub fn sounds_played(&self) -> Vec<crate::sound::Chime> {
+        self.state.sound.played()
     }
 
     /// Runs the event loop until the window is closed.

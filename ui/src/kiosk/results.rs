@@ -116,6 +116,7 @@ impl State {
             at: present::time_of_day(self.clock.timestamp()),
             gate: self.settings.gate,
         };
+        self.sound.play(crate::sound::Chime::of(&shown.arrived.done.verdict));
         let api = app.global::<Api>();
         api.set_result(shown.view(self.lang.get()));
         api.set_result_scroll(0.0);

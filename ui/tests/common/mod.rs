@@ -54,6 +54,8 @@ impl World {
         let demo = certkiosk::demo::build(dir.path(), certkiosk_sync::clock::Clock::Pinned(now())).unwrap();
         let mut config = demo.config;
         config.run.media_dirs = vec![dir.path().join("media")];
+        // The chimes play through ALSA into its null device: the real path, no sound card.
+        config.kiosk.sound_device = "null".into();
         World {
             dir,
             config,
