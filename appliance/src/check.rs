@@ -382,7 +382,10 @@ fn icon(v: &Verdict) -> &'static str {
 /// any hidden character (`escape::line`).
 pub fn to_text(o: &Outcome, lang: Lang) -> String {
     let v = &o.verdict;
-    let zh = lang == Lang::Zh;
+    // The data's own words (names, scenarios, bodies) are in Simplified Chinese for both
+    // Chinese scripts; the lines' own words follow the language (`i18n::words`).
+    let zh = lang != Lang::En;
+    let w = |zh: &'static str, en: &'static str| i18n::words(lang, zh, en);
     let mut out = format!(
         "{}: {} {} ({})\n",
         line(&o.input),
@@ -392,11 +395,11 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
     );
     out += &format!("  {}\n", explanation(o, lang));
     if let Some(n) = v.not_credential {
-        out += &format!("  {}{}\n", if zh { "原因：" } else { "Why: " }, i18n::not_credential(n, lang));
+        out += &format!("  {}{}\n", w("原因：", "Why: "), i18n::not_credential(n, lang));
     }
     out += &format!(
         "  {}{}\n",
-        if zh { "处理：" } else { "Do: " },
+        w("处理：", "Do: "),
         i18n::what_to_do(v.verdict, lang)
     );
     for w in &v.warnings {
@@ -408,10 +411,10 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         } else {
             c.qualification_en.as_deref()
         };
-        let level = if zh { c.level_zh } else { c.level_en };
+        let level = if zh { i18n::in_script(lang, c.level_zh) } else { c.level_en.to_owned() };
         out += &format!(
             "  {} {}{} · {} {}{}\n",
-            if zh { "持证人" } else { "Holder" },
+            w("持证人", "Holder"),
             line(&c.holder_name),
             c.masked_id
                 .as_deref()
@@ -431,19 +434,30 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         };
         out += &format!(
             "  {} {} · {} · {} {}\n",
-            if zh { "管理号" } else { "Management no." },
+            w("管理号", "Management no."),
             line(&c.management_number),
             line(body.unwrap_or(&c.issuing_body_code)),
-            if zh { "发证日期" } else { "issued" },
+            w("发证日期", "issued"),
             c.ecert_issued_on
         );
     }
     if let Some(a) = &v.annotation {
-        let scenario = line(if zh { &a.scenario_zh } else { &a.scenario_en });
+        let scenario = if zh {
+            i18n::in_script(lang, &a.scenario_zh)
+        } else {
+            a.scenario_en.clone()
+        };
+        let scenario = line(&scenario);
         out += &if zh {
             format!(
-                "  加注 {scenario}：{} 至 {}（剩余 {} 天）\n",
-                a.valid_from, a.valid_until, a.days_left
+                "  {} {scenario}：{} {} {}（{} {} {}）\n",
+                w("加注", "Annotation"),
+                a.valid_from,
+                w("至", "to"),
+                a.valid_until,
+                w("剩余", "left"),
+                a.days_left,
+                w("天", "days")
             )
         } else {
             format!(
@@ -458,7 +472,11 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         } else {
             r.revoked_by_en.as_deref()
         };
-        let code_name = if zh { r.reason_code_zh } else { r.reason_code_en };
+        let code_name = if zh {
+            r.reason_code_zh.map(|z| i18n::in_script(lang, z))
+        } else {
+            r.reason_code_en.map(str::to_owned)
+        };
         // The authority's own words, with the reason code's name where it adds something.
         let reason = match code_name {
             Some(name) if name != r.reason => format!("{name}（{}）", r.reason),
@@ -468,7 +486,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
             .revoked_at
             .to_zoned(certkiosk_formats::calendar::china().clone())
             .strftime("%Y-%m-%d %H:%M");
-        let label = if zh { "撤销于" } else { "Revoked" };
+        let label = w("撤销于", "Revoked");
         out += &format!(
             "  {label} {when} · {} · {}\n",
             line(&reason),
@@ -476,7 +494,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         );
     }
     if !v.scope.is_empty() {
-        let colon = if zh { "：" } else { ":" };
+        let colon = w("：", ":");
         out += &format!("  {}{colon}\n", i18n::scope_heading(lang));
         for s in &v.scope {
             out += &format!("    {}\n", line(&i18n::scope_line(s, lang)));
@@ -484,13 +502,13 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         out += &format!("  {}\n", i18n::scope_still_loading(lang));
     }
     if let Some(reason) = &v.reason {
-        out += &format!("  {}{}\n", if zh { "原因：" } else { "Reason: " }, line(reason));
+        out += &format!("  {}{}\n", w("原因：", "Reason: "), line(reason));
     }
     if let Some(t) = v.status_as_of {
         let when = t
             .to_zoned(certkiosk_formats::calendar::china().clone())
             .strftime("%Y-%m-%d %H:%M");
-        let label = if zh { "状态数据截至" } else { "Status data as of" };
+        let label = w("状态数据截至", "Status data as of");
         out += &match v.freshness {
             Freshness::Missing => format!("  {label} {when}\n"),
             f => format!("  {label} {when} ({})\n", i18n::freshness(f, lang)),

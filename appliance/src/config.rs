@@ -374,7 +374,7 @@ impl Config {
         }
         let lang = match raw.verify.lang.as_deref() {
             None => Lang::default(),
-            Some(l) => Lang::parse(l).ok_or_else(|| invalid("verify.lang", format!("{l:?} is not zh or en")))?,
+            Some(l) => Lang::parse(l).ok_or_else(|| invalid("verify.lang", format!("{l:?} is not zh, zh-Hant or en")))?,
         };
         let run = run_settings(&raw.run, &base).map_err(|(key, problem)| invalid(key, problem))?;
         let audit = if raw.audit.enabled.unwrap_or(true) {
@@ -463,7 +463,7 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
     };
     let lang = match raw.lang.as_deref() {
         None => Lang::Zh,
-        Some(l) => Lang::parse(l).ok_or(("kiosk.lang", format!("{l:?} is not zh or en")))?,
+        Some(l) => Lang::parse(l).ok_or(("kiosk.lang", format!("{l:?} is not zh, zh-Hant or en")))?,
     };
     let volume = match raw.volume {
         Some(v) if v > 100 => return Err(("kiosk.volume", format!("{v} is not between 0 and 100"))),

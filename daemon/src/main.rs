@@ -111,7 +111,7 @@ struct Answer {
     /// Decide as if now were this time (RFC 3339).
     #[arg(long, value_name = "RFC3339")]
     at: Option<jiff::Timestamp>,
-    /// Language of the explanations: zh (default) or en.
+    /// Language of the explanations: zh (default), zh-Hant (繁體) or en.
     #[arg(long, value_parser = parse_lang)]
     lang: Option<Lang>,
 }
@@ -203,7 +203,7 @@ async fn shutdown_signal() {
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| format!("{s:?} is not zh or en"))
+    Lang::parse(s).ok_or_else(|| format!("{s:?} is not zh, zh-Hant or en"))
 }
 
 /// A reader that stops early (`certd verify … | head`) closes the pipe: end quietly with the

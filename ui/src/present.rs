@@ -3,6 +3,7 @@
 
 use crate::generated::{Freshness as UiFreshness, NotCredential as UiNotCredential, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
 use certkiosk_appliance::check::Source;
+use certkiosk_verify::i18n;
 use certkiosk_verify::{Freshness, Lang, NotCredential, ScopeView, Verdict, VerdictCode, Warning};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -69,7 +70,8 @@ pub fn moment(t: Timestamp) -> String {
 /// The first name present in the wanted language, else the other, else the code.
 fn pick(lang: Lang, zh: Option<&str>, en: Option<&str>, code: &str) -> String {
     let (first, second) = match lang {
-        Lang::Zh => (zh, en),
+        // Names are the data's (Simplified); official names are not converted.
+        Lang::Zh | Lang::ZhHant => (zh, en),
         Lang::En => (en, zh),
     };
     first.or(second).unwrap_or(code).to_owned()
@@ -140,7 +142,7 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
             c.qualification_en.as_deref(),
             &c.qualification_code,
         ));
-        view.level = pick(lang, Some(c.level_zh), Some(c.level_en), "").into();
+        view.level = pick(lang, Some(&i18n::in_script(lang, c.level_zh)), Some(c.level_en), "").into();
         view.specialty = shown(c.specialty.as_deref().unwrap_or_default());
         view.management_number = shown(&c.management_number);
         view.certificate_number = shown(c.certificate_number.as_deref().unwrap_or_default());
@@ -155,7 +157,7 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
     }
     if let Some(a) = &v.annotation {
         view.has_annotation = true;
-        view.scenario = shown(&pick(lang, Some(&a.scenario_zh), Some(&a.scenario_en), ""));
+        view.scenario = shown(&pick(lang, Some(&i18n::in_script(lang, &a.scenario_zh)), Some(&a.scenario_en), ""));
         view.valid_from = a.valid_from.to_string().into();
         view.valid_until = a.valid_until.to_string().into();
         view.days_left = i32::try_from(a.days_left).unwrap_or(0);
@@ -166,7 +168,8 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
     if let Some(r) = &v.revocation {
         view.has_revocation = true;
         view.revoked_at = moment(r.revoked_at).into();
-        let code_name = pick(lang, r.reason_code_zh, r.reason_code_en, &r.reason_code);
+        let code_zh = r.reason_code_zh.map(|z| i18n::in_script(lang, z));
+        let code_name = pick(lang, code_zh.as_deref(), r.reason_code_en, &r.reason_code);
         view.revocation_reason = if r.reason.is_empty() {
             shown(&code_name)
         } else {

@@ -103,7 +103,13 @@ fn a_day_at_the_front_desk() {
         shows(app, "Not annotated"),
         "the verdict on screen, re-presented in English"
     );
-    click(app, "Next person");
+    // The same button again: 繁體中文.
+    by_id(app, "result.language").invoke_accessible_default_action();
+    assert!(
+        shows(app, "2021年12月17日起發放的電子證書須加注後才能使用，該證書未加注。"),
+        "re-presented in Traditional characters"
+    );
+    click(app, "下一位");
     assert!(shows(app, "请将二维码对准此处"), "back to Chinese for the next person");
 
     // 6. A PDF on a USB stick (listed before the certificates folder).

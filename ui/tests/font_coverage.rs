@@ -25,7 +25,7 @@ fn faces(family: &str) -> Vec<(PathBuf, u32)> {
         .collect()
 }
 
-/// Every character of the demo world's holder names and of the Chinese translation.
+/// Every character of the demo world's holder names and of the Chinese translations.
 fn characters() -> BTreeSet<char> {
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -50,10 +50,13 @@ fn characters() -> BTreeSet<char> {
     for name in certsync::demo::RARE_NAMES {
         chars.extend(name.chars());
     }
-    let po = Path::new(env!("CARGO_MANIFEST_DIR")).join("lang/zh_CN/LC_MESSAGES/certkiosk.po");
-    for line in std::fs::read_to_string(po).expect("po").lines() {
-        if let Some(s) = line.strip_prefix("msgstr") {
-            chars.extend(s.chars());
+    // Both Chinese catalogues: 繁體中文's Traditional forms are drawn by the same chain.
+    for locale in ["zh_CN", "zh_TW"] {
+        let po = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("lang/{locale}/LC_MESSAGES/certkiosk.po"));
+        for line in std::fs::read_to_string(po).expect("po").lines() {
+            if let Some(s) = line.strip_prefix("msgstr") {
+                chars.extend(s.chars());
+            }
         }
     }
     chars.retain(|c| !c.is_ascii() && !c.is_whitespace());

@@ -100,6 +100,7 @@ fn show_result(app: &certkiosk::App, world: &World, sample: &str, lang: &str) {
 }
 
 fn next_person(app: &certkiosk::App) -> &'static str {
+    // 简体 and 繁體 say it alike.
     if app.global::<Api>().get_language() == "en" {
         "Next person"
     } else {
@@ -239,6 +240,19 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         by_id(app, "admin.back").invoke_accessible_default_action();
 
         problems.extend(lookup_screens(app, &world, code, lang));
+    }
+    // 繁體中文: the scan screen, two results and the admin screen.
+    if screen(app) == Screen::Result {
+        click(app, next_person(app));
+    }
+    app.global::<Api>().invoke_choose_language("zh_TW".into());
+    problems.extend(check(app, "scan-zh-hant"));
+    for (sample, shot) in [
+        ("revoked-after-annotation", "result-revoked-zh-hant"),
+        ("annotation-starts-in-3-days", "result-not-yet-valid-zh-hant"),
+    ] {
+        show_result(app, &world, sample, "zh_TW");
+        problems.extend(check(app, shot));
     }
     drop(kiosk);
     // The scan screen with data 3 and 40 days old: the banner, amber then red; and a valid

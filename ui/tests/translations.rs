@@ -69,9 +69,14 @@ fn messages() -> Vec<Key> {
     keys
 }
 
-/// The catalogue: key → translation (the first plural form for plurals).
+/// The 简体中文 catalogue: key → translation (the first plural form for plurals).
 fn catalogue() -> BTreeMap<Key, String> {
-    let po = Path::new(env!("CARGO_MANIFEST_DIR")).join("lang/zh_CN/LC_MESSAGES/certkiosk.po");
+    catalogue_of("zh_CN")
+}
+
+/// The catalogue of `locale` (`zh_CN`, `zh_TW`).
+fn catalogue_of(locale: &str) -> BTreeMap<Key, String> {
+    let po = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("lang/{locale}/LC_MESSAGES/certkiosk.po"));
     let text = std::fs::read_to_string(po).expect("po");
     let mut out = BTreeMap::new();
     let (mut ctx, mut id, mut plural) = (None, None, None);
@@ -109,6 +114,39 @@ fn every_message_has_its_chinese_and_none_is_stale() {
         stale.is_empty(),
         "in the catalogue but no longer on any screen: {stale:#?}"
     );
+}
+
+#[test]
+fn the_traditional_catalogue_is_complete_and_reads_as_certd_prints_it() {
+    let messages = messages();
+    let hant = catalogue_of("zh_TW");
+    let missing: Vec<_> = messages
+        .iter()
+        .filter(|k| hant.get(*k).is_none_or(|s| s.trim().is_empty()))
+        .collect();
+    assert!(missing.is_empty(), "not in 繁體中文: {missing:#?}");
+    let stale: Vec<_> = hant.keys().filter(|k| !messages.contains(k)).collect();
+    assert!(stale.is_empty(), "in the 繁體中文 catalogue but on no screen: {stale:#?}");
+    // No Simplified-only character is left (their Traditional forms differ).
+    let simplified_only = "证书销过这识别数据码务验对发机构请无询时钟间态没该须网开头损坏长里规围";
+    for (key, text) in &hant {
+        assert!(
+            !text.chars().any(|c| simplified_only.contains(c)),
+            "{key:?}: {text:?} keeps a Simplified character"
+        );
+    }
+    let zh = |ctx: Option<&str>, en: &str| hant.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
+    for code in VerdictCode::ALL {
+        for text in [i18n::title, i18n::explanation] {
+            assert_eq!(zh(None, text(code, Lang::En)).as_deref(), Some(text(code, Lang::ZhHant)), "{code}");
+        }
+        let what = i18n::what_to_do;
+        assert_eq!(
+            zh(Some(code.as_str()), what(code, Lang::En)).as_deref(),
+            Some(what(code, Lang::ZhHant)),
+            "what to do: {code}"
+        );
+    }
 }
 
 #[test]
@@ -254,10 +292,11 @@ fn code_point_problems_read_as_the_index_words_them() {
 
 /// Words shown as they are: the program's name, the other language's own name, PIN digits, the
 /// warning sign.
-const UNTRANSLATED: [&str; 15] = [
+const UNTRANSLATED: [&str; 16] = [
     "⚠",
     "certkiosk",
-    "中文",
+    "简体中文",
+    "繁體中文",
     "English",
     "0",
     "1",

@@ -1,4 +1,4 @@
-//! The language: 简体中文 by default, English one touch away, switched live.
+//! The language: 简体中文 by default, English and 繁體中文 a touch away, switched live.
 
 use super::State;
 use crate::generated::{Api, App};
@@ -11,7 +11,11 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
     let s = state.clone();
     api.on_choose_language(move |language| {
         let Some(app) = s.app.upgrade() else { return };
-        let lang = if language == "en" { Lang::En } else { Lang::Zh };
+        let lang = match language.as_str() {
+            "en" => Lang::En,
+            "zh_TW" => Lang::ZhHant,
+            _ => Lang::Zh,
+        };
         s.set_language(&app, lang);
         s.touch(&app);
     });
@@ -22,6 +26,7 @@ impl State {
         let code = match lang {
             Lang::Zh => "zh_CN",
             Lang::En => "en",
+            Lang::ZhHant => "zh_TW",
         };
         if let Err(e) = slint::select_bundled_translation(code) {
             tracing::warn!(error = %e, code, "cannot switch language");
