@@ -2,7 +2,7 @@
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
 use crate::pin::PinHash;
-use certkiosk_formats::repository::HttpLimits;
+use certkiosk_formats::repository::{HttpLimits, Proxy};
 use certkiosk_formats::repository::Source;
 use certkiosk_verify::{Lang, Policy};
 use serde::Deserialize;
@@ -81,6 +81,7 @@ struct RawSync {
     rounds: Option<u32>,
     retry_initial_ms: Option<u32>,
     retry_max_secs: Option<u32>,
+    proxy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +197,38 @@ fn read_text(file: &Path) -> Result<String, ConfigError> {
         file: file.to_owned(),
         cause: e.to_string(),
     })
+}
+
+/// The proxy mirrors are fetched through: `sync.proxy` (a URL, or `none`), else the
+/// environment's `https_proxy`, `http_proxy` and `no_proxy` (or their capitals), as curl and
+/// apt read them. Err: the key or variable, and why (never the URL: it may hold a password).
+fn proxy(setting: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Proxy, (&'static str, String)> {
+    let check = |url: &str, key: &'static str| -> Result<String, (&'static str, String)> {
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(url.to_owned()),
+            _ => Err((key, "not an http:// or https:// proxy URL".to_owned())),
+        }
+    };
+    match setting {
+        Some("none") => Ok(Proxy::default()),
+        Some(url) => {
+            let url = check(url, "sync.proxy")?;
+            Ok(Proxy {
+                http: Some(url.clone()),
+                https: Some(url),
+                no_proxy: Vec::new(),
+            })
+        }
+        None => {
+            let var = |lower: &'static str, upper: &str| env(lower).or_else(|| env(upper)).filter(|v| !v.trim().is_empty()).map(|v| (lower, v));
+            let https = var("https_proxy", "HTTPS_PROXY").map(|(k, v)| check(v.trim(), k)).transpose()?;
+            let http = var("http_proxy", "HTTP_PROXY").map(|(k, v)| check(v.trim(), k)).transpose()?;
+            let no_proxy = var("no_proxy", "NO_PROXY")
+                .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()).collect())
+                .unwrap_or_default();
+            Ok(Proxy { http, https, no_proxy })
+        }
+    }
 }
 
 /// The key set on line `line` (1-based) of a TOML text, with its table (`kiosk.lang`), when the
@@ -344,6 +377,7 @@ impl Config {
         let http = HttpLimits {
             connect_timeout: secs(raw.sync.connect_timeout_secs, 10, "sync.connect_timeout_secs")?,
             file_timeout: secs(raw.sync.file_timeout_secs, 120, "sync.file_timeout_secs")?,
+            proxy: proxy(raw.sync.proxy.as_deref(), |k| std::env::var(k).ok()).map_err(|(key, e)| invalid(key, e))?,
         };
         let retry = Retry {
             rounds: match raw.sync.rounds {
@@ -596,6 +630,37 @@ mod tests {
         assert!(c.kiosk.sound && c.kiosk.volume == 60 && c.kiosk.sound_device == "default");
         assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
         assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
+    }
+
+    #[test]
+    fn the_proxy_is_the_configs_else_the_environments_and_never_shown_with_its_password() {
+        let env = |vars: &'static [(&'static str, &'static str)]| move |k: &str| {
+            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        };
+        let none: &[(&str, &str)] = &[];
+        assert_eq!(proxy(None, env(none)), Ok(Proxy::default()));
+        let set = proxy(Some("http://user:secret@proxy.example.cn:3128"), env(none)).expect("proxy");
+        assert_eq!(set.for_host("https", "mirror.example.cn"), Some("http://user:secret@proxy.example.cn:3128"));
+        assert_eq!(set.for_host("http", "127.0.0.1"), None, "loopback is reached directly");
+        assert_eq!(set.for_host("http", "[::1]"), None);
+        assert_eq!(Proxy::shown("http://user:secret@proxy.example.cn:3128/"), "proxy.example.cn:3128");
+        // The environment, as curl and apt read it; `none` ignores it.
+        let vars: &[(&str, &str)] = &[
+            ("HTTPS_PROXY", "http://p.example.cn:8080"),
+            ("no_proxy", "intranet.example.cn, .local"),
+        ];
+        let from_env = proxy(None, env(vars)).expect("from the environment");
+        assert_eq!(from_env.for_host("https", "mirror.example.cn"), Some("http://p.example.cn:8080"));
+        assert_eq!(from_env.for_host("http", "mirror.example.cn"), None, "no http_proxy");
+        assert_eq!(from_env.for_host("https", "a.intranet.example.cn"), None, "no_proxy");
+        assert_eq!(from_env.for_host("https", "kiosk.local"), None);
+        assert_eq!(proxy(Some("none"), env(vars)), Ok(Proxy::default()));
+        // Wrong values: the key, never the value.
+        let bad: &[(&str, &str)] = &[("https_proxy", "socks5://user:pw@x:1")];
+        let (key, why) = proxy(None, env(bad)).expect_err("socks");
+        assert_eq!(key, "https_proxy");
+        assert!(!why.contains("pw"), "{why}");
+        assert_eq!(proxy(Some("proxy:3128"), env(none)).map_err(|(k, _)| k), Err("sync.proxy"));
     }
 
     #[test]

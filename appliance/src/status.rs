@@ -21,6 +21,74 @@ pub struct Status {
     /// The lookup index for manual lookup, if the data carries one.
     pub lookup: Option<LookupStatus>,
     pub sync: SyncStatus,
+    /// `sha256:` of the pinned root file, to compare with the one the authority publishes.
+    pub trusted_root: String,
+    /// Whether the system clock is kept by NTP: every verdict depends on the date.
+    pub clock_sync: ClockSync,
+}
+
+/// The system clock's synchronisation, as systemd-timedated reports it (`timedatectl`, which
+/// asks the kernel: any NTP client counts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "why")]
+pub enum ClockSync {
+    Synchronized,
+    NotSynchronized,
+    /// Cannot be told (no systemd, no timedatectl): why, in one line.
+    Unknown(String),
+}
+
+impl ClockSync {
+    /// Asks `timedatectl`, waiting at most 5 s.
+    pub fn query() -> ClockSync {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let out = std::process::Command::new("timedatectl")
+                .args(["show", "--property=NTPSynchronized", "--value"])
+                .stdin(std::process::Stdio::null())
+                .output();
+            let _ = tx.send(out);
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(5)) {
+            Err(_) => ClockSync::Unknown("timedatectl did not answer within 5 s".into()),
+            Ok(Err(e)) => ClockSync::Unknown(format!("cannot run timedatectl: {e}")),
+            Ok(Ok(out)) => ClockSync::parse(out.status.success(), &out.stdout, &out.stderr),
+        }
+    }
+
+    /// `timedatectl show --property=NTPSynchronized --value`'s answer.
+    pub fn parse(success: bool, stdout: &[u8], stderr: &[u8]) -> ClockSync {
+        match (success, String::from_utf8_lossy(stdout).trim()) {
+            (true, "yes") => ClockSync::Synchronized,
+            (true, "no") => ClockSync::NotSynchronized,
+            _ => {
+                let why = String::from_utf8_lossy(stderr);
+                let why = why.lines().next().unwrap_or("no answer").trim();
+                ClockSync::Unknown(format!("timedatectl: {}", line(why)))
+            }
+        }
+    }
+}
+
+/// `sha256:` of `file`'s bytes.
+pub fn fingerprint(file: &Path) -> String {
+    use sha2::Digest;
+    match std::fs::read(file) {
+        Ok(bytes) => format!("sha256:{}", certkiosk_formats::hex(&sha2::Sha256::digest(&bytes))),
+        Err(e) => format!("cannot read {}: {e}", file.display()),
+    }
+}
+
+/// A moment in UTC and in the system's own time zone (Asia/Shanghai on an appliance in China).
+pub fn both_times(t: Timestamp) -> String {
+    let zone = jiff::tz::TimeZone::system();
+    let local = t.to_zoned(zone.clone());
+    format!(
+        "{} ({} {})",
+        t.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        zone.iana_name().unwrap_or("local")
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -65,6 +133,8 @@ pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
                 qualifications: m.qualifications,
             }),
         sync: SyncStatus::load(&config.sync_status_path()),
+        trusted_root: fingerprint(&config.trusted_root),
+        clock_sync: ClockSync::query(),
     })
 }
 
@@ -78,13 +148,27 @@ pub fn to_text(s: &Status) -> String {
                 p.version, p.root_version, p.targets_version, p.snapshot_version
             );
             let hours = s.age_seconds.unwrap_or_default() / 3600;
-            out += &format!("as of          {} ({hours} h old, {:?})\n", p.as_of, s.freshness);
-            out += &format!("applied at     {}\n", p.applied_at);
+            out += &format!(
+                "as of          {} ({hours} h old, {:?})\n",
+                both_times(p.as_of),
+                s.freshness
+            );
+            out += &format!("applied at     {}\n", both_times(p.applied_at));
         }
     }
+    out += &format!("trusted root   {}\n", s.trusted_root);
+    out += &match &s.clock_sync {
+        ClockSync::Synchronized => "clock sync     synchronised (NTP)\n".to_owned(),
+        ClockSync::NotSynchronized => {
+            "clock sync     NOT synchronised: every verdict depends on the date; enable NTP (`timedatectl set-ntp true`)\n"
+                .to_owned()
+        }
+        ClockSync::Unknown(why) => format!("clock sync     unknown ({why})\n"),
+    };
     if let Some(f) = s.clock_floor {
         out += &format!(
-            "clock floor    {f}{}\n",
+            "clock floor    {}{}\n",
+            both_times(f),
             if s.clock_suspect {
                 " (system clock is earlier!)"
             } else {
@@ -103,11 +187,11 @@ pub fn to_text(s: &Status) -> String {
     let never = || "never".to_owned();
     out += &format!(
         "last attempt   {}\n",
-        s.sync.last_attempt.map_or_else(never, |t| t.to_string())
+        s.sync.last_attempt.map_or_else(never, both_times)
     );
     out += &format!(
         "last success   {}{}\n",
-        s.sync.last_success.map_or_else(never, |t| t.to_string()),
+        s.sync.last_success.map_or_else(never, both_times),
         s.sync
             .last_source
             .as_deref()
@@ -142,5 +226,36 @@ impl SyncStatus {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clocks_sync_state_is_read_from_timedatectl() {
+        assert_eq!(ClockSync::parse(true, b"yes\n", b""), ClockSync::Synchronized);
+        assert_eq!(ClockSync::parse(true, b"no\n", b""), ClockSync::NotSynchronized);
+        let not_booted = ClockSync::parse(
+            false,
+            b"",
+            b"System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus\n",
+        );
+        match not_booted {
+            ClockSync::Unknown(why) => assert!(why.starts_with("timedatectl: System has not") && !why.contains('\n')),
+            other => panic!("{other:?}"),
+        }
+        // A hostile answer stays on its line.
+        match ClockSync::parse(false, b"", b"\x1b[2Jbad\rnews") {
+            ClockSync::Unknown(why) => assert!(!why.contains('\x1b') && !why.contains('\r'), "{why:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn moments_are_shown_in_utc_and_local_time() {
+        let t: Timestamp = "2026-11-25T02:00:00Z".parse().expect("time");
+        assert!(both_times(t).starts_with("2026-11-25 02:00:00 UTC ("), "{}", both_times(t));
     }
 }

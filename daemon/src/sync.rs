@@ -223,7 +223,7 @@ async fn fetch_and_apply(
     clock: Clock,
     now: Timestamp,
 ) -> Result<SyncOutcome, SyncError> {
-    let fetched = repo::fetch(source, trust, config.http, held(config), clock).await?;
+    let fetched = repo::fetch(source, trust, config.http.clone(), held(config), clock).await?;
     match apply(config, source.to_string(), fetched, now).await {
         Err(SyncError::Write(WriteError::DeltaMismatch { what, .. })) => {
             tracing::warn!(
@@ -231,7 +231,7 @@ async fn fetch_and_apply(
                 problem = %line(&what.to_string()),
                 "delta chain does not fit the store; fetching full files"
             );
-            let fetched = repo::fetch(source, trust, config.http, None, clock).await?;
+            let fetched = repo::fetch(source, trust, config.http.clone(), None, clock).await?;
             apply(config, source.to_string(), fetched, now).await
         }
         other => other,

@@ -9,7 +9,7 @@
 //! half-read repository is worth nothing. tough caps every file at its signed (or configured)
 //! length, so an endless body is cut off there.
 
-use certkiosk_formats::repository::HttpLimits;
+use certkiosk_formats::repository::{HttpLimits, Proxy};
 use futures::StreamExt;
 use std::time::Duration;
 use tough::{Transport, TransportError, TransportErrorKind, TransportStream, async_trait};
@@ -20,7 +20,7 @@ use url::Url;
 pub const MIN_BYTES_PER_SEC: u64 = 64 * 1024;
 
 /// When a transfer that started at `start` and has `received` bytes must be over.
-fn deadline(start: tokio::time::Instant, limits: HttpLimits, received: u64) -> tokio::time::Instant {
+fn deadline(start: tokio::time::Instant, limits: &HttpLimits, received: u64) -> tokio::time::Instant {
     start + limits.file_timeout + Duration::from_millis(received.saturating_mul(1000) / MIN_BYTES_PER_SEC)
 }
 
@@ -33,12 +33,33 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new(limits: HttpLimits) -> Result<HttpTransport, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(limits.connect_timeout)
-            .user_agent(concat!("certkiosk-certd/", env!("CARGO_PKG_VERSION")))
-            .no_proxy()
-            .build()?;
-        Ok(HttpTransport { client, limits })
+            .user_agent(concat!("certkiosk-certd/", env!("CARGO_PKG_VERSION")));
+        // The proxy comes from the configuration (which read the environment, where it may);
+        // reqwest's own reading of the environment stays off.
+        let builder = if limits.proxy == Proxy::default() {
+            builder.no_proxy()
+        } else {
+            let proxy = limits.proxy.clone();
+            builder.proxy(reqwest::Proxy::custom(move |url| {
+                proxy
+                    .for_host(url.scheme(), url.host_str()?)
+                    .and_then(|p| Url::parse(p).ok())
+            }))
+        };
+        Ok(HttpTransport {
+            client: builder.build()?,
+            limits,
+        })
+    }
+
+    /// " (through proxy HOST:PORT)" when `url` is fetched through one, for error lines.
+    fn through(&self, url: &Url) -> String {
+        url.host_str()
+            .and_then(|h| self.limits.proxy.for_host(url.scheme(), h))
+            .map(|p| format!(" (through proxy {})", Proxy::shown(p)))
+            .unwrap_or_default()
     }
 }
 
@@ -68,12 +89,18 @@ impl Transport for HttpTransport {
             return Err(TransportError::new(TransportErrorKind::UnsupportedUrlScheme, url));
         }
         let start = tokio::time::Instant::now();
-        let limits = self.limits;
-        let timed_out = |url: &Url| TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), "timed out");
-        let response = tokio::time::timeout_at(deadline(start, limits, 0), self.client.get(url.clone()).send())
+        let limits = self.limits.clone();
+        let through = self.through(&url);
+        let timed_out = {
+            let through = through.clone();
+            move |url: &Url| TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), format!("timed out{through}"))
+        };
+        let response = tokio::time::timeout_at(deadline(start, &limits, 0), self.client.get(url.clone()).send())
             .await
             .map_err(|_| timed_out(&url))?
-            .map_err(|e| TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), describe(&e)))?;
+            .map_err(|e| {
+                TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), format!("{}{through}", describe(&e)))
+            })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
             return Err(TransportError::new(TransportErrorKind::FileNotFound, url));
@@ -82,17 +109,17 @@ impl Transport for HttpTransport {
             return Err(TransportError::new_with_cause(
                 TransportErrorKind::Other,
                 url,
-                format!("HTTP {status}"),
+                format!("HTTP {status}{through}"),
             ));
         }
         // Each chunk must come before the deadline its predecessors earned; after an error the
         // stream ends.
         let body = response.bytes_stream();
         let stream = futures::stream::unfold(Some((body, 0u64)), move |state| {
-            let url = url.clone();
+            let (url, limits, timed_out) = (url.clone(), limits.clone(), timed_out.clone());
             async move {
                 let (mut body, received) = state?;
-                match tokio::time::timeout_at(deadline(start, limits, received), body.next()).await {
+                match tokio::time::timeout_at(deadline(start, &limits, received), body.next()).await {
                     Err(_) => Some((Err(timed_out(&url)), None)),
                     Ok(None) => None,
                     Ok(Some(Err(e))) => Some((

@@ -122,5 +122,18 @@ fn every_demo_sample_gets_its_expected_verdict() {
     let status = status_json(config, dir);
     assert_eq!(status["publication"]["version"], 1);
     assert_eq!(status["freshness"], "fresh");
+    // The pinned root's fingerprint, as `sha256sum` computes it: what the install docs compare
+    // with the authority's published one. The clock's sync state is said, whatever it is.
+    let sum = stdout(&ok(std::process::Command::new("sha256sum")
+        .arg(dir.join("world/root.json"))
+        .output()
+        .expect("sha256sum")));
+    let hex = sum.split_whitespace().next().expect("a sum");
+    assert_eq!(status["trusted_root"], format!("sha256:{hex}"));
+    assert!(status["clock_sync"]["state"].is_string(), "{}", status["clock_sync"]);
+    let text = stdout(&ok(run("certd", &["--config", config, "status"], dir)));
+    assert!(text.contains(&format!("trusted root   sha256:{hex}")), "{text}");
+    assert!(text.contains("clock sync     "), "{text}");
+    assert!(text.contains(" UTC ("), "local time beside UTC: {text}");
     assert!(stderr(&ok(run("certd", &["--config", config, "check-config"], dir))).is_empty());
 }

@@ -226,3 +226,51 @@ fn a_repository_copy_on_removable_media_is_imported_with_the_same_checks() {
     let out = run("certd", &["--config", &config, "import", "nowhere"], d);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A mirror reached only through an HTTP proxy: `mirror.certkiosk.test` resolves nowhere
+/// (`.test` is reserved), so the sync succeeds only if every request goes through the proxy —
+/// here nginx, which answers a proxy's absolute-URI requests from the repository. A proxy that
+/// refuses connections fails the sync with one line naming it (without its password), and the
+/// store is kept.
+#[test]
+fn mirrors_are_reached_through_the_configured_proxy() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let mirror = "http://mirror.certkiosk.test/repo/";
+    let config = world(d, &[mirror.to_owned()], "");
+    let nginx = Nginx::serve(&d.join("w/repo"));
+    let port = nginx.url("repo").split(':').nth(2).and_then(|p| p.split('/').next()).expect("port").to_owned();
+    let with_proxy = |proxy: &str| {
+        let text = std::fs::read_to_string(&config).expect("config");
+        let text = match text.find("proxy = ") {
+            Some(at) => format!("{}proxy = {proxy:?}\n", &text[..at]),
+            None => format!("{text}proxy = {proxy:?}\n"),
+        };
+        std::fs::write(&config, text).expect("config");
+    };
+
+    // Without a proxy the name does not resolve.
+    let out = run("certd", &["--config", &config, "sync", "--once"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+
+    with_proxy(&format!("http://kiosk:s3cret@127.0.0.1:{port}"));
+    let out = stdout(&ok(run("certd", &["--config", &config, "sync", "--once"], d)));
+    assert!(out.contains("applied publication 1"), "{out}");
+    let before = status_json(&config, d)["content_digest"].clone();
+
+    // A proxy that refuses: one line, naming it, never its password; nothing lost.
+    ok(run("certsync", &["publish", "--dir", "w"], d));
+    let closed = certkiosk_tests::servers::free_port();
+    with_proxy(&format!("http://kiosk:s3cret@127.0.0.1:{closed}"));
+    let out = run("certd", &["--config", &config, "sync", "--once"], d);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("through proxy 127.0.0.1:{closed}")) && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(!err.contains("s3cret") && !stdout(&out).contains("s3cret"), "the password shown: {err}");
+    let s = status_json(&config, d);
+    assert_eq!(s["content_digest"], before, "store unchanged");
+    assert!(!s.to_string().contains("s3cret"), "the password recorded");
+}
