@@ -199,12 +199,23 @@ fn read_text(file: &Path) -> Result<String, ConfigError> {
     })
 }
 
+/// An ALSA device that is a sound card: `default`, `null`, `sysdefault`, `hw`, `plughw` or
+/// `dmix`, with `:` and card and device words. Not any PCM definition: `file:` would write
+/// (truncating) any file the kiosk may, and a pipe would run a program.
+fn is_sound_device(name: &str) -> bool {
+    let (kind, args) = name.split_once(':').unwrap_or((name, ""));
+    let kind_ok = matches!(kind, "default" | "null" | "sysdefault" | "hw" | "plughw" | "dmix");
+    let args_ok = (args.is_empty() && !name.ends_with(':'))
+        || (!args.is_empty() && args.len() <= 48 && args.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ',' | '=')));
+    kind_ok && args_ok
+}
+
 /// The proxy mirrors are fetched through: `sync.proxy` (a URL, or `none`), else the
 /// environment's `https_proxy`, `http_proxy` and `no_proxy` (or their capitals), as curl and
 /// apt read them. Err: the key or variable, and why (never the URL: it may hold a password).
 fn proxy(setting: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Proxy, (&'static str, String)> {
     let check = |url: &str, key: &'static str| -> Result<String, (&'static str, String)> {
-        match url::Url::parse(url) {
+        match Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(url.to_owned()),
             _ => Err((key, "not an http:// or https:// proxy URL".to_owned())),
         }
@@ -505,8 +516,11 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
     };
     let sound_device = match raw.sound_device.as_deref() {
         None => "default".to_owned(),
-        Some(d) if d.is_empty() || d.len() > 64 || d.chars().any(|c| c.is_control()) => {
-            return Err(("kiosk.sound_device", "not an ALSA device name (default, plughw:1,0 …)".to_owned()));
+        Some(d) if !is_sound_device(d) => {
+            return Err((
+                "kiosk.sound_device",
+                "not a sound card's ALSA name: default, null, sysdefault, hw, plughw or dmix, with :card,device".to_owned(),
+            ));
         }
         Some(d) => d.to_owned(),
     };
@@ -628,6 +642,12 @@ mod tests {
         assert_eq!(c.kiosk.hold_negative, Duration::from_secs(3));
         assert!(!c.kiosk.gate, "the front desk by default");
         assert!(c.kiosk.sound && c.kiosk.volume == 60 && c.kiosk.sound_device == "default");
+        for good in ["default", "null", "hw:1,0", "plughw:CARD=Device,DEV=0", "dmix"] {
+            assert!(is_sound_device(good), "{good}");
+        }
+        for bad in ["file:'/etc/passwd'", "default:", "plug:'|sh'", "hw:1;0", ""] {
+            assert!(!is_sound_device(bad), "{bad}");
+        }
         assert_eq!((c.kiosk.admin_pin_hash.as_ref(), c.kiosk.lang), (None, Lang::Zh));
         assert_eq!(c.kiosk.state_dir, Path::new(KIOSK_STATE_DIR));
     }
@@ -786,6 +806,10 @@ mod tests {
             ),
             (
                 "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nsound_device = \"\"\n",
+                "kiosk.sound_device",
+            ),
+            (
+                "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nsound_device = \"file:'/var/lib/certkiosk-ui/audit/x'\"\n",
                 "kiosk.sound_device",
             ),
             (

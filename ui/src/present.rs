@@ -121,7 +121,7 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
         verdict: verdict_code(v.verdict),
         source: source(from),
         status_stale: v.warnings.contains(&Warning::StatusStale),
-        data_age_hours: certkiosk_verify::i18n::data_age_hours(v).map_or(-1, |h| h.min(i64::from(i32::MAX)) as i32),
+        data_age_hours: i18n::data_age_hours(v).map_or(-1, |h| h.min(i64::from(i32::MAX)) as i32),
         clock_suspect: v.warnings.contains(&Warning::ClockSuspect),
         annotation_not_checked: v.warnings.contains(&Warning::AnnotationNotChecked),
         hidden_characters: v.warnings.contains(&Warning::HiddenCharacters),

@@ -17,7 +17,7 @@ pub const NOT_CREDENTIAL_SETTLE: Duration = Duration::from_millis(500);
 
 /// The decoder thread's loop: take the newest picture, search it for a credential, report it;
 /// report a code that is no credential once [`Steady`] says it is the one held up.
-pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String)) {
+pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String, bool)) {
     let accept = |text: &str| certkiosk_appliance::check::is_credential(text);
     let mut steady = Steady::new(NOT_CREDENTIAL_SETTLE);
     while !stop.load(Ordering::Relaxed) {
@@ -31,10 +31,10 @@ pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String))
         let credential = scan.texts.iter().find(|t| accept(t)).cloned();
         let other = scan.texts.into_iter().find(|t| !accept(t));
         if let Some(text) = steady.frame(credential.is_some(), other, Instant::now()) {
-            found(text);
+            found(text, false);
         }
         if let Some(text) = credential {
-            found(text);
+            found(text, true);
         }
     }
 }
@@ -45,9 +45,17 @@ pub fn run_decoder(mailbox: &Mailbox, stop: &AtomicBool, found: &dyn Fn(String))
 /// answered "not a certificate code" in between; a code shown once in passing is not answered.
 #[derive(Debug)]
 pub struct Steady {
-    /// The text, when it was first seen, and in how many frames.
-    pending: Option<(String, Instant, u32)>,
+    /// The text, when it was first and last seen, and in how many frames.
+    pending: Option<Pending>,
     settle: Duration,
+}
+
+#[derive(Debug)]
+struct Pending {
+    text: String,
+    first: Instant,
+    last: Instant,
+    frames: u32,
 }
 
 impl Steady {
@@ -64,37 +72,59 @@ impl Steady {
         }
         let text = other?;
         match &mut self.pending {
-            Some((pending, first, frames)) if *pending == text => {
-                *frames += 1;
-                (*frames >= 3 && now.saturating_duration_since(*first) >= self.settle).then_some(text)
+            // Seen again while still in view (out of sight for twice the settle time, it starts
+            // over: a code glimpsed once is not answered when it passes by again later).
+            Some(p) if p.text == text && now.saturating_duration_since(p.last) <= 2 * self.settle => {
+                p.frames += 1;
+                p.last = now;
+                (p.frames >= 3 && now.saturating_duration_since(p.first) >= self.settle).then_some(text)
             }
             _ => {
-                self.pending = Some((text, now, 1));
+                self.pending = Some(Pending {
+                    text,
+                    first: now,
+                    last: now,
+                    frames: 1,
+                });
                 None
             }
         }
     }
 }
 
-/// The same code seen again within `window` of its last sighting is not a new scan. Every
-/// sighting renews the window, so a code held still is verified once; it counts again after it
-/// has been out of sight for the window.
+/// A code seen again within `window` of its last sighting is not a new scan. Every sighting
+/// renews the window, so a code held still is verified once; it counts again after it has
+/// been out of sight for the window. The last few codes are remembered, so two codes in view
+/// at once (two certificates on a page, a link beside a credential) are each verified once.
 #[derive(Debug)]
 pub struct Debounce {
-    last: Option<(String, Instant)>,
+    recent: Vec<(String, Instant)>,
     window: Duration,
 }
 
+/// How many codes [`Debounce`] remembers.
+const REMEMBERED: usize = 8;
+
 impl Debounce {
     pub fn new(window: Duration) -> Debounce {
-        Debounce { last: None, window }
+        Debounce {
+            recent: Vec::new(),
+            window,
+        }
     }
 
     pub fn admit(&mut self, text: &str, now: Instant) -> bool {
-        let repeat =
-            matches!(&self.last, Some((t, at)) if t == text && now.saturating_duration_since(*at) < self.window);
-        self.last = Some((text.to_owned(), now));
-        !repeat
+        self.recent
+            .retain(|(_, at)| now.saturating_duration_since(*at) < self.window);
+        if let Some(seen) = self.recent.iter_mut().find(|(t, _)| t == text) {
+            seen.1 = now;
+            return false;
+        }
+        if self.recent.len() == REMEMBERED {
+            self.recent.remove(0);
+        }
+        self.recent.push((text.to_owned(), now));
+        true
     }
 }
 
@@ -122,6 +152,13 @@ mod tests {
         }
         assert_eq!(s.frame(false, link(), at(1200)).as_deref(), Some("https://cpta.com.cn"));
 
+        // A code glimpsed once, then again much later, is not answered at once.
+        let mut s = Steady::new(Duration::from_millis(500));
+        s.frame(false, link(), at(0));
+        s.frame(false, link(), at(100));
+        assert_eq!(s.frame(false, link(), at(60_000)), None, "a minute later");
+        assert_eq!(s.frame(false, link(), at(60_100)), None);
+
         // Another text starts the wait again.
         let mut s = Steady::new(Duration::from_millis(500));
         s.frame(false, link(), at(0));
@@ -140,7 +177,8 @@ mod tests {
             assert!(!d.admit("A", t + Duration::from_millis(200 * i)), "frame {i}");
         }
         assert!(d.admit("B", t + Duration::from_secs(4)), "another code at once");
-        assert!(d.admit("A", t + Duration::from_secs(5)), "A came back");
-        assert!(d.admit("A", t + Duration::from_secs(9)), "A after 4 s out of sight");
+        assert!(!d.admit("A", t + Duration::from_millis(4100)), "A still in view beside B");
+        assert!(!d.admit("B", t + Duration::from_millis(4200)), "B still in view beside A");
+        assert!(d.admit("A", t + Duration::from_millis(7200)), "A after 3 s out of sight");
     }
 }

@@ -63,9 +63,14 @@ pub enum State {
 /// The sound thread's handle; dropping it ends the thread.
 #[derive(Debug)]
 pub struct Sound {
-    chimes: Option<mpsc::Sender<Chime>>,
+    /// Room for one chime: while one plays (or the device blocks), the next waits; any more
+    /// are dropped rather than played late in a burst that no longer matches the screen.
+    chimes: Option<mpsc::SyncSender<Chime>>,
     shared: Arc<Mutex<Shared>>,
 }
+
+/// How many played chimes are remembered.
+const PLAYED: usize = 64;
 
 #[derive(Debug)]
 struct Shared {
@@ -85,7 +90,7 @@ impl Sound {
         if !settings.enabled {
             return Sound { chimes: None, shared };
         }
-        let (tx, rx) = mpsc::channel::<Chime>();
+        let (tx, rx) = mpsc::sync_channel::<Chime>(1);
         let (thread_shared, device, volume) = (shared.clone(), settings.device.clone(), settings.volume);
         let spawned = std::thread::Builder::new().name("sound".into()).spawn(move || {
             for chime in rx {
@@ -94,6 +99,9 @@ impl Sound {
                 match outcome {
                     Ok(()) => {
                         s.state = State::Working;
+                        if s.played.len() == PLAYED {
+                            s.played.remove(0);
+                        }
                         s.played.push(chime);
                     }
                     Err(e) => {
@@ -119,8 +127,14 @@ impl Sound {
 
     /// Plays `chime` (never waits for it).
     pub fn play(&self, chime: Chime) {
-        if let Some(tx) = &self.chimes {
-            let _ = tx.send(chime);
+        let Some(tx) = &self.chimes else { return };
+        if let Err(mpsc::TrySendError::Full(_)) = tx.try_send(chime) {
+            let mut s = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let busy = State::Failed("the sound device is busy: chimes are dropped".into());
+            if s.state != busy {
+                tracing::warn!("the sound device is busy: chimes are dropped");
+            }
+            s.state = busy;
         }
     }
 

@@ -27,7 +27,7 @@ impl Lang {
 
     pub fn code(self) -> &'static str {
         match self {
-            Lang::Zh | Lang::ZhHant => "zh",
+            Lang::Zh => "zh",
             Lang::En => "en",
             Lang::ZhHant => "zh-Hant",
         }
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn every_text_reads_in_traditional_characters_too() {
         // Characters whose Traditional form differs: none may be left in a 繁體 text.
-        let simplified_only = "证书销过这识别数据码务验对发机构请无询时钟间态没该须网开头损坏长里规围";
+        let simplified_only = "证书销过这识别数据码务验对发机构请无询时钟间态没该须网开头损坏长里规围后";
         for text in simplified_texts() {
             assert!(hant::has(text), "no Traditional form for {text:?}");
             let traditional = hant(text);
@@ -373,6 +373,7 @@ mod tests {
         assert_eq!(title(VerdictCode::Revoked, Lang::ZhHant), "已撤銷");
         assert_eq!(stale(Some(24 * 40), Lang::ZhHant), "狀態數據已 40 天未更新，結果僅供參考。");
         assert_eq!(Lang::parse("zh-TW"), Some(Lang::ZhHant));
+        assert_eq!(Lang::parse(Lang::ZhHant.code()), Some(Lang::ZhHant));
         use certkiosk_formats::credential::Level;
         for level in [Level::Unleveled, Level::Junior, Level::Intermediate, Level::Senior, Level::Principal, Level::FirstClass, Level::SecondClass] {
             assert!(hant::has(level.name_zh()), "{level:?}");

@@ -92,8 +92,16 @@ pub fn frame_of_picture(path: &Path, width: u32, height: u32) -> Result<RawFrame
     };
     let picture = image::open(path).map_err(|e| bad(e.to_string()))?.to_rgb8();
     let picture = if picture.width() > width * 9 / 10 || picture.height() > height * 9 / 10 {
-        let side = (width.min(height) * 9 / 10).max(1);
-        image::imageops::resize(&picture, side, side, image::imageops::FilterType::Triangle)
+        // Scaled to fit 90 % of the frame, its proportions kept.
+        let scale = f64::min(
+            f64::from(width * 9 / 10) / f64::from(picture.width()),
+            f64::from(height * 9 / 10) / f64::from(picture.height()),
+        );
+        let (w, h) = (
+            ((f64::from(picture.width()) * scale) as u32).max(1),
+            ((f64::from(picture.height()) * scale) as u32).max(1),
+        );
+        image::imageops::resize(&picture, w, h, image::imageops::FilterType::Triangle)
     } else {
         picture
     };

@@ -82,6 +82,8 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
         if let Some(app) = s.app.upgrade() {
             s.pin.borrow_mut().clear();
             s.go(&app, Screen::Scan);
+            // A verdict that came while staff were here.
+            s.show_waiting(&app);
         }
     });
 }
@@ -119,6 +121,8 @@ impl State {
 
     /// The age of the status data, for the line on the scan screen.
     pub(super) fn refresh_data(&self, app: &App) {
+        // A new day forgets yesterday's certificates now, not at the next scan.
+        self.tally.borrow_mut().counts(self.clock.timestamp());
         let api = app.global::<Api>();
         let publication = Store::open(&self.config.store_path())
             .and_then(|store| store.reader()?.publication())

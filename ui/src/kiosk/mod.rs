@@ -51,6 +51,8 @@ impl std::fmt::Debug for Parts {
 
 /// How long the same code is ignored after its last sighting.
 const DEBOUNCE: Duration = Duration::from_secs(3);
+/// How long the handheld scanner's same line is ignored: a trigger pulled twice.
+const SCANNER_DEBOUNCE: Duration = Duration::from_millis(1500);
 /// How often the scan screen re-reads the age of the status data.
 const DATA_REFRESH: Duration = Duration::from_secs(30);
 
@@ -91,6 +93,15 @@ struct State {
     sound: crate::sound::Sound,
     wedge: RefCell<Wedge>,
     debounce: RefCell<Debounce>,
+    /// The handheld scanner's own: a trigger pulled twice on one code is one scan.
+    scanner_debounce: RefCell<Debounce>,
+    /// When the camera last saw a credential.
+    last_credential: Cell<Option<std::time::Instant>>,
+    /// When "Next person" last brought up a waiting result: a second tap right after (a double
+    /// tap) must not dismiss it unseen.
+    revealed_at: Cell<Option<std::time::Instant>>,
+    /// Lets go of a result held longer than [`results::HOLD_MAX`].
+    held_timer: slint::Timer,
     pdfs: RefCell<Vec<PathBuf>>,
     pin: RefCell<String>,
     /// Wrong PINs and the lockout they started, kept in the kiosk's state directory; `None`:
@@ -171,6 +182,10 @@ impl Kiosk {
             sound,
             wedge: RefCell::new(Wedge::default()),
             debounce: RefCell::new(Debounce::new(DEBOUNCE)),
+            scanner_debounce: RefCell::new(Debounce::new(SCANNER_DEBOUNCE)),
+            last_credential: Cell::new(None),
+            revealed_at: Cell::new(None),
+            held_timer: slint::Timer::default(),
             pdfs: RefCell::new(Vec::new()),
             pin: RefCell::new(String::new()),
             pin_guard: RefCell::new(pin_guard),
@@ -233,6 +248,7 @@ impl Drop for Kiosk {
         self.state.data_timer.stop();
         self.state.lock_timer.stop();
         self.state.hold_timer.stop();
+        self.state.held_timer.stop();
         STATE.with(|s| s.borrow_mut().take());
     }
 }

@@ -13,9 +13,10 @@ use crate::verifier::Done;
 use certkiosk_verify::Lang;
 use certkiosk_verify::verdict::Colour;
 use slint::ComponentHandle;
+use certkiosk_verify::Verdict;
 use jiff::Timestamp;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Every result stays up at least this long: a PDF's `unreadable` is not replaced 4 ms later
 /// by the camera's verdict.
@@ -25,11 +26,34 @@ pub const MIN_SHOW: Duration = Duration::from_secs(1);
 /// already): a scanner typing codes while a result is held cannot grow the queue without end.
 const MAX_WAITING: usize = 32;
 
-/// A verdict as it arrived, with when its certificate was first checked today, if it was.
+/// A held result is let go after this: a stray tap does not keep a person's name up for good.
+pub const HOLD_MAX: Duration = Duration::from_secs(300);
+
+/// A second "Next person" this soon after the first brought up a waiting result is a double
+/// tap: it does not dismiss that result unseen.
+const DOUBLE_TAP: Duration = Duration::from_millis(600);
+
+/// A verdict as it arrived, when (for its stamp, and to drop it once too old to be anyone's
+/// who is still there), and when its certificate was first checked today, if it was.
 #[derive(Debug)]
 pub(super) struct Arrived {
     done: Done,
+    at: Timestamp,
+    since: Instant,
     checked_before: Option<Timestamp>,
+}
+
+impl Arrived {
+    /// The same person's result again (a code read twice, a trigger pulled twice): the same
+    /// verdict on the same certificate, or the same answer to the same code that is none.
+    fn repeats(&self, other: &Verdict) -> bool {
+        let v = &self.done.verdict;
+        let number = |v: &Verdict| v.certificate.as_ref().map(|c| c.management_number.clone());
+        v.verdict == other.verdict
+            && number(v) == number(other)
+            && v.not_credential == other.not_credential
+            && (v.certificate.is_some() || v.reason == other.reason)
+    }
 }
 
 /// The result on screen, kept to show it again in another language.
@@ -61,21 +85,27 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
     let api = app.global::<Api>();
     let s = state.clone();
     api.on_next_person(move || {
-        if let Some(app) = s.app.upgrade() {
-            s.clear(&app);
+        let Some(app) = s.app.upgrade() else { return };
+        if s.revealed_at.get().is_some_and(|t| t.elapsed() < DOUBLE_TAP) {
+            return;
+        }
+        let waiting = !s.waiting.borrow().is_empty();
+        s.clear(&app);
+        if waiting && app.global::<Api>().get_screen() == Screen::Result {
+            s.revealed_at.set(Some(Instant::now()));
         }
     });
     let s = state.clone();
     api.on_hold_result(move || {
         let Some(app) = s.app.upgrade() else { return };
+        if s.revealed_at.get().is_some_and(|t| t.elapsed() < DOUBLE_TAP) {
+            return;
+        }
         let held = !s.held.get();
-        s.held.set(held);
-        app.global::<Api>().set_result_held(held);
         if held {
-            s.countdown.stop();
+            s.hold(&app);
         } else {
-            s.touch(&app);
-            s.show_waiting(&app);
+            s.let_go(&app);
         }
     });
 }
@@ -86,10 +116,30 @@ impl State {
         let api = app.global::<Api>();
         api.set_busy(false);
         tracing::debug!(took_ms = done.took.as_millis() as u64, "verdict ready");
-        let checked_before = self.tally.borrow_mut().record(&done.verdict, self.clock.timestamp());
-        let done = Arrived { done, checked_before };
-        let on_screen = api.get_screen() == Screen::Result;
-        if on_screen && (self.holding.get() || self.held.get()) {
+        let at = self.clock.timestamp();
+        let checked_before = self.tally.borrow_mut().record(&done.verdict, at);
+        let screen = api.get_screen();
+        // The same person's result again: already on screen, or already waiting.
+        let on_screen = screen == Screen::Result
+            && self
+                .shown
+                .borrow()
+                .as_ref()
+                .is_some_and(|s| s.arrived.repeats(&done.verdict));
+        if on_screen || self.waiting.borrow().iter().any(|w| w.repeats(&done.verdict)) {
+            return;
+        }
+        let done = Arrived {
+            done,
+            at,
+            since: Instant::now(),
+            checked_before,
+        };
+        // Waits while the result on screen may not go, and while staff are on the PIN or admin
+        // screens (shown when they leave).
+        let must_wait = (screen == Screen::Result && (self.holding.get() || self.held.get()))
+            || matches!(screen, Screen::Pin | Screen::Admin);
+        if must_wait {
             let mut waiting = self.waiting.borrow_mut();
             if waiting.len() == MAX_WAITING {
                 waiting.pop_front();
@@ -111,9 +161,9 @@ impl State {
             MIN_SHOW
         };
         let shown = Shown {
-            arrived,
             number,
-            at: present::time_of_day(self.clock.timestamp()),
+            at: present::time_of_day(arrived.at),
+            arrived,
             gate: self.settings.gate,
         };
         self.sound.play(crate::sound::Chime::of(&shown.arrived.done.verdict));
@@ -132,12 +182,17 @@ impl State {
         self.go(app, Screen::Result);
     }
 
-    /// The next waiting result, if the one on screen may go.
+    /// The next waiting result, if the one on screen may go. One that waited longer than a
+    /// result stays up is dropped: whoever it was for has likely gone (it is in the audit log).
     pub(super) fn show_waiting(&self, app: &App) {
         if self.holding.get() || self.held.get() {
             return;
         }
-        let next = self.waiting.borrow_mut().pop_front();
+        let next = {
+            let mut waiting = self.waiting.borrow_mut();
+            waiting.retain(|w| w.since.elapsed() <= self.settings.result_timeout);
+            waiting.pop_front()
+        };
         app.global::<Api>()
             .set_results_waiting(self.waiting.borrow().len() as i32);
         if let Some(done) = next {
@@ -149,8 +204,30 @@ impl State {
     /// shown at once (waiting ones are kept).
     pub(super) fn release(&self, app: &App) {
         self.hold_timer.stop();
+        self.held_timer.stop();
         self.holding.set(false);
         self.held.set(false);
         app.global::<Api>().set_result_held(false);
+    }
+
+    /// Holds the result on screen: no countdown, nothing replaces it, for at most [`HOLD_MAX`].
+    fn hold(&self, app: &App) {
+        self.held.set(true);
+        app.global::<Api>().set_result_held(true);
+        self.countdown.stop();
+        let weak = self.app.clone();
+        self.held_timer.start(slint::TimerMode::SingleShot, HOLD_MAX, move || {
+            if let (Some(app), Some(state)) = (weak.upgrade(), STATE.with(|s| s.borrow().clone())) {
+                state.let_go(&app);
+            }
+        });
+    }
+
+    fn let_go(&self, app: &App) {
+        self.held_timer.stop();
+        self.held.set(false);
+        app.global::<Api>().set_result_held(false);
+        self.touch(app);
+        self.show_waiting(app);
     }
 }

@@ -11,14 +11,20 @@ use slint::ComponentHandle;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// After a credential was in view, codes that are none are not answered for this long.
+const NOT_CREDENTIAL_QUIET: Duration = Duration::from_secs(5);
 
 /// The handheld scanner: every key of the scan and result screens goes to the wedge.
 pub(super) fn connect(app: &App, state: &Rc<State>) {
     let api = app.global::<Api>();
     let s = state.clone();
     api.on_key_typed(move |text| {
-        let line = s.wedge.borrow_mut().key(&text, Instant::now());
+        let now = Instant::now();
+        let line = s.wedge.borrow_mut().key(&text, now);
+        // The same code scanned twice in a row (a trigger pulled twice) is one scan.
+        let line = line.filter(|l| s.scanner_debounce.borrow_mut().admit(l, now));
         if let (Some(line), Some(app)) = (line, s.app.upgrade()) {
             s.submit(
                 &app,
@@ -53,10 +59,10 @@ pub(super) fn start_camera(
         std::thread::Builder::new()
             .name("decoder".into())
             .spawn(move || {
-                scan::run_decoder(&mailbox, &stop, &|text| {
+                scan::run_decoder(&mailbox, &stop, &|text, credential| {
                     let _ = weak.upgrade_in_event_loop(move |app| {
                         if let Some(state) = STATE.with(|s| s.borrow().clone()) {
-                            state.camera_text(&app, text);
+                            state.camera_text(&app, text, credential);
                         }
                     });
                 });
@@ -102,15 +108,29 @@ impl State {
         self.verifier.submit(job);
     }
 
-    fn camera_text(&self, app: &App, text: String) {
+    fn camera_text(&self, app: &App, text: String, credential: bool) {
         let screen = app.global::<Api>().get_screen();
+        let now = Instant::now();
         // The camera counts on the scan screen and over a result (the next person may already
         // hold up their code), not while staff use the picker or the admin screens. The
         // handheld scanner's keys reach the wedge on the same two screens (app.slint).
         if !matches!(screen, Screen::Scan | Screen::Result) {
             return;
         }
-        if self.debounce.borrow_mut().admit(&text, Instant::now()) {
+        if credential {
+            self.last_credential.set(Some(now));
+        } else if screen != Screen::Scan
+            || self
+                .last_credential
+                .get()
+                .is_some_and(|t| now.saturating_duration_since(t) < NOT_CREDENTIAL_QUIET)
+        {
+            // A code that is no credential is answered on the scan screen only, and not soon
+            // after a credential was in view: a link printed beside the certificate's own code,
+            // a sticker on the desk, never replaces a person's result.
+            return;
+        }
+        if self.debounce.borrow_mut().admit(&text, now) {
             self.submit(
                 app,
                 Job::Text {
