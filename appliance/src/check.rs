@@ -397,11 +397,7 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
     if let Some(n) = v.not_credential {
         out += &format!("  {}{}\n", w("原因：", "Why: "), i18n::not_credential(n, lang));
     }
-    out += &format!(
-        "  {}{}\n",
-        w("处理：", "Do: "),
-        i18n::what_to_do(v.verdict, lang)
-    );
+    out += &format!("  {}{}\n", w("处理：", "Do: "), i18n::what_to_do(v.verdict, lang));
     for w in &v.warnings {
         out += &format!("  ⚠ {}\n", i18n::warning_text(*w, v, lang));
     }
@@ -411,7 +407,11 @@ pub fn to_text(o: &Outcome, lang: Lang) -> String {
         } else {
             c.qualification_en.as_deref()
         };
-        let level = if zh { i18n::in_script(lang, c.level_zh) } else { c.level_en.to_owned() };
+        let level = if zh {
+            i18n::in_script(lang, c.level_zh)
+        } else {
+            c.level_en.to_owned()
+        };
         out += &format!(
             "  {} {}{} · {} {}{}\n",
             w("持证人", "Holder"),

@@ -2,8 +2,8 @@
 //! [`Config`] with real types and absolute paths. Only `Config` travels.
 
 use crate::pin::PinHash;
-use certkiosk_formats::repository::{HttpLimits, Proxy};
 use certkiosk_formats::repository::Source;
+use certkiosk_formats::repository::{HttpLimits, Proxy};
 use certkiosk_verify::{Lang, Policy};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -206,7 +206,11 @@ fn is_sound_device(name: &str) -> bool {
     let (kind, args) = name.split_once(':').unwrap_or((name, ""));
     let kind_ok = matches!(kind, "default" | "null" | "sysdefault" | "hw" | "plughw" | "dmix");
     let args_ok = (args.is_empty() && !name.ends_with(':'))
-        || (!args.is_empty() && args.len() <= 48 && args.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ',' | '=')));
+        || (!args.is_empty()
+            && args.len() <= 48
+            && args
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ',' | '=')));
     kind_ok && args_ok
 }
 
@@ -231,11 +235,25 @@ fn proxy(setting: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<
             })
         }
         None => {
-            let var = |lower: &'static str, upper: &str| env(lower).or_else(|| env(upper)).filter(|v| !v.trim().is_empty()).map(|v| (lower, v));
-            let https = var("https_proxy", "HTTPS_PROXY").map(|(k, v)| check(v.trim(), k)).transpose()?;
-            let http = var("http_proxy", "HTTP_PROXY").map(|(k, v)| check(v.trim(), k)).transpose()?;
+            let var = |lower: &'static str, upper: &str| {
+                env(lower)
+                    .or_else(|| env(upper))
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (lower, v))
+            };
+            let https = var("https_proxy", "HTTPS_PROXY")
+                .map(|(k, v)| check(v.trim(), k))
+                .transpose()?;
+            let http = var("http_proxy", "HTTP_PROXY")
+                .map(|(k, v)| check(v.trim(), k))
+                .transpose()?;
             let no_proxy = var("no_proxy", "NO_PROXY")
-                .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()).collect())
+                .map(|(_, v)| {
+                    v.split(',')
+                        .map(|h| h.trim().to_owned())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default();
             Ok(Proxy { http, https, no_proxy })
         }
@@ -255,7 +273,13 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
     let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
     let key = key.trim();
     let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
-    bare.then(|| if table.is_empty() { key.to_owned() } else { format!("{table}.{key}") })
+    bare.then(|| {
+        if table.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{table}.{key}")
+        }
+    })
 }
 
 /// The TOML of `file`, and the directory its relative paths start from.
@@ -419,7 +443,9 @@ impl Config {
         }
         let lang = match raw.verify.lang.as_deref() {
             None => Lang::default(),
-            Some(l) => Lang::parse(l).ok_or_else(|| invalid("verify.lang", format!("{l:?} is not zh, zh-Hant or en")))?,
+            Some(l) => {
+                Lang::parse(l).ok_or_else(|| invalid("verify.lang", format!("{l:?} is not zh, zh-Hant or en")))?
+            }
         };
         let run = run_settings(&raw.run, &base).map_err(|(key, problem)| invalid(key, problem))?;
         let audit = if raw.audit.enabled.unwrap_or(true) {
@@ -519,7 +545,8 @@ fn kiosk_settings(raw: &RawKiosk, base: &Path, file: &Path) -> Result<KioskSetti
         Some(d) if !is_sound_device(d) => {
             return Err((
                 "kiosk.sound_device",
-                "not a sound card's ALSA name: default, null, sysdefault, hw, plughw or dmix, with :card,device".to_owned(),
+                "not a sound card's ALSA name: default, null, sysdefault, hw, plughw or dmix, with :card,device"
+                    .to_owned(),
             ));
         }
         Some(d) => d.to_owned(),
@@ -654,23 +681,32 @@ mod tests {
 
     #[test]
     fn the_proxy_is_the_configs_else_the_environments_and_never_shown_with_its_password() {
-        let env = |vars: &'static [(&'static str, &'static str)]| move |k: &str| {
-            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
         };
         let none: &[(&str, &str)] = &[];
         assert_eq!(proxy(None, env(none)), Ok(Proxy::default()));
         let set = proxy(Some("http://user:secret@proxy.example.cn:3128"), env(none)).expect("proxy");
-        assert_eq!(set.for_host("https", "mirror.example.cn"), Some("http://user:secret@proxy.example.cn:3128"));
+        assert_eq!(
+            set.for_host("https", "mirror.example.cn"),
+            Some("http://user:secret@proxy.example.cn:3128")
+        );
         assert_eq!(set.for_host("http", "127.0.0.1"), None, "loopback is reached directly");
         assert_eq!(set.for_host("http", "[::1]"), None);
-        assert_eq!(Proxy::shown("http://user:secret@proxy.example.cn:3128/"), "proxy.example.cn:3128");
+        assert_eq!(
+            Proxy::shown("http://user:secret@proxy.example.cn:3128/"),
+            "proxy.example.cn:3128"
+        );
         // The environment, as curl and apt read it; `none` ignores it.
         let vars: &[(&str, &str)] = &[
             ("HTTPS_PROXY", "http://p.example.cn:8080"),
             ("no_proxy", "intranet.example.cn, .local"),
         ];
         let from_env = proxy(None, env(vars)).expect("from the environment");
-        assert_eq!(from_env.for_host("https", "mirror.example.cn"), Some("http://p.example.cn:8080"));
+        assert_eq!(
+            from_env.for_host("https", "mirror.example.cn"),
+            Some("http://p.example.cn:8080")
+        );
         assert_eq!(from_env.for_host("http", "mirror.example.cn"), None, "no http_proxy");
         assert_eq!(from_env.for_host("https", "a.intranet.example.cn"), None, "no_proxy");
         assert_eq!(from_env.for_host("https", "kiosk.local"), None);
@@ -680,7 +716,10 @@ mod tests {
         let (key, why) = proxy(None, env(bad)).expect_err("socks");
         assert_eq!(key, "https_proxy");
         assert!(!why.contains("pw"), "{why}");
-        assert_eq!(proxy(Some("proxy:3128"), env(none)).map_err(|(k, _)| k), Err("sync.proxy"));
+        assert_eq!(
+            proxy(Some("proxy:3128"), env(none)).map_err(|(k, _)| k),
+            Err("sync.proxy")
+        );
     }
 
     #[test]
@@ -692,7 +731,11 @@ mod tests {
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(5));
         let c = parse(&d, &format!("{head}result_timeout_secs = 12\n")).expect("valid");
         assert_eq!(c.kiosk.result_timeout, Duration::from_secs(12));
-        let c = parse(&d, "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"desk\"\n").expect("valid");
+        let c = parse(
+            &d,
+            "trusted_root = \"root.json\"\nstate_dir = \"s\"\n[kiosk]\nmode = \"desk\"\n",
+        )
+        .expect("valid");
         assert!(!c.kiosk.gate);
     }
 

@@ -256,6 +256,10 @@ mod tests {
     #[test]
     fn moments_are_shown_in_utc_and_local_time() {
         let t: Timestamp = "2026-11-25T02:00:00Z".parse().expect("time");
-        assert!(both_times(t).starts_with("2026-11-25 02:00:00 UTC ("), "{}", both_times(t));
+        assert!(
+            both_times(t).starts_with("2026-11-25 02:00:00 UTC ("),
+            "{}",
+            both_times(t)
+        );
     }
 }

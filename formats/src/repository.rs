@@ -74,8 +74,7 @@ impl Proxy {
     /// for a `no_proxy` host.
     pub fn for_host(&self, scheme: &str, host: &str) -> Option<&str> {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-        let loopback = host == "localhost"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         let direct = self.no_proxy.iter().any(|n| {
             let n = n.trim().trim_start_matches('.').to_ascii_lowercase();
             n == "*" || (!n.is_empty() && (host == n || host.ends_with(&format!(".{n}"))))

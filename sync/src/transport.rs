@@ -93,13 +93,19 @@ impl Transport for HttpTransport {
         let through = self.through(&url);
         let timed_out = {
             let through = through.clone();
-            move |url: &Url| TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), format!("timed out{through}"))
+            move |url: &Url| {
+                TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), format!("timed out{through}"))
+            }
         };
         let response = tokio::time::timeout_at(deadline(start, &limits, 0), self.client.get(url.clone()).send())
             .await
             .map_err(|_| timed_out(&url))?
             .map_err(|e| {
-                TransportError::new_with_cause(TransportErrorKind::Other, url.clone(), format!("{}{through}", describe(&e)))
+                TransportError::new_with_cause(
+                    TransportErrorKind::Other,
+                    url.clone(),
+                    format!("{}{through}", describe(&e)),
+                )
             })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {

@@ -239,7 +239,13 @@ fn mirrors_are_reached_through_the_configured_proxy() {
     let mirror = "http://mirror.certkiosk.test/repo/";
     let config = world(d, &[mirror.to_owned()], "");
     let nginx = Nginx::serve(&d.join("w/repo"));
-    let port = nginx.url("repo").split(':').nth(2).and_then(|p| p.split('/').next()).expect("port").to_owned();
+    let port = nginx
+        .url("repo")
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('/').next())
+        .expect("port")
+        .to_owned();
     let with_proxy = |proxy: &str| {
         let text = std::fs::read_to_string(&config).expect("config");
         let text = match text.find("proxy = ") {
@@ -269,7 +275,10 @@ fn mirrors_are_reached_through_the_configured_proxy() {
         err.contains(&format!("through proxy 127.0.0.1:{closed}")) && err.trim().lines().count() == 1,
         "{err}"
     );
-    assert!(!err.contains("s3cret") && !stdout(&out).contains("s3cret"), "the password shown: {err}");
+    assert!(
+        !err.contains("s3cret") && !stdout(&out).contains("s3cret"),
+        "the password shown: {err}"
+    );
     let s = status_json(&config, d);
     assert_eq!(s["content_digest"], before, "store unchanged");
     assert!(!s.to_string().contains("s3cret"), "the password recorded");

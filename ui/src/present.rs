@@ -1,7 +1,10 @@
 //! A verdict as the result screen shows it: language-dependent names picked, dates and times
 //! written in Asia/Shanghai, days left counted. Pure, so it is tested without a window.
 
-use crate::generated::{Freshness as UiFreshness, NotCredential as UiNotCredential, ResultView, ScopeLine, Source as UiSource, Verdict as UiVerdict};
+use crate::generated::{
+    Freshness as UiFreshness, NotCredential as UiNotCredential, ResultView, ScopeLine, Source as UiSource,
+    Verdict as UiVerdict,
+};
 use certkiosk_appliance::check::Source;
 use certkiosk_verify::i18n;
 use certkiosk_verify::{Freshness, Lang, NotCredential, ScopeView, Verdict, VerdictCode, Warning};
@@ -157,7 +160,12 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
     }
     if let Some(a) = &v.annotation {
         view.has_annotation = true;
-        view.scenario = shown(&pick(lang, Some(&i18n::in_script(lang, &a.scenario_zh)), Some(&a.scenario_en), ""));
+        view.scenario = shown(&pick(
+            lang,
+            Some(&i18n::in_script(lang, &a.scenario_zh)),
+            Some(&a.scenario_en),
+            "",
+        ));
         view.valid_from = a.valid_from.to_string().into();
         view.valid_until = a.valid_until.to_string().into();
         view.days_left = i32::try_from(a.days_left).unwrap_or(0);

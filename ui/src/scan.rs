@@ -139,9 +139,17 @@ mod tests {
         let at = |ms| t + Duration::from_millis(ms);
         let link = || Some("https://cpta.com.cn".to_owned());
         assert_eq!(s.frame(false, link(), at(0)), None);
-        assert_eq!(s.frame(false, None, at(100)), None, "a frame without a code changes nothing");
+        assert_eq!(
+            s.frame(false, None, at(100)),
+            None,
+            "a frame without a code changes nothing"
+        );
         assert_eq!(s.frame(false, link(), at(200)), None);
-        assert_eq!(s.frame(false, link(), at(400)), None, "three frames, but not yet 500 ms");
+        assert_eq!(
+            s.frame(false, link(), at(400)),
+            None,
+            "three frames, but not yet 500 ms"
+        );
         assert_eq!(s.frame(false, link(), at(600)).as_deref(), Some("https://cpta.com.cn"));
         assert_eq!(s.frame(false, link(), at(700)).as_deref(), Some("https://cpta.com.cn"));
 
@@ -177,8 +185,17 @@ mod tests {
             assert!(!d.admit("A", t + Duration::from_millis(200 * i)), "frame {i}");
         }
         assert!(d.admit("B", t + Duration::from_secs(4)), "another code at once");
-        assert!(!d.admit("A", t + Duration::from_millis(4100)), "A still in view beside B");
-        assert!(!d.admit("B", t + Duration::from_millis(4200)), "B still in view beside A");
-        assert!(d.admit("A", t + Duration::from_millis(7200)), "A after 3 s out of sight");
+        assert!(
+            !d.admit("A", t + Duration::from_millis(4100)),
+            "A still in view beside B"
+        );
+        assert!(
+            !d.admit("B", t + Duration::from_millis(4200)),
+            "B still in view beside A"
+        );
+        assert!(
+            d.admit("A", t + Duration::from_millis(7200)),
+            "A after 3 s out of sight"
+        );
     }
 }

@@ -116,7 +116,10 @@ impl Sound {
             }
         });
         match spawned {
-            Ok(_) => Sound { chimes: Some(tx), shared },
+            Ok(_) => Sound {
+                chimes: Some(tx),
+                shared,
+            },
             Err(e) => {
                 shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).state =
                     State::Failed(format!("cannot start the sound thread: {e}"));
@@ -172,7 +175,11 @@ fn samples(chime: Chime, volume: u8) -> Vec<i16> {
             }
             let t = i as f32 / RATE as f32;
             let phase = std::f32::consts::TAU * hz * t;
-            let wave = if hz < 400.0 { 0.8 * phase.sin() + 0.2 * (3.0 * phase).sin() } else { phase.sin() };
+            let wave = if hz < 400.0 {
+                0.8 * phase.sin() + 0.2 * (3.0 * phase).sin()
+            } else {
+                phase.sin()
+            };
             let envelope = (i.min(n - 1 - i) as f32 / fade as f32).min(1.0);
             out.push((wave * envelope * peak) as i16);
         }
@@ -203,9 +210,7 @@ fn play(device: &str, samples: &[i16]) -> Result<(), String> {
         match io.writei(&samples[at..]) {
             Ok(n) => at += n,
             // An underrun or a suspend: recover once and go on.
-            Err(e) => pcm
-                .try_recover(e, true)
-                .map_err(|e| format!("{device}: {e}"))?,
+            Err(e) => pcm.try_recover(e, true).map_err(|e| format!("{device}: {e}"))?,
         }
     }
     pcm.drain().map_err(|e| format!("{device}: {e}"))

@@ -8,8 +8,8 @@ use certkiosk_verify::{Verdict, VerdictCode};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use std::collections::hash_map::RandomState;
 use std::collections::hash_map::Entry;
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 
@@ -57,7 +57,8 @@ impl Default for Tally {
 }
 
 fn day_of(t: Timestamp) -> Date {
-    t.to_zoned(TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)).date()
+    t.to_zoned(TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC))
+        .date()
 }
 
 impl Tally {
@@ -153,8 +154,14 @@ mod tests {
         // 08:14 and later, Beijing time.
         let first = at("2026-11-25T00:14:00Z");
         assert_eq!(t.record(&verdict(VerdictCode::Valid, Some("A1")), first), None);
-        assert_eq!(t.record(&verdict(VerdictCode::Revoked, Some("B2")), at("2026-11-25T00:20:00Z")), None);
-        assert_eq!(t.record(&verdict(VerdictCode::Unreadable, None), at("2026-11-25T00:21:00Z")), None);
+        assert_eq!(
+            t.record(&verdict(VerdictCode::Revoked, Some("B2")), at("2026-11-25T00:20:00Z")),
+            None
+        );
+        assert_eq!(
+            t.record(&verdict(VerdictCode::Unreadable, None), at("2026-11-25T00:21:00Z")),
+            None
+        );
         assert_eq!(
             t.record(&verdict(VerdictCode::Valid, Some("A1")), at("2026-11-25T03:00:00Z")),
             Some(first),
@@ -171,12 +178,20 @@ mod tests {
         let recent: Vec<_> = t.recent().map(|o| o.verdict).collect();
         assert_eq!(
             recent,
-            [VerdictCode::Valid, VerdictCode::Unreadable, VerdictCode::Revoked, VerdictCode::Valid],
+            [
+                VerdictCode::Valid,
+                VerdictCode::Unreadable,
+                VerdictCode::Revoked,
+                VerdictCode::Valid
+            ],
             "newest first"
         );
         // Midnight in Beijing is 16:00 UTC: a new day, nothing remembered.
         assert_eq!(t.counts(at("2026-11-25T16:00:00Z")), Counts::default());
-        assert_eq!(t.record(&verdict(VerdictCode::Valid, Some("A1")), at("2026-11-25T16:05:00Z")), None);
+        assert_eq!(
+            t.record(&verdict(VerdictCode::Valid, Some("A1")), at("2026-11-25T16:05:00Z")),
+            None
+        );
         assert_eq!(t.recent().count(), 5, "the list outlives the day");
     }
 
@@ -189,6 +204,9 @@ mod tests {
             t.record(&verdict(VerdictCode::Valid, Some(&format!("N{i}"))), when);
         }
         assert_eq!(t.recent().count(), RECENT);
-        assert_eq!(t.recent().next().map(|o| o.at.as_second()), Some(start.as_second() + 29));
+        assert_eq!(
+            t.recent().next().map(|o| o.at.as_second()),
+            Some(start.as_second() + 29)
+        );
     }
 }

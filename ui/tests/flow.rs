@@ -85,7 +85,11 @@ fn a_day_at_the_front_desk() {
     assert!(scanner_types(app, &expired), "the scan screen takes the scanner's keys");
     assert!(pump_until(app, WAIT, |a| screen(a) == Screen::Result));
     assert!(shows(app, "加注已过期"));
-    assert_eq!(app.global::<Api>().get_result().source, Source::Scanner, "read by the scanner");
+    assert_eq!(
+        app.global::<Api>().get_result().source,
+        Source::Scanner,
+        "read by the scanner"
+    );
     let required = world.text("annotation-required-ministry");
     assert!(
         scanner_types(app, &required),

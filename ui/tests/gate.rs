@@ -64,12 +64,16 @@ fn a_morning_at_the_exam_gate() {
     by_id(app, "pin.ok").invoke_accessible_default_action();
     assert_eq!(screen(app), Screen::Admin);
     let admin = api.get_admin();
-    assert_eq!(
-        (admin.checked_today, admin.valid_today, admin.refused_today),
-        (3, 2, 1)
-    );
+    assert_eq!((admin.checked_today, admin.valid_today, admin.refused_today), (3, 2, 1));
     let recent: Vec<_> = admin.recent.iter().map(|o| o.verdict).collect();
-    assert_eq!(recent, [Verdict::Revoked, Verdict::Valid, Verdict::Valid], "newest first");
+    assert_eq!(
+        recent,
+        [Verdict::Revoked, Verdict::Valid, Verdict::Valid],
+        "newest first"
+    );
     assert!(shows(app, "最近的核验") && shows(app, "已撤销"));
-    assert!(!shows(app, "王䶮") && !shows(app, "陈颀"), "no name on the admin screen");
+    assert!(
+        !shows(app, "王䶮") && !shows(app, "陈颀"),
+        "no name on the admin screen"
+    );
 }

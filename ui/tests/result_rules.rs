@@ -42,7 +42,9 @@ fn a_result_is_never_replaced_unseen() {
     let link_png = world.dir.path().join("link.png");
     std::fs::write(&link_png, certsync::demo::print::qr_png(LINK).expect("QR")).expect("write");
     let link = image::open(&link_png).expect("link").to_rgb8();
-    let own = image::open(world.sample("valid-ministry-annotated", "png")).expect("sample").to_rgb8();
+    let own = image::open(world.sample("valid-ministry-annotated", "png"))
+        .expect("sample")
+        .to_rgb8();
     let side = own.height().max(link.height());
     let mut page = image::RgbImage::from_pixel(own.width() + link.width() + 40, side + 40, image::Rgb([255, 255, 255]));
     image::imageops::overlay(&mut page, &own, 20, 20);
@@ -50,8 +52,14 @@ fn a_result_is_never_replaced_unseen() {
     let page_png = world.dir.path().join("page.png");
     page.save(&page_png).expect("page");
     let camera = replay(vec![
-        Step::Show(frame_of_picture(&page_png, 1280, 720).expect("frame"), Duration::from_secs(2)),
-        Step::Show(frame_of_picture(&link_png, 640, 480).expect("frame"), Duration::from_secs(3600)),
+        Step::Show(
+            frame_of_picture(&page_png, 1280, 720).expect("frame"),
+            Duration::from_secs(2),
+        ),
+        Step::Show(
+            frame_of_picture(&link_png, 640, 480).expect("frame"),
+            Duration::from_secs(3600),
+        ),
     ]);
     let kiosk = world.kiosk(camera);
     let app = kiosk.app();
@@ -65,8 +73,14 @@ fn a_result_is_never_replaced_unseen() {
     );
     assert_eq!((api.get_result().verdict, api.get_result().number), (Verdict::Valid, 1));
     // The link alone stays in view for seconds more (the camera thread runs in real time).
-    pump_until(app, Duration::from_millis(6000), |a| a.global::<Api>().get_results_waiting() > 0);
-    assert_eq!((number(app), waiting(app)), (1, 0), "the link replaced or queued behind the result");
+    pump_until(app, Duration::from_millis(6000), |a| {
+        a.global::<Api>().get_results_waiting() > 0
+    });
+    assert_eq!(
+        (number(app), waiting(app)),
+        (1, 0),
+        "the link replaced or queued behind the result"
+    );
 
     // 2. On the scan screen, once no credential has been in view for a while, the camera
     //    answers the link: no certificate's code, and why.
@@ -82,7 +96,10 @@ fn a_result_is_never_replaced_unseen() {
     assert!(shows(app, "这不是证书二维码。"));
     assert!(shows(app, "它是一个网址（链接），不是证书凭证。"));
     assert_eq!(shown.number, 2);
-    assert_eq!(by_id(app, "result.stamp").accessible_label().as_deref(), Some("第 2 次 · 10:00:00"));
+    assert_eq!(
+        by_id(app, "result.stamp").accessible_label().as_deref(),
+        Some("第 2 次 · 10:00:00")
+    );
 
     // 3. Still in view after "Next person": not read again. The handheld scanner says the
     //    same of the same text.

@@ -197,7 +197,11 @@ fn every_screen_at_both_sizes_in_both_languages_matches_its_reference() {
         "no camera picture on screen"
     );
 
-    std::fs::write(world.sample("not-a-certificate-link", "txt"), "https://www.cpta.com.cn/zscx/\n").expect("write");
+    std::fs::write(
+        world.sample("not-a-certificate-link", "txt"),
+        "https://www.cpta.com.cn/zscx/\n",
+    )
+    .expect("write");
     let mut problems = Vec::new();
     for lang in ["zh", "en"] {
         let code = if lang == "en" { "en" } else { "zh_CN" };

@@ -126,7 +126,10 @@ fn the_traditional_catalogue_is_complete_and_reads_as_certd_prints_it() {
         .collect();
     assert!(missing.is_empty(), "not in 繁體中文: {missing:#?}");
     let stale: Vec<_> = hant.keys().filter(|k| !messages.contains(k)).collect();
-    assert!(stale.is_empty(), "in the 繁體中文 catalogue but on no screen: {stale:#?}");
+    assert!(
+        stale.is_empty(),
+        "in the 繁體中文 catalogue but on no screen: {stale:#?}"
+    );
     // No Simplified-only character is left (their Traditional forms differ; 后 is 後 in every
     // text here).
     let simplified_only = "证书销过这识别数据码务验对发机构请无询时钟间态没该须网开头损坏长里规围后";
@@ -139,7 +142,11 @@ fn the_traditional_catalogue_is_complete_and_reads_as_certd_prints_it() {
     let zh = |ctx: Option<&str>, en: &str| hant.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
     for code in VerdictCode::ALL {
         for text in [i18n::title, i18n::explanation] {
-            assert_eq!(zh(None, text(code, Lang::En)).as_deref(), Some(text(code, Lang::ZhHant)), "{code}");
+            assert_eq!(
+                zh(None, text(code, Lang::En)).as_deref(),
+                Some(text(code, Lang::ZhHant)),
+                "{code}"
+            );
         }
         let what = i18n::what_to_do;
         assert_eq!(

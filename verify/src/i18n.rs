@@ -108,7 +108,9 @@ pub fn explanation(code: VerdictCode, lang: Lang) -> &'static str {
         (Lang::Zh | Lang::ZhHant, AnnotationExpired) => "证书真实，但加注的有效期已过，当前不能使用。",
         (Lang::Zh | Lang::ZhHant, AnnotationNotYetValid) => "证书真实，但加注的有效期尚未开始。",
         (Lang::Zh | Lang::ZhHant, AnnotationCancelled) => "证书真实，但这次加注已被作废。",
-        (Lang::Zh | Lang::ZhHant, AnnotationRequired) => "2021年12月17日起发放的电子证书须加注后才能使用，该证书未加注。",
+        (Lang::Zh | Lang::ZhHant, AnnotationRequired) => {
+            "2021年12月17日起发放的电子证书须加注后才能使用，该证书未加注。"
+        }
         (Lang::Zh | Lang::ZhHant, NotFound) => "电子印章真实，但该证书不在本机状态数据的查询验证范围内。",
         (Lang::Zh | Lang::ZhHant, StatusUnavailable) => "本机没有足够新的状态数据，无法确认证书是否被撤销。",
         (Lang::Zh | Lang::ZhHant, Forged) => "电子印章无效：签名不符、印章未知或证书内容被篡改。",
@@ -137,7 +139,9 @@ pub fn explanation_manual(code: VerdictCode, lang: Lang) -> &'static str {
     use VerdictCode::*;
     match (lang, code) {
         (Lang::Zh | Lang::ZhHant, Valid) => "查询到与该管理号、姓名和身份证号码相符的证书，证书未被撤销。",
-        (Lang::Zh | Lang::ZhHant, NotFound) => "没有与该管理号、姓名和身份证号码相符的证书，或该证书不在本机数据的查询验证范围内。",
+        (Lang::Zh | Lang::ZhHant, NotFound) => {
+            "没有与该管理号、姓名和身份证号码相符的证书，或该证书不在本机数据的查询验证范围内。"
+        }
         (Lang::En, Valid) => "A certificate with this management number, name and ID number exists and is not revoked.",
         (Lang::En, NotFound) => {
             "No certificate has this management number, name and ID number, or it is outside the scope of the data held."
@@ -173,7 +177,9 @@ pub fn not_credential(n: NotCredential, lang: Lang) -> &'static str {
         (Lang::En, Empty) => "The code holds no text.",
         (Lang::En, WebAddress) => "It holds a web address (a link), not a certificate credential.",
         (Lang::En, OtherText) => "Its text is not a certificate credential (credentials start with CK1:).",
-        (Lang::En, Damaged) => "It looks like a credential, but its content is damaged or incomplete: cut short or altered.",
+        (Lang::En, Damaged) => {
+            "It looks like a credential, but its content is damaged or incomplete: cut short or altered."
+        }
         (Lang::En, TooLong) => "Its text is longer than any certificate credential.",
     }
 }
@@ -337,7 +343,11 @@ mod tests {
 
     /// Every Simplified text of the crate, for the Traditional table to cover.
     fn simplified_texts() -> Vec<&'static str> {
-        let mut all = vec![explanation_not_credential(Lang::Zh), scope_heading(Lang::Zh), scope_still_loading(Lang::Zh)];
+        let mut all = vec![
+            explanation_not_credential(Lang::Zh),
+            scope_heading(Lang::Zh),
+            scope_still_loading(Lang::Zh),
+        ];
         for code in VerdictCode::ALL {
             all.extend([
                 title(code, Lang::Zh),
@@ -350,7 +360,9 @@ mod tests {
         all.extend([Empty, WebAddress, OtherText, Damaged, TooLong].map(|n| not_credential(n, Lang::Zh)));
         use Warning::*;
         all.extend([StatusStale, ClockSuspect, AnnotationNotChecked, HiddenCharacters].map(|w| warning(w, Lang::Zh)));
-        all.extend([Freshness::Fresh, Freshness::Aging, Freshness::Stale, Freshness::Missing].map(|f| freshness(f, Lang::Zh)));
+        all.extend(
+            [Freshness::Fresh, Freshness::Aging, Freshness::Stale, Freshness::Missing].map(|f| freshness(f, Lang::Zh)),
+        );
         let mut warned = crate::unreadable(String::new(), "2026-01-01T00:00:00Z".parse().expect("time"));
         warned.verdict = VerdictCode::Valid;
         warned.warnings = vec![StatusStale];
@@ -371,17 +383,34 @@ mod tests {
             );
         }
         assert_eq!(title(VerdictCode::Revoked, Lang::ZhHant), "已撤銷");
-        assert_eq!(stale(Some(24 * 40), Lang::ZhHant), "狀態數據已 40 天未更新，結果僅供參考。");
+        assert_eq!(
+            stale(Some(24 * 40), Lang::ZhHant),
+            "狀態數據已 40 天未更新，結果僅供參考。"
+        );
         assert_eq!(Lang::parse("zh-TW"), Some(Lang::ZhHant));
         assert_eq!(Lang::parse(Lang::ZhHant.code()), Some(Lang::ZhHant));
         use certkiosk_formats::credential::Level;
-        for level in [Level::Unleveled, Level::Junior, Level::Intermediate, Level::Senior, Level::Principal, Level::FirstClass, Level::SecondClass] {
+        for level in [
+            Level::Unleveled,
+            Level::Junior,
+            Level::Intermediate,
+            Level::Senior,
+            Level::Principal,
+            Level::FirstClass,
+            Level::SecondClass,
+        ] {
             assert!(hant::has(level.name_zh()), "{level:?}");
         }
         for reason in certkiosk_formats::status::RevocationReason::ALL {
             assert!(hant::has(reason.name_zh()) || reason.name_zh() == "其他", "{reason:?}");
         }
-        assert_eq!(in_script(Lang::ZhHant, &certkiosk_formats::credential::Scenario::SELF_USE.name_zh()), "本人調用");
+        assert_eq!(
+            in_script(
+                Lang::ZhHant,
+                &certkiosk_formats::credential::Scenario::SELF_USE.name_zh()
+            ),
+            "本人調用"
+        );
     }
 
     #[test]

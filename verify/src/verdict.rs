@@ -159,7 +159,8 @@ fn is_web_address(text: &str) -> bool {
     let scheme = t.split_once("://").map(|(s, _)| s);
     scheme.is_some_and(|s| {
         s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     }) || t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
 }
 

@@ -182,7 +182,10 @@ fn the_stale_data_warning_says_how_old_the_data_is() {
     assert!(to_text(&outcome(None), Lang::En).contains("There is no status data here"));
     // 繁體中文: the same lines in Traditional characters.
     let hant = to_text(&forty_days, Lang::ZhHant);
-    assert!(hant.contains("有效，但請注意") && hant.contains("狀態數據已 40 天未更新"), "{hant}");
+    assert!(
+        hant.contains("有效，但請注意") && hant.contains("狀態數據已 40 天未更新"),
+        "{hant}"
+    );
     assert!(hant.contains("處理：核對持證人身份後即可受理。"), "{hant}");
     assert_eq!(to_json(&forty_days, Lang::ZhHant)["title"], "有效，但請注意");
 }

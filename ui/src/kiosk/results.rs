@@ -11,10 +11,10 @@ use crate::generated::{Api, App, ResultView, Screen};
 use crate::present;
 use crate::verifier::Done;
 use certkiosk_verify::Lang;
-use certkiosk_verify::verdict::Colour;
-use slint::ComponentHandle;
 use certkiosk_verify::Verdict;
+use certkiosk_verify::verdict::Colour;
 use jiff::Timestamp;
+use slint::ComponentHandle;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 

@@ -601,15 +601,35 @@ fn a_text_that_is_no_credential_says_what_it_is() {
         ("a credential", good.clone(), None),
         ("nothing", String::new(), Some(NotCredential::Empty)),
         ("blanks", " \r\n".into(), Some(NotCredential::Empty)),
-        ("a link", "https://www.cpta.com.cn/zscx".into(), Some(NotCredential::WebAddress)),
-        ("a link in capitals", "HTTP://CPTA.COM.CN".into(), Some(NotCredential::WebAddress)),
+        (
+            "a link",
+            "https://www.cpta.com.cn/zscx".into(),
+            Some(NotCredential::WebAddress),
+        ),
+        (
+            "a link in capitals",
+            "HTTP://CPTA.COM.CN".into(),
+            Some(NotCredential::WebAddress),
+        ),
         ("www", "WWW.mohrss.gov.cn/".into(), Some(NotCredential::WebAddress)),
-        ("an app's link", "weixin://dl/business/?t=x".into(), Some(NotCredential::WebAddress)),
+        (
+            "an app's link",
+            "weixin://dl/business/?t=x".into(),
+            Some(NotCredential::WebAddress),
+        ),
         ("not a scheme", "证书://x".into(), Some(NotCredential::OtherText)),
         ("a colon only", "http:cpta".into(), Some(NotCredential::OtherText)),
-        ("a health code", "HC1:NCFOXN%TS3DH".into(), Some(NotCredential::OtherText)),
+        (
+            "a health code",
+            "HC1:NCFOXN%TS3DH".into(),
+            Some(NotCredential::OtherText),
+        ),
         ("a name", "王䶮".into(), Some(NotCredential::OtherText)),
-        ("cut short", good[..good.len() / 2].to_owned(), Some(NotCredential::Damaged)),
+        (
+            "cut short",
+            good[..good.len() / 2].to_owned(),
+            Some(NotCredential::Damaged),
+        ),
         ("prefix only", "CK1:".into(), Some(NotCredential::Damaged)),
         (
             "a character changed",
@@ -621,7 +641,11 @@ fn a_text_that_is_no_credential_says_what_it_is() {
             ),
             Some(NotCredential::Damaged),
         ),
-        ("too long", "CK1:".to_owned() + &"0".repeat(8000), Some(NotCredential::TooLong)),
+        (
+            "too long",
+            "CK1:".to_owned() + &"0".repeat(8000),
+            Some(NotCredential::TooLong),
+        ),
     ];
     for (what, text, want) in cases {
         let v = check(&f, &text, Now::Explicit(ts(SOON)));
@@ -629,7 +653,7 @@ fn a_text_that_is_no_credential_says_what_it_is() {
         if want.is_some() {
             assert_eq!(v.verdict, VerdictCode::Unreadable, "{what}");
         }
-        let without = crate::without_store(&text, "no store", ts(SOON));
+        let without = without_store(&text, "no store", ts(SOON));
         assert_eq!(without.not_credential, want, "{what}, before the first sync");
     }
 }
