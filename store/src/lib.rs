@@ -16,7 +16,7 @@ pub const SCHEMA_VERSION: i64 = 4;
 mod lookup;
 mod reader;
 pub use lookup::{LookupMeta, read_meta, row_of, salt_of};
-pub use reader::Reader;
+pub use reader::{Counts, Reader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

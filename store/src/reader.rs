@@ -228,6 +228,22 @@ impl Reader<'_> {
             .ok_or_else(|| self.corrupt("lookup_salts", format!("no salt of version {version}")))
     }
 
+    /// How many seals, revocations and annotation cancellations the store holds (the admin
+    /// screen's counts; the lookup index's are in [`Reader::lookup_meta`]).
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let count = |table: &str| -> Result<u64, StoreError> {
+            self.cached(&format!("SELECT count(*) FROM {table}"))?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(sqlite(self.path))
+        };
+        Ok(Counts {
+            seals: count("seals")?,
+            revocations: count("revocations")?,
+            cancellations: count("cancellations")?,
+        })
+    }
+
     /// The lookup index as a whole: none when the data carries no index.
     pub fn lookup_meta(&self) -> Result<Option<LookupMeta>, StoreError> {
         read_meta(&self.tx, self.path)
@@ -273,4 +289,12 @@ impl Reader<'_> {
         }
         Ok(certkiosk_formats::hex(&h.finalize()))
     }
+}
+
+/// Rows of the store by kind ([`Reader::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub seals: u64,
+    pub revocations: u64,
+    pub cancellations: u64,
 }

@@ -245,18 +245,24 @@ mod tests {
         assert!(loud.is_some_and(|m| m > 10_000 && m < i16::MAX as u16), "{loud:?}");
     }
 
-    #[test]
-    fn a_device_that_is_not_there_is_said_in_one_line() {
+    /// `chime` played on `device`, waited for (at most 10 s) until `done` holds.
+    fn played_on(device: &str, chime: Chime, done: impl Fn(&Sound) -> bool) -> Sound {
         let sound = Sound::start(&Settings {
             enabled: true,
             volume: 50,
-            device: "hw:99,0".into(),
+            device: device.into(),
         });
-        sound.play(Chime::Valid);
+        sound.play(chime);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while sound.state() == State::Working && std::time::Instant::now() < deadline {
+        while !done(&sound) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        sound
+    }
+
+    #[test]
+    fn a_device_that_is_not_there_is_said_in_one_line() {
+        let sound = played_on("hw:99,0", Chime::Valid, |s| s.state() != State::Working);
         match sound.state() {
             State::Failed(why) => assert!(why.contains("hw:99,0") && !why.contains('\n'), "{why}"),
             other => panic!("{other:?}"),
@@ -266,16 +272,7 @@ mod tests {
 
     #[test]
     fn the_null_device_plays_through_alsa() {
-        let sound = Sound::start(&Settings {
-            enabled: true,
-            volume: 50,
-            device: "null".into(),
-        });
-        sound.play(Chime::Negative);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while sound.played().is_empty() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let sound = played_on("null", Chime::Negative, |s| !s.played().is_empty());
         assert_eq!(sound.played(), [Chime::Negative], "{:?}", sound.state());
         assert_eq!(sound.state(), State::Working);
     }

@@ -152,6 +152,12 @@ fn a_day_at_the_front_desk() {
     assert_eq!(screen(app), Screen::Admin);
     let admin = app.global::<Api>().get_admin();
     assert_eq!(admin.data_version, "1", "the publication held");
+    assert_eq!(admin.version, concat!("certkiosk ", env!("CARGO_PKG_VERSION")));
+    assert!(
+        admin.store_counts.contains("张证书可查询") && admin.store_counts.contains("条撤销"),
+        "what the store holds: {}",
+        admin.store_counts
+    );
     assert!(admin.last_error.is_empty(), "{}", admin.last_error);
     assert!(shows(app, "正常"), "the camera works");
 

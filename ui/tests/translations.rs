@@ -139,19 +139,25 @@ fn the_traditional_catalogue_is_complete_and_reads_as_certd_prints_it() {
             "{key:?}: {text:?} keeps a Simplified character"
         );
     }
-    let zh = |ctx: Option<&str>, en: &str| hant.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
+    verdicts_read_as_in(&hant, Lang::ZhHant);
+}
+
+/// Each verdict's title, explanation and what to do in `catalogue` read as certd prints them
+/// in `lang`.
+fn verdicts_read_as_in(catalogue: &BTreeMap<Key, String>, lang: Lang) {
+    let zh = |ctx: Option<&str>, en: &str| catalogue.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
     for code in VerdictCode::ALL {
         for text in [i18n::title, i18n::explanation] {
             assert_eq!(
                 zh(None, text(code, Lang::En)).as_deref(),
-                Some(text(code, Lang::ZhHant)),
+                Some(text(code, lang)),
                 "{code}"
             );
         }
         let what = i18n::what_to_do;
         assert_eq!(
             zh(Some(code.as_str()), what(code, Lang::En)).as_deref(),
-            Some(what(code, Lang::ZhHant)),
+            Some(what(code, lang)),
             "what to do: {code}"
         );
     }
@@ -160,22 +166,8 @@ fn the_traditional_catalogue_is_complete_and_reads_as_certd_prints_it() {
 #[test]
 fn verdicts_read_as_certd_prints_them() {
     let catalogue = catalogue();
+    verdicts_read_as_in(&catalogue, Lang::Zh);
     let zh = |ctx: Option<&str>, en: &str| catalogue.get(&(ctx.map(str::to_owned), en.to_owned(), None)).cloned();
-    for code in VerdictCode::ALL {
-        for text in [i18n::title, i18n::explanation] {
-            assert_eq!(
-                zh(None, text(code, Lang::En)).as_deref(),
-                Some(text(code, Lang::Zh)),
-                "{code}"
-            );
-        }
-        let what = i18n::what_to_do;
-        assert_eq!(
-            zh(Some(code.as_str()), what(code, Lang::En)).as_deref(),
-            Some(what(code, Lang::Zh)),
-            "what to do: {code}"
-        );
-    }
     // The stale-data warning says the data's age, as words.slint `stale-warning` does.
     for (hours, template, n) in [
         (

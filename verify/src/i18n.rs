@@ -390,15 +390,7 @@ mod tests {
         assert_eq!(Lang::parse("zh-TW"), Some(Lang::ZhHant));
         assert_eq!(Lang::parse(Lang::ZhHant.code()), Some(Lang::ZhHant));
         use certkiosk_formats::credential::Level;
-        for level in [
-            Level::Unleveled,
-            Level::Junior,
-            Level::Intermediate,
-            Level::Senior,
-            Level::Principal,
-            Level::FirstClass,
-            Level::SecondClass,
-        ] {
+        for level in Level::ALL {
             assert!(hant::has(level.name_zh()), "{level:?}");
         }
         for reason in certkiosk_formats::status::RevocationReason::ALL {

@@ -176,6 +176,8 @@ impl State {
             }
         }
         view.store_size = store_size(&self.config.store_path()).into();
+        view.version = concat!("certkiosk ", env!("CARGO_PKG_VERSION")).into();
+        view.store_counts = store_counts(&self.config.store_path(), self.lang.get()).into();
         match self.sound.state() {
             crate::sound::State::Off => view.sound = SoundState::Off,
             crate::sound::State::Working => view.sound = SoundState::Working,
@@ -204,6 +206,29 @@ impl State {
 
 fn clamp(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// What the store holds, in a line: certificates in the lookup index, revocations,
+/// cancelled annotations, seals ("—" without a store).
+fn store_counts(store: &Path, lang: certkiosk_verify::Lang) -> String {
+    let counts = Store::open(store).and_then(|s| {
+        let r = s.reader()?;
+        Ok((r.counts()?, r.lookup_meta()?.map_or(0, |m| m.rows)))
+    });
+    let Ok((c, lookup)) = counts else {
+        return "—".to_owned();
+    };
+    let w = |zh: &'static str, en: &'static str| certkiosk_verify::i18n::words(lang, zh, en);
+    format!(
+        "{lookup} {} · {} {} · {} {} · {} {}",
+        w("张证书可查询", "certificates to look up"),
+        c.revocations,
+        w("条撤销", "revocations"),
+        c.cancellations,
+        w("条加注作废", "cancelled annotations"),
+        c.seals,
+        w("枚印章", "seals")
+    )
 }
 
 /// The store's size on disk, its write-ahead log included.
