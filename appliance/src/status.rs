@@ -21,10 +21,22 @@ pub struct Status {
     /// The lookup index for manual lookup, if the data carries one.
     pub lookup: Option<LookupStatus>,
     pub sync: SyncStatus,
+    /// What the store holds besides the lookup index (none before the first sync).
+    pub counts: Option<StoreCounts>,
     /// `sha256:` of the pinned root file, to compare with the one the authority publishes.
     pub trusted_root: String,
-    /// Whether the system clock is kept by NTP: every verdict depends on the date.
-    pub clock_sync: ClockSync,
+    /// Whether the system clock is kept by NTP: every verdict depends on the date. Asked by
+    /// `certd status` ([`ClockSync::query`], a program run); `None` where nobody asked (the
+    /// kiosk's admin screen, which must not wait for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_sync: Option<ClockSync>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StoreCounts {
+    pub seals: u64,
+    pub revocations: u64,
+    pub cancellations: u64,
 }
 
 /// The system clock's synchronisation, as systemd-timedated reports it (`timedatectl`, which
@@ -133,8 +145,13 @@ pub fn status(config: &Config, now: Timestamp) -> Result<Status, StoreError> {
                 qualifications: m.qualifications,
             }),
         sync: SyncStatus::load(&config.sync_status_path()),
+        counts: reader.as_ref().map(|r| r.counts()).transpose()?.map(|c| StoreCounts {
+            seals: c.seals,
+            revocations: c.revocations,
+            cancellations: c.cancellations,
+        }),
         trusted_root: fingerprint(&config.trusted_root),
-        clock_sync: ClockSync::query(),
+        clock_sync: None,
     })
 }
 
@@ -158,12 +175,13 @@ pub fn to_text(s: &Status) -> String {
     }
     out += &format!("trusted root   {}\n", s.trusted_root);
     out += &match &s.clock_sync {
-        ClockSync::Synchronized => "clock sync     synchronised (NTP)\n".to_owned(),
-        ClockSync::NotSynchronized => {
+        None => String::new(),
+        Some(ClockSync::Synchronized) => "clock sync     synchronised (NTP)\n".to_owned(),
+        Some(ClockSync::NotSynchronized) => {
             "clock sync     NOT synchronised: every verdict depends on the date; enable NTP (`timedatectl set-ntp true`)\n"
                 .to_owned()
         }
-        ClockSync::Unknown(why) => format!("clock sync     unknown ({why})\n"),
+        Some(ClockSync::Unknown(why)) => format!("clock sync     unknown ({why})\n"),
     };
     if let Some(f) = s.clock_floor {
         out += &format!(
@@ -182,6 +200,12 @@ pub fn to_text(s: &Status) -> String {
             "lookup index   {} certificates of {}\n",
             l.certificates,
             l.qualifications.join(", ")
+        );
+    }
+    if let Some(c) = &s.counts {
+        out += &format!(
+            "holds          {} revocations, {} cancelled annotations, {} seals\n",
+            c.revocations, c.cancellations, c.seals
         );
     }
     let never = || "never".to_owned();

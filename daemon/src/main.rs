@@ -388,7 +388,8 @@ fn run(command: Command, config: &Config) -> u8 {
             run_sync(config, Some(vec![Source::Dir(path)]), "import")
         }
         Command::Status { json } => match status::status(config, now) {
-            Ok(s) => {
+            Ok(mut s) => {
+                s.clock_sync = Some(status::ClockSync::query());
                 if json {
                     println!("{}", escape::json(&s));
                 } else {

@@ -135,5 +135,15 @@ fn every_demo_sample_gets_its_expected_verdict() {
     assert!(text.contains(&format!("trusted root   sha256:{hex}")), "{text}");
     assert!(text.contains("clock sync     "), "{text}");
     assert!(text.contains(" UTC ("), "local time beside UTC: {text}");
+    // What the store holds, as the kiosk's admin screen shows it too.
+    assert!(
+        status["counts"]["revocations"].as_u64().is_some_and(|n| n > 0),
+        "{}",
+        status["counts"]
+    );
+    assert!(
+        text.contains("holds          ") && text.contains(" revocations, "),
+        "{text}"
+    );
     assert!(stderr(&ok(run("certd", &["--config", config, "check-config"], dir))).is_empty());
 }

@@ -65,9 +65,14 @@ fn shanghai() -> TimeZone {
     TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)
 }
 
+/// `t` in Beijing time, written with the strftime `format`.
+fn beijing(t: Timestamp, format: &str) -> String {
+    t.to_zoned(shanghai()).strftime(format).to_string()
+}
+
 /// A moment as people at the desk read it: Beijing time, to the minute.
 pub fn moment(t: Timestamp) -> String {
-    t.to_zoned(shanghai()).strftime("%Y-%m-%d %H:%M").to_string()
+    beijing(t, "%Y-%m-%d %H:%M")
 }
 
 /// The first name present in the wanted language, else the other, else the code.
@@ -111,12 +116,12 @@ pub fn shown(text: &str) -> slint::SharedString {
 
 /// Hours and minutes, Beijing time: "already checked today at 08:14".
 pub fn hours_minutes(t: Timestamp) -> String {
-    t.to_zoned(shanghai()).strftime("%H:%M").to_string()
+    beijing(t, "%H:%M")
 }
 
 /// The time of day as the result's stamp shows it: Beijing time, to the second.
 pub fn time_of_day(t: Timestamp) -> String {
-    t.to_zoned(shanghai()).strftime("%H:%M:%S").to_string()
+    beijing(t, "%H:%M:%S")
 }
 
 pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView {
@@ -194,6 +199,32 @@ pub fn result_view(v: &Verdict, from: Option<Source>, lang: Lang) -> ResultView 
     view
 }
 
+/// A certificate as a verdict shows it, for the crate's unit tests: 经济 intermediate, issued
+/// by the ministry, with `number` and `holder`.
+#[cfg(test)]
+pub(crate) fn test_certificate(number: &str, holder: &str) -> certkiosk_verify::verdict::CertificateView {
+    certkiosk_verify::verdict::CertificateView {
+        management_number: number.into(),
+        certificate_number: None,
+        holder_name: holder.into(),
+        masked_id: None,
+        qualification_code: "0301".into(),
+        qualification_zh: None,
+        qualification_en: None,
+        level: certkiosk_formats::credential::Level::Intermediate,
+        level_zh: "中级",
+        level_en: "Intermediate",
+        specialty: None,
+        issuing_body_code: "MOHRSS".into(),
+        issuing_body_zh: None,
+        issuing_body_en: None,
+        approved_on: jiff::civil::date(2023, 4, 11),
+        ecert_issued_on: jiff::civil::date(2023, 6, 10),
+        seal_key_id: None,
+        seal_kind: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,30 +250,14 @@ mod tests {
 
     #[test]
     fn hidden_characters_are_shown_by_their_code_and_the_result_is_warned() {
-        use certkiosk_formats::credential::Level;
         let at: Timestamp = "2026-03-01T08:00:00Z".parse().expect("timestamp");
         let mut v = certkiosk_verify::unreadable(String::new(), at);
         v.verdict = VerdictCode::Valid;
         v.warnings = vec![Warning::HiddenCharacters];
         v.certificate = Some(certkiosk_verify::verdict::CertificateView {
-            management_number: "2023030100000001".into(),
-            certificate_number: None,
-            holder_name: "王\u{202E}伟明\u{200B}".into(),
             masked_id: Some("110***********123X".into()),
-            qualification_code: "0301".into(),
-            qualification_zh: None,
-            qualification_en: None,
-            level: Level::Intermediate,
-            level_zh: "中级",
-            level_en: "Intermediate",
             specialty: Some("建筑\u{2066}".into()),
-            issuing_body_code: "MOHRSS".into(),
-            issuing_body_zh: None,
-            issuing_body_en: None,
-            approved_on: jiff::civil::date(2023, 4, 11),
-            ecert_issued_on: jiff::civil::date(2023, 6, 10),
-            seal_key_id: None,
-            seal_kind: None,
+            ..test_certificate("2023030100000001", "王\u{202E}伟明\u{200B}")
         });
         let view = result_view(&v, Some(Source::Camera), Lang::Zh);
         assert_eq!(view.holder, "王⟨U+202E⟩伟明⟨U+200B⟩");

@@ -115,32 +115,11 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use certkiosk_formats::credential::Level;
-    use certkiosk_verify::verdict::CertificateView;
 
     fn verdict(code: VerdictCode, number: Option<&str>) -> Verdict {
         let mut v = certkiosk_verify::unreadable(String::new(), "2026-01-01T00:00:00Z".parse().expect("t"));
         v.verdict = code;
-        v.certificate = number.map(|n| CertificateView {
-            management_number: n.into(),
-            certificate_number: None,
-            holder_name: "王䶮".into(),
-            masked_id: None,
-            qualification_code: "0301".into(),
-            qualification_zh: None,
-            qualification_en: None,
-            level: Level::Intermediate,
-            level_zh: "中级",
-            level_en: "Intermediate",
-            specialty: None,
-            issuing_body_code: "MOHRSS".into(),
-            issuing_body_zh: None,
-            issuing_body_en: None,
-            approved_on: jiff::civil::date(2023, 4, 11),
-            ecert_issued_on: jiff::civil::date(2023, 6, 10),
-            seal_key_id: None,
-            seal_kind: None,
-        });
+        v.certificate = number.map(|n| crate::present::test_certificate(n, "王䶮"));
         v
     }
 

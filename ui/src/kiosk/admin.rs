@@ -169,15 +169,16 @@ impl State {
                 view.last_error = present::shown(s.sync.last_error.as_deref().unwrap_or_default());
                 view.clock_suspect = s.clock_suspect;
                 view.clock_floor = s.clock_floor.map(present::moment).unwrap_or_default().into();
+                view.store_counts = store_counts(&s, self.lang.get()).into();
             }
             Err(e) => {
                 view.freshness = present::freshness(Freshness::Missing);
                 view.last_error = present::shown(&e.to_string());
+                view.store_counts = "—".into();
             }
         }
         view.store_size = store_size(&self.config.store_path()).into();
         view.version = concat!("certkiosk ", env!("CARGO_PKG_VERSION")).into();
-        view.store_counts = store_counts(&self.config.store_path(), self.lang.get()).into();
         match self.sound.state() {
             crate::sound::State::Off => view.sound = SoundState::Off,
             crate::sound::State::Working => view.sound = SoundState::Working,
@@ -210,14 +211,11 @@ fn clamp(n: u32) -> i32 {
 
 /// What the store holds, in a line: certificates in the lookup index, revocations,
 /// cancelled annotations, seals ("—" without a store).
-fn store_counts(store: &Path, lang: certkiosk_verify::Lang) -> String {
-    let counts = Store::open(store).and_then(|s| {
-        let r = s.reader()?;
-        Ok((r.counts()?, r.lookup_meta()?.map_or(0, |m| m.rows)))
-    });
-    let Ok((c, lookup)) = counts else {
+fn store_counts(s: &certkiosk_appliance::status::Status, lang: certkiosk_verify::Lang) -> String {
+    let Some(c) = &s.counts else {
         return "—".to_owned();
     };
+    let lookup = s.lookup.as_ref().map_or(0, |l| l.certificates);
     let w = |zh: &'static str, en: &'static str| certkiosk_verify::i18n::words(lang, zh, en);
     format!(
         "{lookup} {} · {} {} · {} {} · {} {}",

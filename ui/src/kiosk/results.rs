@@ -48,7 +48,9 @@ impl Arrived {
     /// verdict on the same certificate, or the same answer to the same code that is none.
     fn repeats(&self, other: &Verdict) -> bool {
         let v = &self.done.verdict;
-        let number = |v: &Verdict| v.certificate.as_ref().map(|c| c.management_number.clone());
+        fn number(v: &Verdict) -> Option<&str> {
+            v.certificate.as_ref().map(|c| c.management_number.as_str())
+        }
         v.verdict == other.verdict
             && number(v) == number(other)
             && v.not_credential == other.not_credential
@@ -86,7 +88,7 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
     let s = state.clone();
     api.on_next_person(move || {
         let Some(app) = s.app.upgrade() else { return };
-        if s.revealed_at.get().is_some_and(|t| t.elapsed() < DOUBLE_TAP) {
+        if s.double_tap() {
             return;
         }
         let waiting = !s.waiting.borrow().is_empty();
@@ -98,7 +100,7 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
     let s = state.clone();
     api.on_hold_result(move || {
         let Some(app) = s.app.upgrade() else { return };
-        if s.revealed_at.get().is_some_and(|t| t.elapsed() < DOUBLE_TAP) {
+        if s.double_tap() {
             return;
         }
         let held = !s.held.get();
@@ -111,6 +113,12 @@ pub(super) fn connect(app: &App, state: &Rc<State>) {
 }
 
 impl State {
+    /// A touch this soon after "Next person" brought up a waiting result is the second half of
+    /// a double tap, not meant for that result.
+    fn double_tap(&self) -> bool {
+        self.revealed_at.get().is_some_and(|t| t.elapsed() < DOUBLE_TAP)
+    }
+
     /// A verdict from the verifier: on screen now, or after the result that may not go yet.
     pub(super) fn show(&self, app: &App, done: Done) {
         let api = app.global::<Api>();
